@@ -1,0 +1,56 @@
+# tcpcourse: two commands set everything up on a fresh machine.
+#   make lab    create or reuse .venv, install the course, open JupyterLab at the start page
+#   make test   create or reuse .venv with the dev extras, run every test suite, ruff and mypy
+# Only Python >= 3.11, make and the package registries are assumed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8888
+START  ?= notebooks/00-start-here.ipynb
+# JupyterLab refuses to run as root unless told; CI and containers often are root.
+ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
+PYTEST_ARGS ?=
+
+.PHONY: lab test lint typecheck unit bench clean help
+
+help:
+	@echo "make lab    open the course in JupyterLab (creates .venv on first run)"
+	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
+	@echo "make bench  run the benchmarks and print their tables"
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("tcpcourse needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# A stamp per extra records that the install matches the current pyproject.toml.
+$(VENV)/.stamp-course: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[course]'
+	@touch $@
+
+$(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.stamp-course
+
+lab: $(VENV)/.stamp-course
+	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/$(START)"
+	@echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $(PORT)"
+	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check tcpcore autograder tests benchmarks
+	$(BIN)/ruff format --check tcpcore autograder tests benchmarks
+
+typecheck: $(VENV)/.stamp-dev
+	$(BIN)/mypy --strict tcpcore
+
+test: lint typecheck
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
