@@ -58,7 +58,9 @@ def pseudo_header(src: AddressLike, dst: AddressLike, length: int, proto: int = 
     return s.packed + d.packed + length.to_bytes(4, "big") + bytes((0, 0, 0, proto))
 
 
-def tcp_checksum(segment: bytes | bytearray | memoryview, src: AddressLike, dst: AddressLike) -> int:
+def tcp_checksum(
+    segment: bytes | bytearray | memoryview, src: AddressLike, dst: AddressLike
+) -> int:
     """The checksum a TCP segment should carry, computed with its checksum field taken as zero."""
     seg = bytearray(segment)
     if len(seg) >= 18:

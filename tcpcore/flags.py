@@ -35,8 +35,16 @@ class Flags(enum.IntFlag):
         """The RFC's names joined with '+', most significant first: ``"SYN+ACK"``, ``"FIN+ACK"``."""
         if not self:
             return "none"
-        order = (Flags.CWR, Flags.ECE, Flags.URG, Flags.SYN, Flags.RST, Flags.FIN, Flags.PSH,
-                 Flags.ACK)
+        order = (
+            Flags.CWR,
+            Flags.ECE,
+            Flags.URG,
+            Flags.SYN,
+            Flags.RST,
+            Flags.FIN,
+            Flags.PSH,
+            Flags.ACK,
+        )
         return "+".join(f.name or "" for f in order if self & f)
 
     @classmethod
@@ -57,8 +65,16 @@ class Flags(enum.IntFlag):
 
 
 # tcpdump's print-tcp.c table, in its order: lowest bit first, ACK printed as ".".
-_LETTERS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "."), (0x20, "U"),
-            (0x40, "E"), (0x80, "W"))
+_LETTERS = (
+    (0x01, "F"),
+    (0x02, "S"),
+    (0x04, "R"),
+    (0x08, "P"),
+    (0x10, "."),
+    (0x20, "U"),
+    (0x40, "E"),
+    (0x80, "W"),
+)
 _LETTER_TO_BIT = {letter: bit for bit, letter in _LETTERS}
 _RENDER_CACHE: dict[int, str] = {}
 

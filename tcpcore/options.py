@@ -201,9 +201,7 @@ def decode_options(data: bytes, base: int = 20) -> tuple[tuple[Option, ...], byt
             i += 1
             continue
         if i + 1 >= n:
-            raise DecodeError(
-                f"option kind {kind} has no length byte at byte {base + i}", base + i
-            )
+            raise DecodeError(f"option kind {kind} has no length byte at byte {base + i}", base + i)
         length = data[i + 1]
         if length < 2:
             raise DecodeError(

@@ -32,7 +32,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field, replace
 
-from .checksum import AddressLike, pseudo_header, internet_checksum, verify_tcp_checksum
+from .checksum import AddressLike, internet_checksum, pseudo_header, verify_tcp_checksum
 from .errors import DecodeError, EncodeError
 from .flags import Flags
 from .options import (
@@ -47,6 +47,7 @@ from .options import (
 )
 from .seq import Seq
 
+_NO_FLAGS = Flags(0)
 HEADER = struct.Struct("!HHIIBBHHH")
 MIN_HEADER = 20
 
@@ -64,7 +65,7 @@ class Segment:
     dst_port: int
     seq: int = 0
     ack: int = 0
-    flags: Flags = Flags(0)
+    flags: Flags = _NO_FLAGS
     window: int = 0
     urgent: int = 0
     options: tuple[Option, ...] = ()
@@ -187,8 +188,10 @@ class Segment:
     @property
     def seg_len(self) -> int:
         """SEG.LEN: payload bytes plus one for SYN and one for FIN (RFC 9293 3.4)."""
-        return len(self.payload) + (1 if self.flags & Flags.SYN else 0) + (
-            1 if self.flags & Flags.FIN else 0
+        return (
+            len(self.payload)
+            + (1 if self.flags & Flags.SYN else 0)
+            + (1 if self.flags & Flags.FIN else 0)
         )
 
     def option(self, kind: type[Option]) -> Option | None:

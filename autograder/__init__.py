@@ -1,0 +1,1 @@
+"""Grading toolkit for the tcpcourse nbgrader course: compares student code with tcpcore."""
