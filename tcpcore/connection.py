@@ -1,0 +1,677 @@
+"""A sans-IO TCP endpoint: the TCB, the table applied, timers on a virtual clock.
+
+Nothing here touches a socket, the wall clock or global randomness. Every input carries ``now``
+(seconds on any clock that never goes backwards); outputs are collected and handed over on request:
+
+    conn = Connection(local_port=40000, remote_port=80, iss=100)
+    conn.connect(now=0.0)
+    for seg in conn.pop_segments(): ...          # to the network
+    conn.receive(segment, now=0.2)               # from the network
+    conn.next_deadline()                         # when to call handle_timer(now)
+    for event in conn.pop_events(): ...          # Connected, DataReceived, PeerClosed, ...
+
+An arriving segment is classified by :mod:`tcpcore.rules` into a trigger, the row for
+(state, trigger) is looked up in :mod:`tcpcore.table`, and the row's actions are carried out in
+order. User calls and timer expiries go through the same lookup. ``history`` records every row
+applied, so a run can be replayed, drawn or graded.
+
+Timers (RFC 9293 3.8.1, 3.10.8; RFC 6298; RFC 1122 4.2.3.5, 4.2.3.6):
+* retransmission: initial RTO from the profile (1 s), RFC 6298 estimation with Karn's rule,
+  doubled on each expiry up to the profile's maximum; only the oldest segment is resent;
+* giving up: after the profile's retry count or time (SYN, SYN+ACK and data separately), or the
+  connection's ``user_timeout``: the USER TIMEOUT row, CLOSED, ``TimedOut``;
+* TIME-WAIT: the profile's ``time_wait`` (2*MSL in the RFC, 60 s on Linux), restarted by a
+  retransmitted FIN;
+* keepalive (off unless enabled): a probe <SEQ=SND.NXT-1> after ``idle`` seconds without a
+  segment from the peer, then every ``interval``; after ``probes`` unanswered probes the peer is
+  declared dead;
+* FIN-WAIT-2 (Linux only): an orphaned FIN-WAIT-2 is dropped after ``fin_wait_2_timeout``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import events as ev
+from .errors import TCPCoreError
+from .flags import Flags
+from .options import MSS
+from .profiles import Profile, get_profile
+from .rules import TCB, classify
+from .segment import Segment
+from .seq import Seq
+from .states import State
+from .table import Action, CallError, Row, Trigger, lookup
+
+A = Action
+SYN, ACK, FIN, RST, PSH = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH
+_CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
+_KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
+
+
+class ClockError(TCPCoreError, ValueError):
+    """``now`` was negative or earlier than a time the connection has already seen."""
+
+
+class WrongConnectionError(TCPCoreError, ValueError):
+    """A segment whose ports do not belong to this connection."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A sent, unacknowledged segment on the retransmission queue."""
+
+    seq: Seq
+    flags: Flags
+    payload: bytes
+    sent_at: float
+    retransmitted: bool = False
+
+    @property
+    def length(self) -> int:
+        return len(self.payload) + (1 if self.flags & SYN else 0) + (1 if self.flags & FIN else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One row applied: at ``time``, ``trigger`` in ``state`` led to ``row.next``."""
+
+    time: float
+    state: State
+    trigger: Trigger
+    row: Row
+    segment: Segment | None = None
+
+
+def rfc6528_iss(now: float, local: tuple[str, int], remote: tuple[str, int], secret: bytes) -> int:
+    """RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
+
+    M is a 4-microsecond clock (RFC 9293 3.4.1); F is a keyed BLAKE2b hash of the connection's
+    identity, so that each connection's sequence space starts somewhere hard to guess.
+    """
+    ident = f"{local[0]}|{local[1]}|{remote[0]}|{remote[1]}".encode()
+    f = int.from_bytes(hashlib.blake2b(ident, key=secret[:64], digest_size=4).digest(), "big")
+    m = int(now * 250_000)
+    return (m + f) & 0xFFFFFFFF
+
+
+@dataclass
+class Connection:
+    """One endpoint of a TCP connection (see the module docstring)."""
+
+    local_port: int
+    remote_port: int | None = None
+    profile: Profile | str = "rfc9293"
+    iss: int | None = None
+    name: str = ""
+    local_ip: str = "10.0.0.1"
+    remote_ip: str = "10.0.0.2"
+    secret: bytes = b"tcpcore: not secret, pass your own key for real use"
+    user_timeout: float | None = None
+    mss: int | None = None
+    rcv_wnd: int | None = None
+    auto_read: bool = True
+    keepalive: bool = False
+    keepalive_idle: float | None = None
+    keepalive_interval: float | None = None
+    keepalive_probes: int | None = None
+    on_step: Callable[[Step], None] | None = None
+
+    state: State = field(default=State.CLOSED, init=False)
+    tcb: TCB = field(default_factory=TCB, init=False)
+    history: list[Step] = field(default_factory=list, init=False)
+    passive: bool = field(default=False, init=False)
+    user_closed: bool = field(default=False, init=False)
+    peer_mss: int = field(default=536, init=False)
+    timers: dict[str, float] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.profile = get_profile(self.profile)
+        for what, port in (("local_port", self.local_port), ("remote_port", self.remote_port)):
+            if port is not None and not (isinstance(port, int) and 0 < port <= 0xFFFF):
+                raise ValueError(f"{what} {port!r} is not a TCP port (1..65535)")
+        p = self.profile
+        self.tcb.rcv_wnd = p.rcv_wnd if self.rcv_wnd is None else self.rcv_wnd
+        self.peer_mss = p.default_peer_mss
+        self._capacity = self.tcb.rcv_wnd
+        self._now = 0.0
+        self._out: list[Segment] = []
+        self._events: list[ev.Event] = []
+        self._send_buf = bytearray()  # queued, not yet sent
+        self._rtx: list[_Pending] = []  # sent, not yet acknowledged
+        self._ooo: dict[int, Segment] = {}  # out-of-order segments by SEG.SEQ
+        self.unread = bytearray()  # received, not yet read (auto_read=False)
+        self._fin_pending = False
+        self._ack_pending = False
+        self._srtt: float | None = None
+        self._rttvar = 0.0
+        self._rto = p.rto_initial
+        self._retries = 0
+        self._probes = 0
+        self._last_rx = 0.0
+        self._remote_specified = self.remote_port is not None
+
+    # -- public: time ---------------------------------------------------------------------------
+
+    def _tick(self, now: float) -> None:
+        if not isinstance(now, int | float) or now != now:
+            raise ClockError(f"now must be a number of seconds, got {now!r}")
+        if now < 0:
+            raise ClockError(f"now={now} is negative")
+        if now < self._now:
+            raise ClockError(f"now={now} is earlier than the last time seen ({self._now})")
+        self._now = float(now)
+
+    def next_deadline(self) -> float | None:
+        """The earliest time at which :meth:`handle_timer` has something to do, or None."""
+        return min(self.timers.values()) if self.timers else None
+
+    def handle_timer(self, now: float) -> None:
+        """Fire every timer due at ``now`` (earliest first)."""
+        self._tick(now)
+        while self.timers:
+            name, due = min(self.timers.items(), key=lambda kv: kv[1])
+            if due > now:
+                break
+            del self.timers[name]
+            self._fire(name, now)
+
+    # -- public: user calls (RFC 9293 3.10.1-3.10.5) -------------------------------------------
+
+    def connect(self, now: float, remote_port: int | None = None) -> None:
+        """Active OPEN: send a SYN and enter SYN-SENT."""
+        self._tick(now)
+        if remote_port is not None:
+            self.remote_port = remote_port
+            self._remote_specified = True
+        if self.remote_port is None and self.state is State.CLOSED:
+            raise ValueError("an active OPEN needs remote_port")
+        self._user(Trigger.OPEN_ACTIVE, now)
+
+    def listen(self, now: float) -> None:
+        """Passive OPEN: wait in LISTEN for a SYN."""
+        self._tick(now)
+        self._user(Trigger.OPEN_PASSIVE, now)
+
+    def send(self, data: bytes, now: float) -> None:
+        """SEND: queue data; it leaves as the peer's window allows."""
+        self._tick(now)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"send() needs bytes, got {type(data).__name__}")
+        self._pending_data = bytes(data)
+        self._user(Trigger.SEND, now)
+
+    def close(self, now: float) -> None:
+        """close(): no more sending and no more reading (FIN, or RST per profile if unread)."""
+        self._tick(now)
+        self._user(Trigger.CLOSE_UNREAD if self.unread else Trigger.CLOSE, now)
+
+    def shutdown(self, now: float) -> None:
+        """shutdown(SHUT_WR), the RFC's CLOSE: send a FIN but go on receiving."""
+        self._tick(now)
+        self._user(Trigger.SHUTDOWN, now)
+
+    def abort(self, now: float) -> None:
+        """ABORT: send a RST (where the state calls for one) and enter CLOSED."""
+        self._tick(now)
+        self._user(Trigger.ABORT, now)
+
+    def read(self, n: int = -1) -> bytes:
+        """Take up to n bytes (all if n < 0) of received data (only with auto_read=False)."""
+        take = len(self.unread) if n < 0 else min(n, len(self.unread))
+        data = bytes(self.unread[:take])
+        del self.unread[:take]
+        if not self.auto_read:
+            self.tcb.rcv_wnd = self._capacity - len(self.unread)
+        return data
+
+    # -- public: the network --------------------------------------------------------------------
+
+    def receive(self, seg: Segment, now: float) -> None:
+        """A segment arrived from the peer (RFC 9293 3.10.7)."""
+        self._tick(now)
+        if not isinstance(seg, Segment):
+            raise TypeError(f"receive() needs a Segment, got {type(seg).__name__}")
+        if seg.dst_port != self.local_port or (
+            self._remote_specified and seg.src_port != self.remote_port
+        ):
+            raise WrongConnectionError(
+                f"segment {seg.src_port}->{seg.dst_port} is not for this connection "
+                f"({self.remote_port}->{self.local_port})"
+            )
+        self._last_rx = now
+        self._probes = 0
+        self._on_segment(seg, now)
+        self._flush(now)
+        self._rearm_keepalive(now)
+
+    def pop_segments(self) -> list[Segment]:
+        """Segments to send, oldest first; the list is handed over and emptied."""
+        out, self._out = self._out, []
+        return out
+
+    def pop_events(self) -> list[ev.Event]:
+        """Events for the user, oldest first; the list is handed over and emptied."""
+        out, self._events = self._events, []
+        return out
+
+    # -- the engine -------------------------------------------------------------------------------
+
+    def _user(self, trigger: Trigger, now: float) -> None:
+        self._apply(trigger, now, None)
+        self._flush(now)
+        self._rearm_keepalive(now)
+
+    def _on_segment(self, seg: Segment, now: float) -> None:
+        verdict = classify(
+            self.state, self.tcb, seg, passive=self.passive, user_closed=self.user_closed
+        )
+        if verdict.out_of_order:
+            # Hold the whole segment for later (SHLD-31); process its ACK now and ask for the
+            # missing data with an immediate duplicate ACK (RFC 5681 4.2).
+            if len(self._ooo) < 64:
+                self._ooo.setdefault(seg.seq, seg)
+            ack_only = verdict.segment.with_(payload=b"", flags=seg.flags & ~FIN)
+            self._apply(verdict.trigger, now, ack_only)
+            self._ack_pending = True
+            return
+        self._apply(verdict.trigger, now, verdict.segment)
+
+    def _apply(self, trigger: Trigger, now: float, seg: Segment | None) -> None:
+        state = self.state
+        assert isinstance(self.profile, Profile)
+        row = lookup(state, trigger, self.profile)
+        step = Step(now, state, trigger, row, seg)
+        self.history.append(step)
+        if self.on_step is not None:
+            self.on_step(step)
+        for action in row.actions:
+            if action is A.ERROR:
+                raise CallError(state, trigger, row.note, "RFC 9293 " + row.clause)
+            self._do(action, now, seg)
+        if row.next is not state and self.state is state:
+            self._enter(row.next, now, trigger, row)
+
+    def _enter(self, new: State, now: float, trigger: Trigger, row: Row) -> None:
+        old, self.state = self.state, new
+        self._events.append(ev.StateChanged(now, old, new, trigger, row.clause))
+        if new is State.CLOSED:
+            self.timers.clear()
+            self._rtx.clear()
+            self._send_buf.clear()
+            self._ooo.clear()
+            self._fin_pending = False
+            self._events.append(ev.Closed(now))
+        elif new is State.FIN_WAIT_2:
+            self._arm_fin_wait_2(now)
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def _do(self, action: Action, now: float, seg: Segment | None) -> None:
+        tcb = self.tcb
+        if action is A.SELECT_ISS:
+            self._select_iss(now)
+        elif action is A.SEND_SYN:
+            self._send_new(SYN, b"", now)
+        elif action is A.SEND_SYN_ACK:
+            self._send_new(SYN | ACK, b"", now)
+        elif action in (A.SEND_ACK,):
+            self._ack_pending = True
+        elif action is A.SEND_CHALLENGE_ACK:
+            self._emit(tcb.snd_nxt, ACK, b"")
+        elif action is A.SEND_FIN:
+            self._fin_pending = True
+        elif action is A.SEND_RST:
+            flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
+            self._emit(tcb.snd_nxt, flags, b"")
+        elif action is A.REPLY_RST:
+            assert seg is not None
+            self._reply_rst(seg)
+        elif action is A.RETRANSMIT:
+            self._retransmit_head(now)
+        elif action is A.SEND_KEEPALIVE:
+            self._emit(tcb.snd_nxt - 1, ACK, b"")
+            self._probes += 1
+        elif action is A.RECORD_IRS:
+            assert seg is not None
+            self._record_irs(seg)
+        elif action is A.PROCESS_ACK:
+            assert seg is not None
+            self._process_ack(seg, now)
+        elif action is A.ACCEPT_TEXT:
+            assert seg is not None
+            self._accept_text(seg, now)
+        elif action is A.ACCEPT_FIN:
+            tcb.rcv_nxt = tcb.rcv_nxt + 1
+            self._events.append(ev.PeerClosed(now))
+        elif action is A.QUEUE_DATA:
+            self._send_buf += self._pending_data
+        elif action is A.MARK_CLOSED:
+            self.user_closed = True
+            if self.state is State.FIN_WAIT_2:
+                self._arm_fin_wait_2(now)
+        elif action is A.RESET_TO_LISTEN:
+            self._reset_to_listen()
+        elif action is A.START_2MSL:
+            self.timers.clear()
+            self._rtx.clear()
+            self.timers["time_wait"] = now + self.profile_obj.time_wait
+        elif action is A.SIGNAL_CONNECTED:
+            self._events.append(ev.Connected(now))
+        elif action is A.SIGNAL_RESET:
+            self._events.append(ev.ConnectionReset(now))
+        elif action is A.SIGNAL_REFUSED:
+            self._events.append(ev.ConnectionRefused(now))
+        elif action is A.SIGNAL_TIMEOUT:
+            self._events.append(ev.TimedOut(now, self._timeout_reason))
+        elif action is A.DISCARD:
+            pass
+        else:  # pragma: no cover - every Action is handled above
+            raise AssertionError(f"unhandled action {action}")
+
+    @property
+    def profile_obj(self) -> Profile:
+        assert isinstance(self.profile, Profile)
+        return self.profile
+
+    def _select_iss(self, now: float) -> None:
+        if self.iss is None:
+            iss = rfc6528_iss(
+                now,
+                (self.local_ip, self.local_port),
+                (self.remote_ip, self.remote_port or 0),
+                self.secret,
+            )
+        else:
+            iss = self.iss
+        t = self.tcb
+        t.iss = Seq(iss)
+        t.snd_una = t.iss
+        t.snd_nxt = t.iss
+
+    def _record_irs(self, seg: Segment) -> None:
+        t = self.tcb
+        t.irs = Seq(seg.seq)
+        t.rcv_nxt = t.irs + 1
+        if self.remote_port is None:
+            self.remote_port = seg.src_port
+        mss = seg.mss
+        if mss is not None and mss > 0:
+            self.peer_mss = mss
+        t.snd_wnd = seg.window
+        t.max_snd_wnd = max(t.max_snd_wnd, seg.window)
+        t.snd_wl1 = Seq(seg.seq)
+
+    def _reset_to_listen(self) -> None:
+        self.tcb = TCB(rcv_wnd=self.tcb.rcv_wnd)
+        self._rtx.clear()
+        self._send_buf.clear()
+        self._ooo.clear()
+        self.timers.clear()
+        self._fin_pending = False
+        self._retries = 0
+        self._rto = self.profile_obj.rto_initial
+        if not self._remote_specified:
+            self.remote_port = None
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    def _emit(self, seq: Seq, flags: Flags, payload: bytes) -> Segment:
+        """Put a segment on the output list, with the current ACK and window."""
+        t = self.tcb
+        synchronized = self.state.synchronized or (flags & SYN and flags & ACK)
+        ack = t.rcv_nxt.value if (flags & ACK or synchronized) and not flags & RST else 0
+        if flags & RST and flags & ACK:
+            ack = t.rcv_nxt.value
+        if synchronized and not flags & RST:
+            flags |= ACK
+        options: tuple[MSS, ...] = ()
+        if flags & SYN:
+            options = (MSS(self.mss or self.profile_obj.mss),)
+        seg = Segment(
+            self.local_port,
+            self.remote_port or 0,
+            seq.value,
+            ack,
+            flags,
+            min(t.rcv_wnd, 0xFFFF) if not flags & RST else 0,
+            0,
+            options,
+            payload,
+        )
+        self._out.append(seg)
+        if flags & ACK:
+            self._ack_pending = False
+        return seg
+
+    def _send_new(self, flags: Flags, payload: bytes, now: float) -> None:
+        """Send a segment that occupies sequence space and keep it for retransmission."""
+        t = self.tcb
+        seq = t.iss if flags & SYN else t.snd_nxt
+        self._emit(seq, flags, payload)
+        p = _Pending(seq, flags, payload, now)
+        self._rtx.append(p)
+        if flags & SYN:
+            t.snd_nxt = t.iss + 1
+        else:
+            t.snd_nxt = t.snd_nxt + p.length
+        if flags & FIN:
+            t.fin_seq = t.snd_nxt - 1
+        if "retransmit" not in self.timers:
+            self._arm_retransmit(now)
+
+    def _reply_rst(self, seg: Segment) -> None:
+        """RFC 9293 3.10.7.1: a RST the offending segment's sender will accept."""
+        if seg.flags & ACK:
+            rst = Segment(seg.dst_port, seg.src_port, seg.ack, 0, RST, 0)
+        else:
+            ack = (seg.seq + seg.seg_len) & 0xFFFFFFFF
+            rst = Segment(seg.dst_port, seg.src_port, 0, ack, RST | ACK, 0)
+        self._out.append(rst)
+
+    def _push(self, now: float) -> None:
+        """Send queued data as the peer's window allows, then a queued FIN."""
+        if self.state not in (
+            State.ESTABLISHED,
+            State.CLOSE_WAIT,
+            State.FIN_WAIT_1,
+            State.LAST_ACK,
+            State.CLOSING,
+        ):
+            return
+        t = self.tcb
+        if t.fin_seq is not None:
+            return
+        while self._send_buf:
+            room = t.snd_una + t.snd_wnd - t.snd_nxt
+            if room <= 0:
+                return
+            size = min(room, self.peer_mss, len(self._send_buf))
+            chunk = bytes(self._send_buf[:size])
+            del self._send_buf[:size]
+            flags = ACK if self._send_buf else ACK | PSH
+            if not self._send_buf and self._fin_pending:
+                flags |= FIN
+                self._fin_pending = False
+            self._send_new(flags, chunk, now)
+        if self._fin_pending:
+            self._fin_pending = False
+            self._send_new(FIN | ACK, b"", now)
+
+    def _flush(self, now: float) -> None:
+        """After an input: send what is queued, then a pure ACK if one is still owed."""
+        self._push(now)
+        if self._ack_pending and self.state is not State.CLOSED:
+            self._emit(self.tcb.snd_nxt, ACK, b"")
+        self._ack_pending = False
+
+    # -- receiving --------------------------------------------------------------------------------
+
+    def _process_ack(self, seg: Segment, now: float) -> None:
+        """RFC 9293 3.10.7.4 fifth step (and 3.10.7.3 fourth for SYN-SENT)."""
+        t = self.tcb
+        ack = Seq(seg.ack)
+        seq = Seq(seg.seq)
+        handshake = self.state in (State.SYN_SENT, State.SYN_RECEIVED)
+        if t.snd_una < ack <= t.snd_nxt:
+            self._acknowledge(ack, now)
+        if handshake or (
+            t.snd_una <= ack <= t.snd_nxt
+            and (t.snd_wl1 < seq or (t.snd_wl1 == seq and t.snd_wl2 <= ack))
+        ):
+            t.snd_wnd, t.snd_wl1, t.snd_wl2 = seg.window, seq, ack
+        t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
+
+    def _acknowledge(self, ack: Seq, now: float) -> None:
+        t = self.tcb
+        t.snd_una = ack
+        sample: float | None = None
+        while self._rtx:
+            head = self._rtx[0]
+            end = head.seq + head.length
+            if end <= ack:
+                if not head.retransmitted and sample is None:
+                    sample = now - head.sent_at
+                self._rtx.pop(0)
+            else:
+                cut = ack - head.seq
+                if cut > 0:
+                    # Partly acknowledged: keep only the unacknowledged part.
+                    if head.flags & SYN:
+                        cut -= 1
+                        head.flags &= ~SYN
+                    head.payload = head.payload[cut:]
+                    head.seq = ack
+                break
+        if sample is not None:
+            self._rtt_sample(sample)
+        self._retries = 0
+        self.timers.pop("retransmit", None)
+        if self._rtx:
+            self._arm_retransmit(now)
+
+    def _rtt_sample(self, r: float) -> None:
+        """RFC 6298 2.2 and 2.3."""
+        p = self.profile_obj
+        if self._srtt is None:
+            self._srtt, self._rttvar = r, r / 2
+        else:
+            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - r)
+            self._srtt = 0.875 * self._srtt + 0.125 * r
+        rto = self._srtt + max(_CLOCK_GRANULARITY, 4 * self._rttvar)
+        self._rto = min(max(rto, p.rto_min), p.rto_max)
+
+    def _accept_text(self, seg: Segment, now: float) -> None:
+        """Seventh step: deliver in-order text, advance RCV.NXT, then drain held segments."""
+        t = self.tcb
+        if seg.payload and Seq(seg.seq) == t.rcv_nxt:
+            data = seg.payload
+            t.rcv_nxt = t.rcv_nxt + len(data)
+            if self.auto_read:
+                self._events.append(ev.DataReceived(now, data))
+            else:
+                self.unread += data
+                t.rcv_wnd = max(0, self._capacity - len(self.unread))
+                self._events.append(ev.DataReceived(now, data))
+            self._ack_pending = True
+            if self._ooo and not seg.flags & FIN:
+                self._drain(now)
+
+    def _drain(self, now: float) -> None:
+        """Process held out-of-order segments that RCV.NXT has now reached."""
+        t = self.tcb
+        for key in sorted(self._ooo, key=lambda k: Seq(k) - t.rcv_nxt):
+            held = self._ooo[key]
+            if Seq(held.seq) > t.rcv_nxt:
+                break
+            del self._ooo[key]
+            if Seq(held.seq) + held.seg_len > t.rcv_nxt:
+                self._on_segment(held, now)
+                return  # _on_segment drains again if more became in order
+
+    # -- timers -----------------------------------------------------------------------------------
+
+    def _arm_retransmit(self, now: float) -> None:
+        due = now + self._rto
+        limit = self._give_up_time()
+        if limit is not None and self._rtx:
+            due = min(due, self._rtx[0].sent_at + limit)
+        self.timers["retransmit"] = due
+
+    def _give_up_time(self) -> float | None:
+        p = self.profile_obj
+        if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
+            return p.syn_give_up
+        return self.user_timeout if self.user_timeout is not None else p.data_give_up
+
+    def _retry_limit(self) -> int | None:
+        p = self.profile_obj
+        if self.state is State.SYN_SENT:
+            return p.syn_retries
+        if self.state is State.SYN_RECEIVED:
+            return p.synack_retries
+        return None if self.user_timeout is not None else p.data_retries
+
+    def _fire(self, name: str, now: float) -> None:
+        if name == "retransmit":
+            if not self._rtx:
+                return
+            limit = self._retry_limit()
+            give_up = self._give_up_time()
+            first = self._rtx[0].sent_at
+            if (limit is not None and self._retries >= limit) or (
+                give_up is not None and now - first >= give_up
+            ):
+                self._timeout_reason = (
+                    "SYN retransmissions exhausted"
+                    if self.state is State.SYN_SENT
+                    else "retransmissions exhausted (user timeout)"
+                )
+                self._user(Trigger.USER_TIMEOUT, now)
+                return
+            self._retries += 1
+            self._rto = min(self._rto * 2, self.profile_obj.rto_max)
+            self._user(Trigger.RETRANSMIT_TIMEOUT, now)
+            self.timers.pop("retransmit", None)
+            self._arm_retransmit(now)
+        elif name == "time_wait":
+            self._user(Trigger.TIME_WAIT_TIMEOUT, now)
+        elif name == "fin_wait_2":
+            self._user(Trigger.FIN_WAIT_2_TIMEOUT, now)
+        elif name == "keepalive":
+            if self._probes >= self._keep("probes"):
+                self._timeout_reason = "keepalive: the peer did not answer"
+                self._user(Trigger.KEEPALIVE_EXHAUSTED, now)
+            else:
+                self._user(Trigger.KEEPALIVE_TIMEOUT, now)
+
+    def _retransmit_head(self, now: float) -> None:
+        """Resend the oldest unacknowledged segment with the current ACK and window."""
+        if not self._rtx:
+            return
+        head = self._rtx[0]
+        head.retransmitted = True
+        self._emit(head.seq, head.flags, head.payload)
+
+    def _keep(self, what: str) -> float:
+        own = getattr(self, f"keepalive_{what}")
+        return float(own if own is not None else getattr(self.profile_obj, f"keepalive_{what}"))
+
+    def _rearm_keepalive(self, now: float) -> None:
+        if not self.keepalive or self.state not in _KEEP_STATES or self._rtx:
+            self.timers.pop("keepalive", None)
+            return
+        if self._probes == 0:
+            self.timers["keepalive"] = self._last_rx + self._keep("idle")
+        else:
+            self.timers["keepalive"] = now + self._keep("interval")
+
+    def _arm_fin_wait_2(self, now: float) -> None:
+        t = self.profile_obj.fin_wait_2_timeout
+        if t is not None and self.user_closed and self.state is State.FIN_WAIT_2:
+            self.timers["fin_wait_2"] = now + t
+
+    _timeout_reason: str = "timed out"
+    _pending_data: bytes = b""

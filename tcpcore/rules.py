@@ -1,0 +1,233 @@
+"""The rules that are not single rows: which trigger an arriving segment is.
+
+:mod:`tcpcore.table` says what to do for (state, trigger). This module decides the trigger, in the
+order RFC 9293 3.10.7 checks an arriving segment, and is the only other place the state machine's
+decisions live:
+
+* CLOSED (3.10.7.1): a RST is discarded; anything else is answered with a RST.
+* LISTEN (3.10.7.2): RST, then ACK (any ACK is bad), then SYN, then anything else.
+* SYN-SENT (3.10.7.3): the ACK check first (SND.UNA < SEG.ACK =< SND.NXT, with SND.UNA = ISS),
+  then RST (valid only with an acceptable ACK, RFC 5961 3.2), then SYN, then the rest.
+* The synchronized states and SYN-RECEIVED (3.10.7.4):
+  1. RST validation (RFC 5961 3.2): outside the window -> dropped; exactly RCV.NXT -> reset;
+     elsewhere in the window -> challenge ACK.
+  2. SYN: in a synchronized state, a challenge ACK whatever the sequence number (RFC 5961 4.2);
+     in SYN-RECEIVED after a passive OPEN, a new SYN in the window returns to LISTEN.
+  3. Sequence acceptability, RFC 9293 Table 6 (:func:`acceptable`). The one exception is a
+     retransmission of the peer's FIN in TIME-WAIT, which is old by Table 6 but is what TIME-WAIT
+     waits for (the fifth step's "the only thing that can arrive in this state").
+  4. The ACK bit off: drop.
+  5. The ACK value: in SYN-RECEIVED it must acknowledge our SYN (else RST); elsewhere an ACK of
+     data not yet sent, or older than SND.UNA - MAX.SND.WND (RFC 5961 5.2), is answered with an
+     ACK and dropped.
+  6. What the segment then is: FIN (acknowledging our FIN or not), the ACK of our SYN or FIN,
+     data, or a plain ACK.
+
+Two pieces of the RFC's "idealized segment" (3.10.7.4 first step) are done here as well, because
+they change what the segment is: a SYN+ACK that repeats the peer's SYN (simultaneous open, RFC
+9293 Figure 8) has its old SYN trimmed off, and a segment starting beyond RCV.NXT is marked
+out-of-order, so that only its ACK is processed now and its text and FIN later (SHLD-31).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .flags import Flags
+from .segment import Segment
+from .seq import Seq
+from .states import State
+from .table import Trigger
+
+_ZERO = Seq(0)  # Seq is immutable, so one shared default is safe
+SYN, ACK, RST, FIN = Flags.SYN, Flags.ACK, Flags.RST, Flags.FIN
+
+
+@dataclass(slots=True)
+class TCB:
+    """The Transmission Control Block: RFC 9293 3.3.1's variables, with the RFC's names.
+
+    ``snd_wnd`` and ``rcv_wnd`` are byte counts; every sequence variable is a :class:`Seq`.
+    """
+
+    iss: Seq = _ZERO
+    irs: Seq = _ZERO
+    snd_una: Seq = _ZERO  # oldest unacknowledged sequence number
+    snd_nxt: Seq = _ZERO  # next sequence number to be sent
+    snd_wnd: int = 0  # the peer's window, as last accepted
+    snd_wl1: Seq = _ZERO  # SEG.SEQ of the segment last used to update SND.WND
+    snd_wl2: Seq = _ZERO  # SEG.ACK of the segment last used to update SND.WND
+    max_snd_wnd: int = 0  # the largest window the peer has offered (RFC 5961 5.2)
+    rcv_nxt: Seq = _ZERO  # next sequence number expected
+    rcv_wnd: int = 65535  # receive window offered to the peer
+    fin_seq: Seq | None = None  # sequence number of our FIN, once sent
+
+    def fin_acked(self) -> bool:
+        """True once our FIN is sent and acknowledged."""
+        return self.fin_seq is not None and self.snd_una > self.fin_seq
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What an arriving segment is: its trigger and the idealized segment to process."""
+
+    trigger: Trigger
+    segment: Segment
+    out_of_order: bool = False
+    why: str = ""
+
+
+def in_window(tcb: TCB, seq: Seq) -> bool:
+    """RCV.NXT =< seq < RCV.NXT + RCV.WND; with a zero window, only seq = RCV.NXT."""
+    if tcb.rcv_wnd == 0:
+        return seq == tcb.rcv_nxt
+    offset: int = seq - tcb.rcv_nxt
+    return 0 <= offset < tcb.rcv_wnd
+
+
+def acceptable(tcb: TCB, seg: Segment) -> bool:
+    """RFC 9293 Table 6: is any part of the segment inside the receive window?"""
+    seq = Seq(seg.seq)
+    length = seg.seg_len
+    if length == 0:
+        return in_window(tcb, seq)
+    if tcb.rcv_wnd == 0:
+        return False
+    return in_window(tcb, seq) or in_window(tcb, seq + (length - 1))
+
+
+def classify(
+    state: State, tcb: TCB, seg: Segment, *, passive: bool = False, user_closed: bool = False
+) -> Verdict:
+    """The trigger for seg arriving in state (see the module docstring for the order)."""
+    f = seg.flags
+    if state is State.CLOSED:
+        return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
+    if state is State.LISTEN:
+        if f & RST:
+            return Verdict(Trigger.RST, seg)
+        if f & ACK:
+            return Verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
+        if f & SYN:
+            return Verdict(Trigger.SYN, seg)
+        return Verdict(Trigger.NO_ACK, seg)
+    if state is State.SYN_SENT:
+        return _syn_sent(tcb, seg)
+    return _synchronized(state, tcb, seg, passive, user_closed)
+
+
+def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
+    f = seg.flags
+    ack_ok = True
+    if f & ACK:
+        ack = Seq(seg.ack)
+        ack_ok = tcb.snd_una < ack <= tcb.snd_nxt
+        if not ack_ok:
+            if f & RST:
+                return Verdict(Trigger.RST_INVALID, seg, why="RST with an unacceptable ACK")
+            return Verdict(Trigger.BAD_ACK, seg, why="SEG.ACK =< ISS or SEG.ACK > SND.NXT")
+    if f & RST:
+        if f & ACK:
+            return Verdict(Trigger.RST, seg)
+        return Verdict(Trigger.RST_INVALID, seg, why="RST without ACK in SYN-SENT")
+    if f & SYN:
+        return Verdict(Trigger.SYN_ACK if f & ACK else Trigger.SYN, seg)
+    return Verdict(Trigger.ACK if f & ACK else Trigger.NO_ACK, seg)
+
+
+def _synchronized(
+    state: State, tcb: TCB, seg: Segment, passive: bool, user_closed: bool
+) -> Verdict:
+    f = seg.flags
+    seq = Seq(seg.seq)
+    # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
+    # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 8). Without an
+    # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
+    if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
+        if not f & ACK:
+            return Verdict(Trigger.SYN_DUPLICATE, seg)
+        seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=f & ~SYN)
+        f, seq = seg.flags, Seq(seg.seq)
+
+    # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
+    if f & RST:
+        if not in_window(tcb, seq):
+            return Verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
+        if seq != tcb.rcv_nxt:
+            return Verdict(Trigger.RST_IN_WINDOW, seg)
+        if state is State.SYN_RECEIVED and passive:
+            return Verdict(Trigger.RST_PASSIVE, seg)
+        return Verdict(Trigger.RST, seg)
+
+    # A SYN in a synchronized state (fourth step, RFC 5961 4.2).
+    if f & SYN:
+        if state is State.SYN_RECEIVED and passive:
+            if acceptable(tcb, seg):
+                return Verdict(Trigger.SYN_PASSIVE, seg)
+            return Verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
+        return Verdict(Trigger.SYN, seg)
+
+    # Sequence acceptability (first step, Table 6).
+    if not acceptable(tcb, seg):
+        if state is State.TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
+            return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+        return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
+
+    if not f & ACK:
+        return Verdict(Trigger.NO_ACK, seg)
+
+    ack = Seq(seg.ack)
+    if state is State.SYN_RECEIVED:
+        if not tcb.snd_una < ack <= tcb.snd_nxt:
+            return Verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
+    elif ack > tcb.snd_nxt:
+        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
+    elif tcb.max_snd_wnd and ack < tcb.snd_una - tcb.max_snd_wnd:
+        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
+
+    ack_of_fin = tcb.fin_seq is not None and ack == tcb.snd_nxt
+
+    # Beyond RCV.NXT: only the ACK is processed now; text and FIN wait in the queue.
+    if seq > tcb.rcv_nxt:
+        trig = _ack_only(state, ack_of_fin)
+        return Verdict(trig, seg, out_of_order=True)
+
+    seg = _trim(tcb, seg)
+    if seg.flags & FIN:
+        if state is State.FIN_WAIT_1 and ack_of_fin:
+            return Verdict(Trigger.FIN_ACK_OF_FIN, seg)
+        return Verdict(Trigger.FIN, seg)
+    if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+        return Verdict(Trigger.ACK_OF_FIN, seg)
+    if state is State.SYN_RECEIVED:
+        return Verdict(Trigger.DATA if seg.payload else Trigger.ACK_OF_SYN, seg)
+    if seg.payload:
+        return Verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
+    return Verdict(Trigger.ACK, seg)
+
+
+def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
+    if state is State.SYN_RECEIVED:
+        return Trigger.ACK_OF_SYN
+    if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+        return Trigger.ACK_OF_FIN
+    return Trigger.ACK
+
+
+def _trim(tcb: TCB, seg: Segment) -> Segment:
+    """Cut off text before RCV.NXT (already received) and beyond the window (3.10.7.4 first)."""
+    seq = Seq(seg.seq)
+    payload = seg.payload
+    flags = seg.flags
+    old = tcb.rcv_nxt - seq
+    if old > 0:
+        # When everything but the FIN is old, the FIN itself lies at RCV.NXT.
+        payload = b"" if old > len(payload) else payload[old:]
+        seq = tcb.rcv_nxt
+    room = tcb.rcv_wnd
+    if len(payload) > room:
+        payload = payload[:room]
+        flags &= ~FIN  # the FIN lay beyond the window
+    if payload is seg.payload and flags == seg.flags:
+        return seg
+    return seg.with_(seq=seq.value, payload=payload, flags=flags)
