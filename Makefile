@@ -46,8 +46,10 @@ lint: $(VENV)/.stamp-dev
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy --strict tcpcore
 
+# Unit, property, fuzz, differential, course and browser tests live in tests/; every lesson
+# in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared).
 test: lint typecheck
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py

@@ -1,0 +1,63 @@
+"""The wheel is what users install: build it, install it in a fresh venv, use it from elsewhere.
+
+This catches files left out of the wheel, imports that only work from the checkout, and a broken
+console script, none of which the in-tree tests can see.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        check=True,
+    )
+    (whl,) = out.glob("tcpcourse-*.whl")
+    return whl
+
+
+def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "tcpcore/__init__.py" in names
+    assert "tcpcore/table.py" in names
+    assert "autograder/__init__.py" in names
+    assert not any(n.startswith(("tests/", "notebooks/", "course/")) for n in names)
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "tcpcore = tcpcore.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    code = (
+        "import tcpcore, sys\n"
+        "assert 'site-packages' in tcpcore.__file__, tcpcore.__file__\n"
+        "s = tcpcore.Segment(1, 2, flags=tcpcore.Flags.SYN)\n"
+        "assert tcpcore.Segment.decode(s.encode()) == s\n"
+        "print(tcpcore.State.FIN_WAIT_1)\n"
+    )
+    done = subprocess.run(
+        [str(py), "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "FIN-WAIT-1"
+    helped = subprocess.run(
+        [str(env_dir / "bin" / "tcpcore"), "--help"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert "trace" in helped.stdout
