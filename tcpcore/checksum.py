@@ -10,6 +10,8 @@ from __future__ import annotations
 import ipaddress
 import sys
 
+from .errors import EncodeError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressLike = str | bytes | IPAddress
 
@@ -53,6 +55,11 @@ def pseudo_header(src: AddressLike, dst: AddressLike, length: int, proto: int = 
     s, d = to_address(src), to_address(dst)
     if s.version != d.version:
         raise ValueError(f"source {s} and destination {d} are not the same IP version")
+    top = 0xFFFF if s.version == 4 else 0xFFFFFFFF
+    if not 0 <= length <= top:
+        raise EncodeError(
+            f"TCP length {length} does not fit the IPv{s.version} pseudo-header (0..{top})"
+        )
     if s.version == 4:
         return s.packed + d.packed + bytes((0, proto)) + length.to_bytes(2, "big")
     return s.packed + d.packed + length.to_bytes(4, "big") + bytes((0, 0, 0, proto))

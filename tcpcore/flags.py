@@ -32,7 +32,9 @@ class Flags(enum.IntFlag):
         return _render(int(self), reserved)
 
     def names(self) -> str:
-        """The RFC's names joined with '+', most significant first: ``"SYN+ACK"``, ``"FIN+ACK"``."""
+        """The RFC's names joined with '+' in the order people say them: ``"SYN+ACK"``,
+        ``"FIN+ACK"``, ``"FIN+PSH+ACK"``, ``"CWR+ECE+SYN"`` (CWR ECE URG, then SYN RST FIN, then
+        PSH and ACK last); no flag gives ``"none"``."""
         if not self:
             return "none"
         order = (
@@ -80,6 +82,9 @@ _RENDER_CACHE: dict[int, str] = {}
 
 
 def _render(bits: int, reserved: int = 0) -> str:
+    # Only the eight flag bits are rendered; a stray higher bit must not reach the cache key,
+    # where it would collide with the AE bit (0x100) and poison the entry for another value.
+    bits &= 0xFF
     key = bits | ((reserved & 1) << 8)
     text = _RENDER_CACHE.get(key)
     if text is None:

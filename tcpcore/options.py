@@ -184,18 +184,29 @@ def decode_options(data: bytes, base: int = 20) -> tuple[tuple[Option, ...], byt
     segment, used in error messages. Canonical padding (EOL then zeros up to the 4-byte boundary,
     as every stack sends) is dropped together with its EOL so that hand-built segments round-trip;
     anything else after the last option is kept so that encoding restores it exactly.
+
+    The result is the one normal form that :func:`encode_options` maps back to ``data``:
+
+    * an EOL that starts an unaligned tail of zeros ending at the boundary is left out (the
+      encoder writes those zeros by itself);
+    * an EOL at a 4-byte boundary followed by exactly three zeros is kept, with empty padding
+      (the encoder adds the three zeros after it);
+    * any other EOL is kept, with everything after it as padding.
     """
     opts: list[Option] = []
     i, n = 0, len(data)
     while i < n:
         kind = data[i]
         if kind == 0:
-            rest = data[i + 1 :]
-            if not any(rest) and ((i + 3) & ~3) == n:
-                # EOL plus zeros that only pad to the boundary: implied by the encoder.
+            rest = bytes(data[i + 1 :])
+            if not any(rest) and n == (i + 4) & ~3:
+                # EOL plus zeros that only pad to the boundary: the encoder writes these zeros
+                # itself. Unaligned, the EOL is implied too; aligned, it was written on purpose.
+                if i & 3 == 0:
+                    opts.append(Eol())
                 return tuple(opts), b""
             opts.append(Eol())
-            return tuple(opts), bytes(rest)
+            return tuple(opts), rest
         if kind == 1:
             opts.append(Nop())
             i += 1
@@ -239,7 +250,20 @@ def _decode_one(kind: int, length: int, body: bytes) -> Option:
 
 
 def encode_options(options: tuple[Option, ...], padding: bytes = b"") -> bytes:
-    """Encode options and padding, then pad with zeros (EOL) to a multiple of four bytes."""
+    """Encode options and padding, then pad with zeros (EOL) to a multiple of four bytes.
+
+    Raises EncodeError when an Eol is followed by more options or when padding is given without a
+    final Eol: RFC 9293 3.1 makes everything after the End of Option List padding, so such values
+    would decode as something else.
+    """
+    for k, o in enumerate(options[:-1]):
+        if isinstance(o, Eol):
+            raise EncodeError(
+                f"option {k} is Eol but {len(options) - 1 - k} options follow it; "
+                "bytes after the End of Option List belong in padding (RFC 9293 3.1)"
+            )
+    if padding and not (options and isinstance(options[-1], Eol)):
+        raise EncodeError("padding without a final Eol option: padding is what follows an Eol")
     raw = b"".join(o.encode() for o in options) + padding
     extra = -len(raw) % 4
     if extra and padding:

@@ -124,6 +124,12 @@ class Segment:
         (IPv4 or IPv6 pseudo-header); without them the ``checksum`` field is written as is."""
         opts = encode_options(self.options, self.padding) if (self.options or self.padding) else b""
         hlen = MIN_HEADER + len(opts)
+        # The reserved nibble is OR-ed into the data offset byte, where struct cannot see an
+        # out-of-range value: 0x10 would vanish and 0x30 would change the data offset.
+        if not isinstance(self.reserved, int) or not 0 <= self.reserved <= 0x0F:
+            raise EncodeError(
+                f"a header field is out of range: reserved={self.reserved!r} is outside 0..15"
+            )
         try:
             header = HEADER.pack(
                 self.src_port,
