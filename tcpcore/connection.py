@@ -25,7 +25,13 @@ Timers (RFC 9293 3.8.1, 3.10.8; RFC 6298; RFC 1122 4.2.3.5, 4.2.3.6):
 * keepalive (off unless enabled): a probe <SEQ=SND.NXT-1> after ``idle`` seconds without a
   segment from the peer, then every ``interval``; after ``probes`` unanswered probes the peer is
   declared dead;
-* FIN-WAIT-2 (Linux only): an orphaned FIN-WAIT-2 is dropped after ``fin_wait_2_timeout``.
+* FIN-WAIT-2 (Linux only): an orphaned FIN-WAIT-2 is dropped after ``fin_wait_2_timeout``;
+* tail loss probe (profiles with ``tail_loss_probe``, once SACK is negotiated; RFC 8985 7):
+  2*SRTT after new data or a FIN leaves, the last segment is sent again, then the RTO runs.
+
+The SYN and SYN+ACK carry MSS, and the Window Scale (RFC 7323 2) and SACK-permitted (RFC 2018 2)
+options the profile offers; a SYN+ACK only echoes what the peer's SYN offered. Once both SYNs
+carried Window Scale, the peer's window field is shifted left and ours right (never on a SYN).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from dataclasses import dataclass, field
 from . import events as ev
 from .errors import TCPCoreError
 from .flags import Flags
-from .options import MSS
+from .options import MSS, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
 from .segment import Segment
@@ -85,6 +91,14 @@ class Step:
     segment: Segment | None = None
 
 
+def _check_port(what: str, port: object) -> None:
+    """TypeError for a port that is not an int, ValueError for one outside 1..65535."""
+    if not isinstance(port, int) or isinstance(port, bool):
+        raise TypeError(f"{what} must be an int, got {type(port).__name__}")
+    if not 0 < port <= 0xFFFF:
+        raise ValueError(f"{what} {port!r} is not a TCP port (1..65535)")
+
+
 def rfc6528_iss(now: float, local: tuple[str, int], remote: tuple[str, int], secret: bytes) -> int:
     """RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
 
@@ -129,9 +143,9 @@ class Connection:
 
     def __post_init__(self) -> None:
         self.profile = get_profile(self.profile)
-        for what, port in (("local_port", self.local_port), ("remote_port", self.remote_port)):
-            if port is not None and not (isinstance(port, int) and 0 < port <= 0xFFFF):
-                raise ValueError(f"{what} {port!r} is not a TCP port (1..65535)")
+        _check_port("local_port", self.local_port)
+        if self.remote_port is not None:
+            _check_port("remote_port", self.remote_port)
         p = self.profile
         self.tcb.rcv_wnd = p.rcv_wnd if self.rcv_wnd is None else self.rcv_wnd
         self.peer_mss = p.default_peer_mss
@@ -152,11 +166,15 @@ class Connection:
         self._probes = 0
         self._last_rx = 0.0
         self._remote_specified = self.remote_port is not None
+        self._tlp_high: Seq | None = None  # SND.NXT when the last loss probe left (RFC 8985 7.3)
+        self._in_loss = False  # an RTO fired; no loss probe until everything is acknowledged
 
     # -- public: time ---------------------------------------------------------------------------
 
     def _tick(self, now: float) -> None:
-        if not isinstance(now, int | float) or now != now:
+        if not isinstance(now, int | float) or isinstance(now, bool):
+            raise TypeError(f"now must be a number of seconds, got {type(now).__name__}")
+        if now != now:
             raise ClockError(f"now must be a number of seconds, got {now!r}")
         if now < 0:
             raise ClockError(f"now={now} is negative")
@@ -172,7 +190,9 @@ class Connection:
         """Fire every timer due at ``now`` (earliest first)."""
         self._tick(now)
         while self.timers:
-            name, due = min(self.timers.items(), key=lambda kv: kv[1])
+            # At the same instant the loss probe goes first: it is scheduled in the RTO's place
+            # when the RTO would come sooner (RFC 8985 7.2; Linux tcp_schedule_loss_probe()).
+            name, due = min(self.timers.items(), key=lambda kv: (kv[1], kv[0] != "loss_probe"))
             if due > now:
                 break
             del self.timers[name]
@@ -184,6 +204,7 @@ class Connection:
         """Active OPEN: send a SYN and enter SYN-SENT."""
         self._tick(now)
         if remote_port is not None:
+            _check_port("remote_port", remote_port)
             self.remote_port = remote_port
             self._remote_specified = True
         if self.remote_port is None and self.state is State.CLOSED:
@@ -227,6 +248,23 @@ class Connection:
             self.tcb.rcv_wnd = self._capacity - len(self.unread)
         return data
 
+    def set_keepalive(
+        self,
+        now: float,
+        enabled: bool,
+        idle: float | None = None,
+        interval: float | None = None,
+        probes: int | None = None,
+    ) -> None:
+        """Turn keepalive on or off and set its numbers (None: the profile's), as the socket
+        options SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT do (RFC 1122 4.2.3.6);
+        the timer is re-armed from the last segment received."""
+        self._tick(now)
+        self.keepalive = enabled
+        self.keepalive_idle, self.keepalive_interval = idle, interval
+        self.keepalive_probes = probes
+        self._rearm_keepalive(now)
+
     # -- public: the network --------------------------------------------------------------------
 
     def receive(self, seg: Segment, now: float) -> None:
@@ -234,8 +272,10 @@ class Connection:
         self._tick(now)
         if not isinstance(seg, Segment):
             raise TypeError(f"receive() needs a Segment, got {type(seg).__name__}")
+        # Once a SYN has filled in an unspecified remote socket (RFC 9293 3.10.7.2 third), the
+        # connection is that socket pair: a segment from another port is for someone else.
         if seg.dst_port != self.local_port or (
-            self._remote_specified and seg.src_port != self.remote_port
+            self.remote_port is not None and seg.src_port != self.remote_port
         ):
             raise WrongConnectionError(
                 f"segment {seg.src_port}->{seg.dst_port} is not for this connection "
@@ -266,7 +306,12 @@ class Connection:
 
     def _on_segment(self, seg: Segment, now: float) -> None:
         verdict = classify(
-            self.state, self.tcb, seg, passive=self.passive, user_closed=self.user_closed
+            self.state,
+            self.tcb,
+            seg,
+            passive=self.passive,
+            user_closed=self.user_closed,
+            trim_old=self.profile_obj.process_ack_of_old_segment,
         )
         if verdict.out_of_order:
             # Hold the whole segment for later (SHLD-31); process its ACK now and ask for the
@@ -278,11 +323,19 @@ class Connection:
             self._ack_pending = True
             return
         self._apply(verdict.trigger, now, verdict.segment)
+        if verdict.duplicate and self.state not in (State.TIME_WAIT, State.CLOSED):
+            self._ack_pending = True  # FreeBSD's TF_ACKNOW for an old duplicate
 
     def _apply(self, trigger: Trigger, now: float, seg: Segment | None) -> None:
         state = self.state
         assert isinstance(self.profile, Profile)
         row = lookup(state, trigger, self.profile)
+        if A.SEND_SYN in row.actions and self.remote_port is None:
+            # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
+            msg = "error: remote socket unspecified"
+            raise CallError(state, trigger, msg, "RFC 9293 " + row.clause)
+        if state is State.CLOSED and row.next is not State.CLOSED:
+            self._new_tcb()
         step = Step(now, state, trigger, row, seg)
         self.history.append(step)
         if self.on_step is not None:
@@ -296,6 +349,12 @@ class Connection:
 
     def _enter(self, new: State, now: float, trigger: Trigger, row: Row) -> None:
         old, self.state = self.state, new
+        # RFC 9293 3.10.7.4 second and fourth steps treat SYN-RECEIVED differently after a
+        # passive OPEN (back to LISTEN) and an active one (connection refused): remember which.
+        if new is State.LISTEN:
+            self.passive = True
+        elif new is State.SYN_SENT:
+            self.passive = False
         self._events.append(ev.StateChanged(now, old, new, trigger, row.clause))
         if new is State.CLOSED:
             self.timers.clear()
@@ -334,6 +393,8 @@ class Connection:
         elif action is A.SEND_KEEPALIVE:
             self._emit(tcb.snd_nxt - 1, ACK, b"")
             self._probes += 1
+        elif action is A.SEND_LOSS_PROBE:
+            self._send_loss_probe(now)
         elif action is A.RECORD_IRS:
             assert seg is not None
             self._record_irs(seg)
@@ -403,6 +464,31 @@ class Connection:
         t.snd_wnd = seg.window
         t.max_snd_wnd = max(t.max_snd_wnd, seg.window)
         t.snd_wl1 = Seq(seg.seq)
+        # The peer's SYN settles the options: ours went (or will go, echoed) in our SYN(+ACK).
+        p = self.profile_obj
+        t.sack_ok = p.sack_permitted and seg.sack_permitted
+        t.wscale_ok = p.wscale is not None and seg.wscale is not None
+        if t.wscale_ok and p.wscale is not None and seg.wscale is not None:
+            t.snd_shift = min(seg.wscale, 14)  # RFC 7323 2.3: "use 14 instead"
+            t.rcv_shift = p.wscale
+
+    def _new_tcb(self) -> None:
+        """RFC 9293 3.10.1, OPEN in CLOSED: "Create a new transmission control block". Nothing of
+        an earlier connection on this object (its FIN, close(), unread data, RTT) carries over."""
+        p = self.profile_obj
+        self.tcb = TCB(rcv_wnd=self._capacity)
+        self.user_closed = False
+        self.unread.clear()
+        self.peer_mss = p.default_peer_mss
+        self._send_buf.clear()
+        self._rtx.clear()
+        self._ooo.clear()
+        self._fin_pending = self._ack_pending = False
+        self._srtt, self._rttvar, self._rto = None, 0.0, p.rto_initial
+        self._retries = self._probes = 0
+        self._tlp_high, self._in_loss = None, False
+        if not self._remote_specified:
+            self.remote_port = None
 
     def _reset_to_listen(self) -> None:
         self.tcb = TCB(rcv_wnd=self.tcb.rcv_wnd)
@@ -413,6 +499,7 @@ class Connection:
         self._fin_pending = False
         self._retries = 0
         self._rto = self.profile_obj.rto_initial
+        self._tlp_high, self._in_loss = None, False
         if not self._remote_specified:
             self.remote_port = None
 
@@ -427,16 +514,16 @@ class Connection:
             ack = t.rcv_nxt.value
         if synchronized and not flags & RST:
             flags |= ACK
-        options: tuple[MSS, ...] = ()
-        if flags & SYN:
-            options = (MSS(self.mss or self.profile_obj.mss),)
+        options = self._syn_options(bool(flags & ACK)) if flags & SYN else ()
+        # RFC 7323 2.2: the window of a SYN is never scaled.
+        window = t.rcv_wnd if flags & SYN else t.rcv_wnd >> t.rcv_shift
         seg = Segment(
             self.local_port,
             self.remote_port or 0,
             seq.value,
             ack,
             flags,
-            min(t.rcv_wnd, 0xFFFF) if not flags & RST else 0,
+            min(window, 0xFFFF) if not flags & RST else 0,
             0,
             options,
             payload,
@@ -461,6 +548,19 @@ class Connection:
             t.fin_seq = t.snd_nxt - 1
         if "retransmit" not in self.timers:
             self._arm_retransmit(now)
+        if not flags & SYN:
+            self._arm_loss_probe(now)
+
+    def _syn_options(self, reply: bool) -> tuple[Option, ...]:
+        """MSS, then what the profile offers; a SYN+ACK (``reply``) only what the peer's SYN
+        offered (RFC 7323 2.2, RFC 2018 2). NOPs align each option on four bytes."""
+        p, t = self.profile_obj, self.tcb
+        opts: list[Option] = [MSS(self.mss or p.mss)]
+        if p.sack_permitted and (t.sack_ok or not reply):
+            opts += [Nop(), Nop(), SackPermitted()]
+        if p.wscale is not None and (t.wscale_ok or not reply):
+            opts += [Nop(), WindowScale(p.wscale)]
+        return tuple(opts)
 
     def _reply_rst(self, seg: Segment) -> None:
         """RFC 9293 3.10.7.1: a RST the offending segment's sender will accept."""
@@ -503,8 +603,20 @@ class Connection:
     def _flush(self, now: float) -> None:
         """After an input: send what is queued, then a pure ACK if one is still owed."""
         self._push(now)
+        t = self.tcb
         if self._ack_pending and self.state is not State.CLOSED:
-            self._emit(self.tcb.snd_nxt, ACK, b"")
+            if (
+                self.profile_obj.resend_fin_with_ack
+                and self.state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK)
+                and t.fin_seq is not None
+                and not t.fin_acked()
+            ):
+                # FreeBSD tcp_output(): the ACK leaves as our unacknowledged FIN, sent again.
+                for pending in self._rtx:
+                    pending.retransmitted = pending.retransmitted or bool(pending.flags & FIN)
+                self._emit(t.fin_seq, FIN | ACK, b"")
+            else:
+                self._emit(t.snd_nxt, ACK, b"")
         self._ack_pending = False
 
     # -- receiving --------------------------------------------------------------------------------
@@ -521,7 +633,9 @@ class Connection:
             t.snd_una <= ack <= t.snd_nxt
             and (t.snd_wl1 < seq or (t.snd_wl1 == seq and t.snd_wl2 <= ack))
         ):
-            t.snd_wnd, t.snd_wl1, t.snd_wl2 = seg.window, seq, ack
+            # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
+            wnd = seg.window if seg.flags & SYN else seg.window << t.snd_shift
+            t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, seq, ack
         t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
     def _acknowledge(self, ack: Seq, now: float) -> None:
@@ -549,8 +663,14 @@ class Connection:
             self._rtt_sample(sample)
         self._retries = 0
         self.timers.pop("retransmit", None)
+        if self._tlp_high is not None and ack >= self._tlp_high:
+            self._tlp_high = None  # the probe's episode is over (RFC 8985 7.4)
         if self._rtx:
             self._arm_retransmit(now)
+            self._arm_loss_probe(now)  # RFC 8985 7.2: restart on an ACK of new data
+        else:
+            self._in_loss = False
+            self.timers.pop("loss_probe", None)
 
     def _rtt_sample(self, r: float) -> None:
         """RFC 6298 2.2 and 2.3."""
@@ -633,6 +753,8 @@ class Connection:
                 return
             self._retries += 1
             self._rto = min(self._rto * 2, self.profile_obj.rto_max)
+            self._in_loss = True
+            self.timers.pop("loss_probe", None)
             self._user(Trigger.RETRANSMIT_TIMEOUT, now)
             self.timers.pop("retransmit", None)
             self._arm_retransmit(now)
@@ -640,6 +762,8 @@ class Connection:
             self._user(Trigger.TIME_WAIT_TIMEOUT, now)
         elif name == "fin_wait_2":
             self._user(Trigger.FIN_WAIT_2_TIMEOUT, now)
+        elif name == "loss_probe":
+            self._user(Trigger.LOSS_PROBE_TIMEOUT, now)
         elif name == "keepalive":
             if self._probes >= self._keep("probes"):
                 self._timeout_reason = "keepalive: the peer did not answer"
@@ -654,6 +778,40 @@ class Connection:
         head = self._rtx[0]
         head.retransmitted = True
         self._emit(head.seq, head.flags, head.payload)
+
+    def _arm_loss_probe(self, now: float) -> None:
+        """RFC 8985 7.2: PTO = 2*SRTT (+ max ACK delay with one segment in flight), never later
+        than the RTO; only with ``tail_loss_probe``, SACK negotiated, and no RTO since."""
+        p, t = self.profile_obj, self.tcb
+        if not (p.tail_loss_probe and t.sack_ok) or self._in_loss or not self._rtx:
+            return
+        if self.state not in (
+            State.ESTABLISHED,
+            State.FIN_WAIT_1,
+            State.CLOSE_WAIT,
+            State.CLOSING,
+            State.LAST_ACK,
+        ):
+            return
+        if self._srtt is None:
+            pto = p.rto_initial
+        else:
+            extra = p.tlp_max_ack_delay if len(self._rtx) == 1 else p.tlp_min_extra
+            pto = 2 * self._srtt + extra
+        rto_due = self.timers.get("retransmit")
+        self.timers["loss_probe"] = now + pto if rto_due is None else min(now + pto, rto_due)
+
+    def _send_loss_probe(self, now: float) -> None:
+        """RFC 8985 7.3: send the last segment again (tcpcore has no congestion window, so any
+        new data the peer's window allows has already left), at most one probe outstanding;
+        then arm the RTO, not another probe."""
+        if self._rtx and self._tlp_high is None:
+            last = self._rtx[-1]
+            last.retransmitted = True
+            self._emit(last.seq, last.flags, last.payload)
+            self._tlp_high = self.tcb.snd_nxt
+        if self._rtx:
+            self._arm_retransmit(now)
 
     def _keep(self, what: str) -> float:
         own = getattr(self, f"keepalive_{what}")

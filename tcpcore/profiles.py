@@ -20,8 +20,25 @@ decides each value named beside it.
 | orphaned FIN-WAIT-2 | kept | 60 s | tcp_fin_timeout |
 | RST when keepalive gives up | no | yes | tcp_keepalive_timer() |
 | ABORT's RST carries an ACK | no | yes | RFC 9293 3.10.5; tcp_send_active_reset() |
+| OPEN or SEND in LISTEN | turns active | error | RFC 9293 3.10.1-2; inet_stream_connect() |
 
 ``linux-rfc1337`` is ``linux`` with tcp_rfc1337=1 (RST ignored in TIME-WAIT, RFC 1337 section 3).
+
+``freebsd`` is ``rfc9293`` with the values FreeBSD's own packetdrill snippets show
+(freebsd-net-tcp-testsuite, snippets/*.pkt, run by ``tcpcore pktscript``; docs/conformance.md)
+and the defaults of its tcp(4) man page. Values of the segments and options a stack sends:
+
+| value | rfc9293 | linux | freebsd | source |
+|---|---|---|---|---|
+| window scale offered in SYN | none | 8 | 6 | RFC 7323 2; the scripts' SYNs |
+| SACK-permitted offered | no | yes | yes | RFC 2018 2; tcp_sack=1; net.inet.tcp.sack.enable=1 |
+| tail loss probe | no | yes | no | RFC 8985 7; tcp_early_retrans=3 |
+| an ACK resends an unacked FIN | no | no | yes | tcp_output(): tcp_outflags[] |
+| ACK of a wholly old segment used | no (Table 6) | no | yes | tcp_input(): "keep on processing" |
+| TIME-WAIT, keepalive probes | 240 s, 9 | 60 s, 9 | 60 s, 8 | tcp(4): msl=30000 ms; keepcnt |
+
+tcpcore offers SACK-permitted but sends no SACK blocks and ignores those it gets: RFC 2018 lets a
+receiver send them or not ("MAY"), and a sender must not free data on them alone (section 8).
 """
 
 from __future__ import annotations
@@ -65,8 +82,23 @@ class Profile:
     ignore_rst_in_time_wait: bool = False
     synrecv_resend_synack_on_dup_syn: bool = False
     rst_on_keepalive_give_up: bool = False
+    passive_open_stays_passive: bool = False
     # Segment form, not a transition: Linux's RSTs for ABORT carry ACK = RCV.NXT.
     rst_carries_ack: bool = False
+    # Options in our SYN and SYN+ACK (a SYN+ACK only echoes what the peer's SYN offered).
+    wscale: int | None = None  # RFC 7323 2.2: our shift count; None: no Window Scale option
+    sack_permitted: bool = False  # RFC 2018 2: offer SACK-permitted
+    # Tail loss probe (RFC 8985 7), only on connections that negotiated SACK (section 2): the
+    # probe timeout is 2*SRTT plus ``tlp_max_ack_delay`` when one segment is in flight (7.2),
+    # plus ``tlp_min_extra`` otherwise (Linux's TCP_TIMEOUT_MIN; the RFC adds nothing).
+    tail_loss_probe: bool = False
+    tlp_max_ack_delay: float = 0.2
+    tlp_min_extra: float = 0.0
+    # FreeBSD: while our FIN is unacknowledged, every ACK we send is the FIN again.
+    resend_fin_with_ack: bool = False
+    # FreeBSD: a segment wholly before RCV.NXT is trimmed to an empty one at RCV.NXT whose ACK is
+    # processed, then acknowledged; RFC 9293 Table 6 calls it unacceptable: ACK and drop.
+    process_ack_of_old_segment: bool = False
 
     def switch(self, name: str) -> bool:
         """The value of a boolean switch; ProfileError for a name that is not one."""
@@ -105,16 +137,49 @@ LINUX = Profile(
     rst_on_data_after_close=True,
     synrecv_resend_synack_on_dup_syn=True,
     rst_on_keepalive_give_up=True,
+    passive_open_stays_passive=True,
     rst_carries_ack=True,
+    # tcp_select_initial_window(): ilog2(tcp_rmem[2]) - 15 = 8 for the 15 MiB limit of
+    # packetdrill's gtests/net/common/defaults.sh (a stock 6 MiB tcp_rmem[2] gives 7); every
+    # google-packetdrill SYN and SYN+ACK in docs/conformance.md offers "wscale 8".
+    wscale=8,
+    sack_permitted=True,  # net.ipv4.tcp_sack=1
+    # tcp_schedule_loss_probe(): 2*SRTT, + TCP_RTO_MIN (200 ms) with one packet out, else
+    # + TCP_TIMEOUT_MIN (2 jiffies: 2 ms at HZ=1000); google-packetdrill
+    # shutdown-rdwr-write-queue-close.pkt ("TLP at 2*RTT") and user_timeout.pkt show it.
+    tail_loss_probe=True,
+    tlp_max_ack_delay=0.2,
+    tlp_min_extra=0.002,
 )
 
 LINUX_RFC1337 = replace(LINUX, name="linux-rfc1337", ignore_rst_in_time_wait=True)
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (RFC9293, LINUX, LINUX_RFC1337)}
+FREEBSD = Profile(
+    name="freebsd",
+    msl=30.0,  # tcp(4): net.inet.tcp.msl, 30000 ms
+    time_wait=60.0,  # 2 * MSL (tcp_twstart())
+    keepalive_probes=8,  # tcp(4): net.inet.tcp.keepcnt
+    # ilog2-style: the smallest shift with 65535 << shift >= kern.ipc.maxsockbuf (2 MiB): 6;
+    # freebsd-net-tcp-testsuite snippets/*.pkt: "> S 0:0(0) win 65535 <mss 1460,nop,wscale 6,..".
+    wscale=6,
+    sack_permitted=True,  # net.inet.tcp.sack.enable=1; the snippets' SYN and SYN+ACK
+    # tcp_output(): tcp_outflags[] has TH_FIN in FIN-WAIT-1, CLOSING and LAST-ACK, and snd_nxt is
+    # backed up over a FIN already sent, so an ACK leaves as the FIN again: snippets
+    # closing-ipv4.pkt and time-wait-via-closing-ipv4.pkt expect "> F. 1:1(0) ack 2" in CLOSING.
+    resend_fin_with_ack=True,
+    # tcp_input(): data before rcv_nxt is trimmed ("Send an ACK to resynchronize and drop any
+    # data. But keep on processing for RST or ACK"): snippets closed-via-last-ack-ipv4.pkt
+    # ("< . 1:1(0) ack 2" after the peer's FIN closes LAST-ACK without a word) and
+    # time-wait-via-closing-ipv4.pkt (the peer's FIN again, acking ours: CLOSING -> TIME-WAIT).
+    process_ack_of_old_segment=True,
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (RFC9293, LINUX, LINUX_RFC1337, FREEBSD)}
 
 
 def get_profile(name: str | Profile) -> Profile:
-    """A profile by name ("rfc9293", "linux", "linux-rfc1337"), or the profile given."""
+    """A profile by name ("rfc9293", "linux", "linux-rfc1337", "freebsd"), or the profile
+    given."""
     if isinstance(name, Profile):
         return name
     try:

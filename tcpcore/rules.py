@@ -25,7 +25,8 @@ decisions live:
 
 Two pieces of the RFC's "idealized segment" (3.10.7.4 first step) are done here as well, because
 they change what the segment is: a SYN+ACK that repeats the peer's SYN (simultaneous open, RFC
-9293 Figure 8) has its old SYN trimmed off, and a segment starting beyond RCV.NXT is marked
+9293 Figure 8) has its old SYN trimmed off (and is the trigger SYN_ACK, whose row acknowledges
+that old SYN as Linux does), and a segment starting beyond RCV.NXT is marked
 out-of-order, so that only its ACK is processed now and its text and FIN later (SHLD-31).
 """
 
@@ -61,6 +62,11 @@ class TCB:
     rcv_nxt: Seq = _ZERO  # next sequence number expected
     rcv_wnd: int = 65535  # receive window offered to the peer
     fin_seq: Seq | None = None  # sequence number of our FIN, once sent
+    # Settled by the two SYNs (RFC 7323 2.2, RFC 2018 2); all off unless both offered them.
+    snd_shift: int = 0  # Snd.Wind.Shift: SEG.WND of the peer's non-SYN segments, shifted left
+    rcv_shift: int = 0  # Rcv.Wind.Shift: the window we advertise, shifted right
+    wscale_ok: bool = False  # both SYNs carried a Window Scale option
+    sack_ok: bool = False  # both SYNs carried SACK-permitted
 
     def fin_acked(self) -> bool:
         """True once our FIN is sent and acknowledged."""
@@ -75,6 +81,9 @@ class Verdict:
     segment: Segment
     out_of_order: bool = False
     why: str = ""
+    # A segment wholly before RCV.NXT, trimmed and kept for its ACK (``trim_old``): the
+    # connection acknowledges it unless the ACK took it to TIME-WAIT or CLOSED.
+    duplicate: bool = False
 
 
 def in_window(tcb: TCB, seq: Seq) -> bool:
@@ -97,9 +106,20 @@ def acceptable(tcb: TCB, seg: Segment) -> bool:
 
 
 def classify(
-    state: State, tcb: TCB, seg: Segment, *, passive: bool = False, user_closed: bool = False
+    state: State,
+    tcb: TCB,
+    seg: Segment,
+    *,
+    passive: bool = False,
+    user_closed: bool = False,
+    trim_old: bool = False,
 ) -> Verdict:
-    """The trigger for seg arriving in state (see the module docstring for the order)."""
+    """The trigger for seg arriving in state (see the module docstring for the order).
+
+    ``trim_old`` (Profile.process_ack_of_old_segment, FreeBSD): a segment wholly before
+    RCV.NXT is not dropped as unacceptable but trimmed to an empty one at RCV.NXT whose ACK is
+    processed (the Verdict says ``duplicate``).
+    """
     f = seg.flags
     if state is State.CLOSED:
         return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
@@ -113,7 +133,7 @@ def classify(
         return Verdict(Trigger.NO_ACK, seg)
     if state is State.SYN_SENT:
         return _syn_sent(tcb, seg)
-    return _synchronized(state, tcb, seg, passive, user_closed)
+    return _synchronized(state, tcb, seg, passive, user_closed, trim_old)
 
 
 def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
@@ -136,18 +156,19 @@ def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
 
 
 def _synchronized(
-    state: State, tcb: TCB, seg: Segment, passive: bool, user_closed: bool
+    state: State, tcb: TCB, seg: Segment, passive: bool, user_closed: bool, trim_old: bool = False
 ) -> Verdict:
     f = seg.flags
     seq = Seq(seg.seq)
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
     # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 8). Without an
     # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
+    crossed_syn_ack = False
     if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
         if not f & ACK:
             return Verdict(Trigger.SYN_DUPLICATE, seg)
         seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=f & ~SYN)
-        f, seq = seg.flags, Seq(seg.seq)
+        f, seq, crossed_syn_ack = seg.flags, Seq(seg.seq), True
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
@@ -171,6 +192,11 @@ def _synchronized(
     if not acceptable(tcb, seg):
         if state is State.TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
             return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+        if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
+            # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
+            empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=f & ~FIN)
+            v = _synchronized(state, tcb, empty, passive, user_closed)
+            return Verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
         return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
 
     if not f & ACK:
@@ -200,7 +226,9 @@ def _synchronized(
     if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
         return Verdict(Trigger.ACK_OF_FIN, seg)
     if state is State.SYN_RECEIVED:
-        return Verdict(Trigger.DATA if seg.payload else Trigger.ACK_OF_SYN, seg)
+        if seg.payload:
+            return Verdict(Trigger.DATA, seg)
+        return Verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
     if seg.payload:
         return Verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
     return Verdict(Trigger.ACK, seg)

@@ -31,8 +31,13 @@ class State(enum.Enum):
         for s in cls:
             if s.value == key:
                 return s
-        # Linux's `ss` spells two states differently.
-        aliases = {"SYN-RECV": cls.SYN_RECEIVED, "UNCONN": cls.CLOSED, "CLOSE": cls.CLOSED}
+        # Linux's `ss` spells three states differently.
+        aliases = {
+            "ESTAB": cls.ESTABLISHED,
+            "SYN-RECV": cls.SYN_RECEIVED,
+            "UNCONN": cls.CLOSED,
+            "CLOSE": cls.CLOSED,
+        }
         if key in aliases:
             return aliases[key]
         raise ValueError(

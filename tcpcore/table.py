@@ -29,7 +29,9 @@ the security/compartment checks (3.10.7 third steps; IP security options are obs
 carried on a SYN (TCP Fast Open: such text is not acknowledged and the peer resends it),
 the RFC 6191 timestamp test that lets a new SYN reopen a connection in TIME-WAIT (a SYN in
 TIME-WAIT gets the challenge ACK of RFC 5961), the STATUS and RECEIVE calls (they change no
-state), congestion control, window scaling, SACK and the persist timer (zero-window probes).
+state), congestion control, SACK blocks and the persist timer (zero-window probes). Window
+scaling (RFC 7323) and SACK-permitted are options of the SYNs that the connection settles; the
+tail loss probe (RFC 8985 7), a profile's timer, has its own row.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class Trigger(enum.Enum):
     KEEPALIVE_TIMEOUT = "keepalive timeout"
     KEEPALIVE_EXHAUSTED = "keepalive probes unanswered"
     FIN_WAIT_2_TIMEOUT = "FIN-WAIT-2 timeout"
+    LOSS_PROBE_TIMEOUT = "loss probe timeout"  # RFC 8985 7.3 (profiles with tail_loss_probe)
 
     def __str__(self) -> str:
         return self.value
@@ -115,6 +118,7 @@ _TIMER = {
     Trigger.KEEPALIVE_TIMEOUT,
     Trigger.KEEPALIVE_EXHAUSTED,
     Trigger.FIN_WAIT_2_TIMEOUT,
+    Trigger.LOSS_PROBE_TIMEOUT,
 }
 _KIND = {t: "user" if t in _USER else "timer" if t in _TIMER else "segment" for t in Trigger}
 
@@ -132,6 +136,7 @@ class Action(enum.Enum):
     REPLY_RST = "reply with RST"  # RST built from the offending segment (3.10.7.1)
     RETRANSMIT = "retransmit"
     SEND_KEEPALIVE = "send keepalive probe"
+    SEND_LOSS_PROBE = "send loss probe"  # the last segment sent, again (RFC 8985 7.3)
     RECORD_IRS = "record IRS"  # IRS <- SEG.SEQ, RCV.NXT <- SEG.SEQ + 1
     PROCESS_ACK = "process ACK"  # SND.UNA, SND.WND, the retransmission queue (3.10.7.4 fifth)
     ACCEPT_TEXT = "accept text"  # deliver in-order payload, advance RCV.NXT (seventh)
@@ -274,16 +279,44 @@ _row(S.CLOSED, T.ANY, None, (A.REPLY_RST,), "3.10.7.1", "a segment for no connec
 _row(S.CLOSED, T.RST, None, (A.DISCARD,), "3.10.7.1", "a RST for no connection is discarded")
 
 # -- user calls in the other states ---------------------------------------------------------
-_row(NOT_CLOSED, T.OPEN_ACTIVE, None, (A.ERROR,), "3.10.1 OPEN", ERR_EXISTS)
+# RFC 9293 3.10.1 and 3.10.2, LISTEN: an active OPEN, or a SEND, with the remote socket specified
+# "change[s] the connection from passive to active" (without one: "error: remote socket
+# unspecified", raised by the connection). Sockets refuse both on a listening socket.
+_row(
+    S.LISTEN,
+    T.OPEN_ACTIVE,
+    S.SYN_SENT,
+    (A.SELECT_ISS, A.SEND_SYN),
+    "3.10.1 OPEN, LISTEN",
+    "passive to active: <SEQ=ISS><CTL=SYN>",
+    variants=(
+        (
+            "passive_open_stays_passive",
+            _alt(S.LISTEN, (A.ERROR,), "3.10.1 OPEN; Linux inet_stream_connect()", ERR_EXISTS),
+        ),
+    ),
+)
+_row(NOT_CLOSED[1:], T.OPEN_ACTIVE, None, (A.ERROR,), "3.10.1 OPEN", ERR_EXISTS)
 _row(NOT_CLOSED, T.OPEN_PASSIVE, None, (A.ERROR,), "3.10.1 OPEN", ERR_EXISTS)
 
 _row(
     S.LISTEN,
     T.SEND,
-    None,
-    (A.ERROR,),
+    S.SYN_SENT,
+    (A.SELECT_ISS, A.SEND_SYN, A.QUEUE_DATA),
     "3.10.2 SEND, LISTEN",
-    "error: connection not yet open (tcpcore does not turn a passive OPEN active)",
+    "passive to active: SYN now, the data after ESTABLISHED",
+    variants=(
+        (
+            "passive_open_stays_passive",
+            _alt(
+                S.LISTEN,
+                (A.ERROR,),
+                "3.10.2 SEND; Linux tcp_sendmsg()",
+                "error: connection not yet open (a listening socket cannot send)",
+            ),
+        ),
+    ),
 )
 _row(
     (S.SYN_SENT, S.SYN_RECEIVED),
@@ -352,8 +385,10 @@ _row(
     variants=_UNREAD_RST,
 )
 _row(S.CLOSE_WAIT, T.SHUTDOWN, S.LAST_ACK, (A.SEND_FIN,), "3.10.4 CLOSE, CLOSE-WAIT")
-# Closing again once our FIN is queued: the RFC allows "ok" as well as "error: connection
-# closing"; sockets need "ok" (close() after shutdown() is the normal way to let go).
+# Closing again once our FIN is queued. socket close() always succeeds: close() after shutdown() is
+# the normal way to let go. The RFC's CLOSE (SHUTDOWN here) may answer "ok" in FIN-WAIT-1 and
+# FIN-WAIT-2 "as long as a second FIN is not emitted", but in CLOSING, LAST-ACK and TIME-WAIT
+# RFC 9293 3.10.4 says "Respond with "error: connection closing"".
 _FIN_SENT = (S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSING, S.LAST_ACK, S.TIME_WAIT)
 _row(_FIN_SENT, T.CLOSE, None, (A.MARK_CLOSED,), "3.10.4 CLOSE", "ok: our FIN is already queued")
 _row(
@@ -365,15 +400,36 @@ _row(
     "ok: our FIN is already queued",
     variants=_UNREAD_RST,
 )
+# Linux's tcp_close() resets on unread data in CLOSING and LAST-ACK too (RFC 1122 4.2.2.13); in
+# TIME-WAIT the socket is already detached from the connection.
 _row(
-    (S.CLOSING, S.LAST_ACK, S.TIME_WAIT),
+    (S.CLOSING, S.LAST_ACK),
+    T.CLOSE_UNREAD,
+    None,
+    (A.MARK_CLOSED,),
+    "3.10.4 CLOSE",
+    "ok: our FIN is already queued",
+    variants=_UNREAD_RST,
+)
+_row(
+    S.TIME_WAIT,
     T.CLOSE_UNREAD,
     None,
     (A.MARK_CLOSED,),
     "3.10.4 CLOSE",
     "ok: our FIN is already queued",
 )
-_row(_FIN_SENT, T.SHUTDOWN, None, (), "3.10.4 CLOSE", "ok: our FIN is already queued")
+_row(
+    (S.FIN_WAIT_1, S.FIN_WAIT_2),
+    T.SHUTDOWN,
+    None,
+    (),
+    "3.10.4 CLOSE",
+    "ok: our FIN is already queued",
+)
+_row(
+    (S.CLOSING, S.LAST_ACK, S.TIME_WAIT), T.SHUTDOWN, None, (A.ERROR,), "3.10.4 CLOSE", ERR_CLOSING
+)
 
 _row((S.LISTEN, S.SYN_SENT), T.ABORT, S.CLOSED, (), "3.10.5 ABORT")
 _row(
@@ -507,7 +563,7 @@ _row(
             _alt(
                 S.TIME_WAIT,
                 (A.DISCARD,),
-                "RFC 1337 section 3, fix TW1",
+                "RFC 1337 section 3, fix F1",
                 "ignore RST in TIME-WAIT (Linux with tcp_rfc1337=1)",
             ),
         ),
@@ -576,6 +632,18 @@ _row(
     (A.PROCESS_ACK, A.SIGNAL_CONNECTED),
     "3.10.7.4 fifth",
     "SND.UNA < SEG.ACK =< SND.NXT",
+)
+# Simultaneous open (Figure 8): the peer's SYN+ACK crossed ours. Its SYN is old (Table 6: not
+# acceptable, so acknowledge it: 3.10.7.4 first), its ACK is new and completes the open (fifth).
+# Linux does both (tcp_validate_incoming() lets it through, tcp_data_queue() acks the old SYN):
+# tests/data/linux/simultaneous-open.pcap shows each side's ACK after the crossed SYN+ACKs.
+_row(
+    S.SYN_RECEIVED,
+    T.SYN_ACK,
+    S.ESTABLISHED,
+    (A.PROCESS_ACK, A.SIGNAL_CONNECTED, A.SEND_ACK),
+    "3.10.7.4 first, fifth",
+    "the crossed SYN+ACK: acknowledge its old SYN, its ACK completes the open",
 )
 _row(
     S.SYN_RECEIVED,
@@ -685,8 +753,17 @@ _row(
     "3.10.7.4 seventh",
     "text after the peer's FIN cannot be valid: ignored",
 )
+# The fifth step (the ACK) still applies in CLOSING and LAST-ACK; only the text is ignored.
 _row(
-    (S.CLOSING, S.LAST_ACK, S.TIME_WAIT),
+    (S.CLOSING, S.LAST_ACK),
+    T.DATA_AFTER_CLOSE,
+    None,
+    (A.PROCESS_ACK,),
+    "3.10.7.4 seventh",
+    "text after the peer's FIN cannot be valid: ignored",
+)
+_row(
+    S.TIME_WAIT,
     T.DATA_AFTER_CLOSE,
     None,
     (A.DISCARD,),
@@ -753,6 +830,17 @@ _RETX = (
     S.LAST_ACK,
 )
 _row(_RETX, T.RETRANSMIT_TIMEOUT, None, (A.RETRANSMIT,), "3.10.8 RETRANSMISSION TIMEOUT")
+# RFC 8985 7 (profiles with tail_loss_probe): a probe timeout, shorter than the RTO, resends the
+# last segment so that a lost tail draws an ACK. The connection arms it only once SACK is
+# negotiated and data or a FIN is in flight, so the states that cannot have those have no row.
+_row(
+    (S.ESTABLISHED, S.FIN_WAIT_1, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK),
+    T.LOSS_PROBE_TIMEOUT,
+    None,
+    (A.SEND_LOSS_PROBE,),
+    "3.10.8 RETRANSMISSION TIMEOUT; Linux tcp_send_loss_probe()",
+    "tail loss probe (RFC 8985 7.3): the last segment again, then the RTO",
+)
 _row(
     _RETX,
     T.USER_TIMEOUT,
