@@ -1,0 +1,194 @@
+"""A listening socket: one passive endpoint that spawns a connection per remote socket.
+
+RFC 9293 models a passive OPEN as one connection in LISTEN that a SYN moves to SYN-RECEIVED
+(3.10.7.2 third). A server socket is more: it keeps listening while each arriving SYN gets a
+connection of its own. :class:`Listener` is that socket, built from plain
+:class:`~tcpcore.connection.Connection` s so that every decision is still the table's:
+
+* an arriving segment is demultiplexed by its remote (ip, port) to the child connection for it;
+* a SYN from a new remote creates a child, opens it passively (LISTEN) and feeds it the SYN, so
+  the child answers with SYN+ACK from SYN-RECEIVED exactly as RFC 9293 3.10.7.2 says;
+* any other segment from an unknown remote is handled by a throw-away connection in LISTEN
+  (a RST is dropped, an ACK is answered with <SEQ=SEG.ACK><CTL=RST>: 3.10.7.2 first and second);
+* the *backlog* bounds the half-open (SYN-RECEIVED) children. When it is full a new SYN is
+  dropped without an answer, as Linux does without SYN cookies (the SYN queue of
+  ``tcp_max_syn_backlog``; RFC 4987 3 describes the attack that fills it). The drop is reported
+  as a :class:`SynDropped` event;
+* a child that ends (CLOSED, or back in LISTEN after a RST: 3.10.7.4 second step) is forgotten
+  at the next arriving segment, so a child whose SYN+ACK retransmissions ran out frees its place;
+* :meth:`accept` hands out established children, oldest first.
+
+Like a connection, the listener is sans-IO: it takes ``now``, and the caller collects each
+child's segments (``receive`` and ``handle_timer`` return the connections they touched).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .connection import Connection
+from .flags import Flags
+from .profiles import Profile
+from .segment import Segment
+from .states import State
+
+_GONE = (State.CLOSED, State.LISTEN)
+
+
+@dataclass(frozen=True, slots=True)
+class SynDropped:
+    """A SYN from ``remote`` was dropped at ``time`` (``reason``: why)."""
+
+    time: float
+    remote: tuple[str, int]
+    reason: str
+
+
+class Listener:
+    """A passive endpoint at (local_ip, local_port) with a backlog of half-open connections.
+
+    ``iss`` for the children: an int (every child starts there), a function of the child's
+    index (0, 1, 2, ...), or None (RFC 6528 ISNs). ``connection_options`` go to every child
+    (``keepalive``, ``user_timeout``, ...).
+    """
+
+    def __init__(
+        self,
+        local_port: int,
+        local_ip: str = "10.0.0.2",
+        *,
+        backlog: int = 128,
+        profile: str | Profile = "rfc9293",
+        iss: int | Callable[[int], int] | None = None,
+        name: str = "",
+        **connection_options: Any,
+    ) -> None:
+        if backlog < 1:
+            raise ValueError(f"backlog must be at least 1, got {backlog}")
+        self.local_port = local_port
+        self.local_ip = local_ip
+        self.backlog = backlog
+        self.profile = profile
+        self.iss = iss
+        self.name = name
+        self.options = connection_options
+        self.state = State.CLOSED
+        self.children: dict[tuple[str, int], Connection] = {}
+        self._accept_queue: list[Connection] = []
+        self._accepted: set[int] = set()
+        self._events: list[SynDropped] = []
+        self._count = itertools.count()
+
+    # -- user calls --------------------------------------------------------------------------
+
+    def listen(self, now: float) -> None:
+        """Start accepting SYNs."""
+        self.state = State.LISTEN
+
+    def close(self, now: float) -> None:
+        """Stop accepting SYNs; existing children carry on (close them one by one)."""
+        self.state = State.CLOSED
+
+    def accept(self) -> Connection | None:
+        """The oldest established child not yet accepted, or None."""
+        for child in self.children.values():
+            if id(child) not in self._accepted and child.state not in (
+                State.LISTEN,
+                State.SYN_RECEIVED,
+                State.CLOSED,
+            ):
+                self._accepted.add(id(child))
+                return child
+        return None
+
+    @property
+    def half_open(self) -> int:
+        """How many children are in SYN-RECEIVED (the SYN queue)."""
+        return sum(1 for c in self.children.values() if c.state is State.SYN_RECEIVED)
+
+    def pop_events(self) -> list[SynDropped]:
+        out, self._events = self._events, []
+        return out
+
+    # -- the network -------------------------------------------------------------------------
+
+    def receive(self, seg: Segment, now: float, remote_ip: str) -> Connection | None:
+        """Give ``seg`` from ``remote_ip`` to the connection it is for.
+
+        Returns the connection that processed it (a child, or a throw-away connection that
+        answered for the socket), or None when the SYN was dropped (backlog full).
+        """
+        self._forget_finished()
+        key = (remote_ip, seg.src_port)
+        child = self.children.get(key)
+        if child is not None:
+            child.receive(seg, now)
+            return child
+        if self.state is not State.LISTEN:
+            return self._answer(seg, now, remote_ip, listening=False)
+        f = seg.flags
+        if not (f & Flags.SYN) or f & (Flags.ACK | Flags.RST):
+            return self._answer(seg, now, remote_ip, listening=True)
+        if self.half_open >= self.backlog:
+            self._events.append(SynDropped(now, key, f"listen backlog full ({self.backlog})"))
+            return None
+        child = self._child(remote_ip, seg.src_port, now)
+        self.children[key] = child
+        child.receive(seg, now)
+        return child
+
+    def next_deadline(self) -> float | None:
+        """The earliest timer among the children."""
+        deadlines = [d for c in self.children.values() if (d := c.next_deadline()) is not None]
+        return min(deadlines) if deadlines else None
+
+    def handle_timer(self, now: float) -> list[Connection]:
+        """Fire the children's due timers; returns the children whose timers fired."""
+        fired = []
+        for child in list(self.children.values()):
+            due = child.next_deadline()
+            if due is not None and due <= now:
+                child.handle_timer(now)
+                fired.append(child)
+        return fired
+
+    def connections(self) -> list[Connection]:
+        """The live children, oldest first."""
+        return list(self.children.values())
+
+    # -- inside --------------------------------------------------------------------------------
+
+    def _child(self, remote_ip: str, remote_port: int, now: float) -> Connection:
+        n = next(self._count)
+        iss = self.iss(n) if callable(self.iss) else self.iss
+        child = Connection(
+            self.local_port,
+            remote_port,
+            profile=self.profile,
+            iss=iss,
+            name=f"{self.name}[{remote_ip}:{remote_port}]",
+            local_ip=self.local_ip,
+            remote_ip=remote_ip,
+            **self.options,
+        )
+        child.listen(now)
+        child.pop_events()  # the child's passive OPEN is the listener's, not news for anyone
+        return child
+
+    def _answer(self, seg: Segment, now: float, remote_ip: str, *, listening: bool) -> Connection:
+        """A throw-away connection applies the LISTEN (or CLOSED) rules to a stray segment."""
+        scratch = Connection(
+            self.local_port, profile=self.profile, local_ip=self.local_ip, remote_ip=remote_ip
+        )
+        if listening:
+            scratch.listen(now)
+        scratch.receive(seg, now)
+        return scratch
+
+    def _forget_finished(self) -> None:
+        for key in [k for k, c in self.children.items() if c.state in _GONE]:
+            child = self.children.pop(key)
+            self._accepted.discard(id(child))
