@@ -741,8 +741,10 @@ class Connection:
             limit = self._retry_limit()
             give_up = self._give_up_time()
             first = self._rtx[0].sent_at
+            # Compare with the deadline as armed (first + give_up): "now - first >= give_up"
+            # can be false at that very deadline by one float ulp, re-arming it forever.
             if (limit is not None and self._retries >= limit) or (
-                give_up is not None and now - first >= give_up
+                give_up is not None and now >= first + give_up
             ):
                 self._timeout_reason = (
                     "SYN retransmissions exhausted"

@@ -1,0 +1,670 @@
+"""Run packetdrill scripts against the reference: ``tcpcore pktscript FILE.pkt [--profile NAME]``.
+
+A packetdrill script tells a real stack's story from the outside: socket calls, the segments the
+stack must send (``>``), the segments injected as if from the peer (``<``), each at a time. This
+runner tells the same story to a :class:`~tcpcore.connection.Connection` on a virtual clock, and
+compares what the reference sends with the script's ``>`` lines. Exit status and last line:
+
+* 0, ``PASS: ...`` with the number of lines run and of lines skipped, by kind;
+* 1, ``FAIL line N: expected ..., got ...``: the first line whose expectation the reference broke;
+* 2, ``NOT RUNNABLE line N: ...``: a syntax error, or a construct outside the subset below.
+
+How the story is told
+---------------------
+* One connection per script. ``socket()``, ``bind()``, ``listen()`` (a passive OPEN), ``accept()``,
+  ``connect()`` (an active OPEN; it returns at once when the script expects EINPROGRESS, and blocks
+  until the handshake ends otherwise), ``write()``/``send()``, ``read()``/``recv()``, ``shutdown()``
+  (SHUT_WR is the RFC's CLOSE; after SHUT_RD reads return 0 once the queued data is read),
+  ``close()`` (the socket close(): CLOSE, or ABORT with ``SO_LINGER`` {1, 0}; closing a listener
+  drops a connection that was never accepted: silently in SYN-RECEIVED, as both Linux's request
+  sockets and FreeBSD's syncache do, with a RST once it is established, as Linux's
+  inet_csk_listen_stop() does), ``setsockopt`` for SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE,
+  TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT, ``getsockopt(SO_ERROR)`` and ``ioctl(SIOCINQ)``
+  (the reference knows both answers), and ``%{ assert tcpi_state == TCPI_* }%``.
+* Skipped and counted: shell commands, ``fcntl``, the socket-buffer options SO_RCVBUF/SO_SNDBUF
+  and SO_REUSEADDR/SO_REUSEPORT (none of them changes what TCP sends here). The script's
+  sysctl settings are not applied: the profile stands for the stack as the script configures it.
+* Sequence numbers: the peer's ISN is 0 (``<`` lines are used as written, and ``>`` lines'
+  acknowledgment numbers are compared as written); the reference's ISS is :data:`LOCAL_ISS`,
+  close to the 2**32 wrap, and ``>`` lines' sequence numbers count from it, as do ``<`` lines'
+  acknowledgment numbers.
+* Time: microseconds, exact. Before every event the reference's timers run up to the event's
+  time. A ``>`` line takes the oldest segment the reference has sent (running timers up to the
+  end of the line's time range plus the tolerance if none is there yet); it must have left
+  within the range, widened by ``--tolerance_usecs`` (packetdrill's default: 4 ms). A segment the
+  reference sent that no ``>`` line has taken when the next other event comes is a FAIL: the
+  script expected none. (packetdrill itself only reads a segment when a ``>`` line asks for one,
+  so it never sees one sent after a script's last ``>`` line; this runner does, as soon as
+  another event follows.) Nothing is checked after the last event.
+* What a ``>`` line is compared on: flags, relative sequence number, length and (with ACK) the
+  acknowledgment number, always; the window and the options as the profile's
+  :class:`ComparePolicy` says (see :data:`POLICIES`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from . import events as ev
+from .connection import Connection
+from .errors import TCPCoreError
+from .flags import Flags
+from .options import Option
+from .pktparse import (
+    Code,
+    Event,
+    NotRunnable,
+    Packet,
+    Script,
+    ScriptError,
+    ScriptSyntaxError,
+    Shell,
+    Syscall,
+    When,
+    parse,
+)
+from .pktsyscalls import REMOTE_PORT, Blocked, Failure, Socket, SocketCalls, secs
+from .profiles import PROFILES, Profile, ProfileError, get_profile
+from .segment import Segment
+from .states import State
+
+EXIT_PASS, EXIT_FAIL, EXIT_NOT_RUNNABLE = 0, 1, 2
+LOCAL_PORT = 8080
+LOCAL_ISS = 0xFFFF_FC00  # 1024 below the wrap: a few kilobytes of data cross it
+_MASK = 0xFFFFFFFF
+SYN, ACK, FIN, RST = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST
+
+
+# -- what a ">" line is compared on, per profile ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ComparePolicy:
+    """How a ``>`` line is compared with the segment the reference sent, under one profile.
+
+    Flags, the relative sequence number, the payload length, the acknowledgment number (when
+    the line has ACK) and the time are always compared. Beyond that:
+
+    * ``window``: compare ``win N`` where the line gives one;
+    * ``options``: the TCP options compared, by name, for presence and value (``mss``,
+      ``wscale``, ``sackOK``, ``sack``); the others are never compared: ``TS`` (tcpcore sends no
+      timestamps, RFC 7323 3) and ``nop``/``eol`` (padding: where a stack puts it is layout);
+      a line without ``<...>`` expects none of the compared options, ``<...>`` accepts any;
+    * ``coalesce``: a line may stand for several data segments the reference sent at once,
+      back to back, as the kernel's segmentation offload hands packetdrill one large segment.
+    """
+
+    window: bool
+    options: frozenset[str]
+    coalesce: bool
+    why: str
+
+
+_MODELLED = frozenset({"mss", "wscale", "sackOK", "sack"})
+POLICIES: dict[str, ComparePolicy] = {
+    "rfc9293": ComparePolicy(
+        window=True,
+        options=frozenset({"mss"}),
+        coalesce=False,
+        why="RFC 9293 3.7.1: MSS is the only option the RFC's endpoint sends",
+    ),
+    "linux": ComparePolicy(
+        window=True,
+        options=_MODELLED,
+        coalesce=True,
+        # google-packetdrill shutdown-rdwr-write-queue-close.pkt expects one P. 1:10001(10000)
+        # from a stack whose peer's MSS is 1000: packetdrill's tun device takes TSO/GSO segments.
+        why="packetdrill on Linux sees TSO/GSO segments before they are cut to the MSS",
+    ),
+    "freebsd": ComparePolicy(
+        window=True,
+        options=_MODELLED,
+        coalesce=False,
+        why="segment by segment, as sent (the snippets carry no data to offload)",
+    ),
+}
+POLICIES["linux-rfc1337"] = POLICIES["linux"]
+
+
+def policy_for(profile: Profile) -> ComparePolicy:
+    """The comparison policy of a profile; ProfileError for a profile that has none."""
+    try:
+        return POLICIES[profile.name]
+    except KeyError:
+        raise ProfileError(
+            f"no pktscript comparison policy for profile {profile.name!r}; "
+            f"known: {', '.join(sorted(POLICIES))}"
+        ) from None
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A run's verdict ("pass", "fail", "not runnable"), its last line and the line it names."""
+
+    verdict: str
+    message: str
+    line: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return {"pass": EXIT_PASS, "fail": EXIT_FAIL}.get(self.verdict, EXIT_NOT_RUNNABLE)
+
+
+def _opt_text(o: Option) -> str:
+    v = o.value()
+    if o.name == "TS" and isinstance(v, list):
+        return f"TS val {v[0]} ecr {v[1]}"
+    if o.name == "sack" and isinstance(v, list):
+        return "sack " + " ".join(f"{a}:{b}" for a, b in v)
+    return o.name if v is None else f"{o.name} {v}"
+
+
+# -- the runner -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Sent:
+    time: int
+    seg: Segment
+    after: int  # the script line after which it was sent
+
+
+_TCPI = {
+    "LISTEN": State.LISTEN,
+    "SYN_SENT": State.SYN_SENT,
+    "SYN_RECV": State.SYN_RECEIVED,
+    "SYN_RECEIVED": State.SYN_RECEIVED,
+    "ESTABLISHED": State.ESTABLISHED,
+    "FIN_WAIT1": State.FIN_WAIT_1,
+    "FIN_WAIT_1": State.FIN_WAIT_1,
+    "FIN_WAIT2": State.FIN_WAIT_2,
+    "FIN_WAIT_2": State.FIN_WAIT_2,
+    "CLOSE_WAIT": State.CLOSE_WAIT,
+    "CLOSING": State.CLOSING,
+    "LAST_ACK": State.LAST_ACK,
+    "TIME_WAIT": State.TIME_WAIT,
+    "CLOSE": State.CLOSED,
+    "CLOSED": State.CLOSED,
+}
+_ASSERT_STATE = re.compile(r"^assert\s+tcpi_state\s*==\s*TCPI_([A-Z0-9_]+)$")
+
+
+class Runner(SocketCalls):
+    """Drives one Connection through a parsed script (see the module docstring)."""
+
+    def __init__(
+        self,
+        script: Script,
+        profile: Profile,
+        policy: ComparePolicy | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.script = script
+        self.profile = profile
+        self.policy = policy or policy_for(profile)
+        self.log = log
+        self.tol = script.tolerance_us
+        self.now = 0  # microseconds
+        self.clock = 0.0  # the last time handed to the reference (seconds, never decreasing)
+        self.base = 0  # what relative times count from
+        self.line = 0  # the line being run
+        self.conn: Connection | None = None
+        self.fds: dict[int, Socket] = {}
+        self.out: list[_Sent] = []
+        self.blocked: list[Blocked] = []
+        self.skipped: Counter[str] = Counter()
+        self.ran = 0
+        self.connected = self.accepted = self.eof = False
+        self.error: str | None = None  # pending SO_ERROR, by errno name
+        self.user_timeout: float | None = None
+        self.keepalive: dict[str, float] = {}
+
+    # -- checking the subset before running ---------------------------------------------------
+
+    def check(self) -> None:
+        """Raise NotRunnable (or ScriptSyntaxError) for the first line outside the subset."""
+        sockets = 0
+        first = self.script.unsupported
+        for e in self.script.events:
+            if first is not None and e.line > first.line:
+                raise first
+            if isinstance(e, Syscall):
+                self._syscall(e, dry=True)
+                sockets += e.name == "socket"
+                if sockets > 1:
+                    raise NotRunnable(e.line, "a second socket()", "one connection per script")
+            elif isinstance(e, Code):
+                self._assertion(e)
+            elif isinstance(e, Packet) and e.inbound:
+                if e.window is None:
+                    raise NotRunnable(e.line, "< without win", "the injected window must be given")
+                if e.any_options:
+                    raise NotRunnable(e.line, "< with <...>", "an injected segment needs options")
+            elif isinstance(e, Shell) and e.when is not None and e.when.end is not None:
+                raise ScriptSyntaxError(e.line, "a shell command cannot take a time range")
+        if first is not None:
+            raise first
+
+    # -- running ------------------------------------------------------------------------------
+
+    def run(self) -> Result:
+        try:
+            self.check()
+        except NotRunnable as exc:
+            return _not_runnable(exc)
+        except ScriptSyntaxError as exc:
+            return _not_runnable(exc)
+        try:
+            for e in self.script.events:
+                self._event(e)
+            if self.blocked:
+                b = self.blocked[0]
+                raise Failure(b.event.line, f"expected {b.event.text}, but it never returned")
+        except Failure as f:
+            return Result("fail", f"FAIL line {f.line}: {f}", f.line)
+        except ScriptError as exc:  # pragma: no cover - check() has seen every line
+            return _not_runnable(exc)
+        except TCPCoreError as exc:
+            # The reference refused what the script gave it (a row missing from the table...).
+            msg = f"the reference raised {type(exc).__name__}: {exc}"
+            return Result("fail", f"FAIL line {self.line}: {msg}", self.line)
+        done = f"{self.ran} lines run"
+        total = sum(self.skipped.values())
+        if total:
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.skipped.items()))
+            return Result("pass", f"PASS: {done}, {total} skipped ({kinds})")
+        return Result("pass", f"PASS: {done}, none skipped")
+
+    def _times(self, when: When) -> tuple[int, int]:
+        start = self.base + when.start if when.start_rel else when.start
+        if when.end is None:
+            return start, start
+        end = self.base + when.end if when.end_rel else when.end
+        return start, end
+
+    def _event(self, e: Event) -> None:
+        self.line = e.line
+        if isinstance(e, Shell) and e.when is None:
+            self.skipped["shell"] += 1
+            return
+        assert e.when is not None
+        start, end = self._times(e.when)
+        if isinstance(e, Packet) and not e.inbound:
+            self._expect(e, start, end)
+            self.ran += 1
+            return
+        self._advance(start)
+        if self.out:
+            s = self.out[0]
+            raise Failure(
+                e.line,
+                f"expected {e.text} next, got an unexpected segment {self._render(s.seg)} "
+                f"at {secs(s.time)} s (sent after line {s.after})",
+            )
+        self.base = start
+        if self.log:
+            self.log(f"{secs(start):>10} {e.text}")
+        if isinstance(e, Shell):
+            self.skipped["shell"] += 1
+        elif isinstance(e, Packet):
+            self._inject(e)
+            self.ran += 1
+        elif isinstance(e, Code):
+            self._check_state(e)
+            self.ran += 1
+        elif isinstance(e, Syscall):
+            self._run_syscall(e, start, end)
+
+    # -- the clock ----------------------------------------------------------------------------
+
+    def _t(self) -> float:
+        """The current time for the reference, never earlier than a time it has seen."""
+        self.clock = max(self.clock, self.now / 1e6)
+        return self.clock
+
+    def _next_timer(self) -> tuple[float, int] | None:
+        due = self.conn.next_deadline() if self.conn is not None else None
+        if due is None:
+            return None
+        return due, max(round(due * 1e6), self.now)
+
+    def _fire(self, due: float, due_us: int) -> None:
+        assert self.conn is not None
+        self.now = due_us
+        self.clock = max(self.clock, due)
+        self._call(lambda c, t: c.handle_timer(t))
+        self._check_blocked()
+
+    def _advance(self, until: int) -> None:
+        """Run the reference's timers up to ``until`` (inclusive)."""
+        for _ in range(100_000):
+            nxt = self._next_timer()
+            if nxt is None or nxt[1] > until:
+                break
+            self._overdue(nxt[1])
+            self._fire(*nxt)
+        else:  # pragma: no cover - a timer that re-arms in the past
+            raise Failure(self.line, "the reference's timers never settle")
+        self._overdue(until)
+        self.now = max(self.now, until)
+
+    # -- the reference ------------------------------------------------------------------------
+
+    def _call(self, what: Callable[[Connection, float], object]) -> None:
+        """Apply ``what`` to the connection now, then collect what it sent and signalled."""
+        assert self.conn is not None
+        try:
+            what(self.conn, self._t())
+        finally:
+            self._collect()
+
+    def _collect(self) -> None:
+        assert self.conn is not None
+        for seg in self.conn.pop_segments():
+            self.out.append(_Sent(self.now, seg, self.line))
+            if self.log:
+                self.log(f"{secs(self.now):>10} sent {self._render(seg)}")
+        for e in self.conn.pop_events():
+            if isinstance(e, ev.Connected):
+                self.connected = True
+            elif isinstance(e, ev.PeerClosed):
+                self.eof = True
+            elif isinstance(e, ev.ConnectionReset):
+                self.error = "ECONNRESET"
+            elif isinstance(e, ev.ConnectionRefused):
+                self.error = "ECONNREFUSED"
+            elif isinstance(e, ev.TimedOut):
+                self.error = "ETIMEDOUT"
+
+    def _new_connection(self) -> Connection:
+        k = self.keepalive
+        self.conn = Connection(
+            local_port=LOCAL_PORT,
+            remote_port=None,
+            profile=self.profile,
+            iss=LOCAL_ISS,
+            auto_read=False,
+            user_timeout=self.user_timeout,
+            keepalive=bool(k.get("enabled", False)),
+            keepalive_idle=k.get("idle"),
+            keepalive_interval=k.get("interval"),
+            keepalive_probes=int(k["probes"]) if "probes" in k else None,
+        )
+        self.connected = self.accepted = self.eof = False
+        self.error = None
+        return self.conn
+
+    def _render(self, seg: Segment) -> str:
+        rel = (seg.seq - LOCAL_ISS) & _MASK
+        n = len(seg.payload)
+        text = f"{seg.flags.tcpdump() if seg.flags else '-'} {rel}:{rel + n}({n})"
+        if seg.flags & ACK:
+            text += f" ack {seg.ack}"
+        text += f" win {seg.window}"
+        if seg.options:
+            text += " <" + ",".join(_opt_text(o) for o in seg.options) + ">"
+        return text
+
+    # -- segments -----------------------------------------------------------------------------
+
+    def _inject(self, p: Packet) -> None:
+        if self.conn is None:
+            # No socket: the segment meets a CLOSED endpoint (RFC 9293 3.10.7.1).
+            self._new_connection()
+        ack = (LOCAL_ISS + p.ack) & _MASK if p.ack is not None else 0
+        seg = Segment(
+            REMOTE_PORT,
+            LOCAL_PORT,
+            p.seq,
+            ack,
+            p.flags,
+            p.window or 0,
+            0,
+            p.options or (),
+            bytes(p.length),
+        )
+        self._call(lambda c, t: c.receive(seg, t))
+        self._check_blocked()
+
+    def _expect(self, p: Packet, start: int, end: int) -> None:
+        latest = end + self.tol
+        while not self.out:
+            nxt = self._next_timer()
+            if nxt is None or nxt[1] > latest:
+                break
+            self._overdue(nxt[1])
+            self._fire(*nxt)
+        when = f"at {secs(start)} s" if start == end else f"in {secs(start)}...{secs(end)} s"
+        if not self.out:
+            raise Failure(p.line, f"expected {p.text} {when}, got nothing by {secs(latest)} s")
+        sent = self._take(p)
+        got = f"{self._render(sent.seg)} at {secs(sent.time)} s"
+        diffs = self._differences(p, sent.seg)
+        if not start - self.tol <= sent.time <= latest:
+            diffs.append(f"time (tolerance {secs(self.tol)} s)")
+        if diffs:
+            raise Failure(p.line, f"expected {p.text} {when}, got {got}: {', '.join(diffs)}")
+        self.now = max(self.now, sent.time)
+        self.base = sent.time
+        if self.log:
+            self.log(f"{secs(sent.time):>10} {p.text}  ok")
+
+    def _take(self, p: Packet) -> _Sent:
+        first = self.out.pop(0)
+        seg = first.seg
+        if not (self.policy.coalesce and seg.payload and p.length > len(seg.payload)):
+            return first
+        while self.out and len(seg.payload) < p.length:
+            nxt = self.out[0].seg
+            if (
+                self.out[0].time != first.time
+                or not nxt.payload
+                or seg.flags & FIN
+                or nxt.flags & (SYN | RST)
+                or nxt.seq != (seg.seq + len(seg.payload)) & _MASK
+                or nxt.ack != seg.ack
+            ):
+                break
+            self.out.pop(0)
+            seg = seg.with_(payload=seg.payload + nxt.payload, flags=seg.flags | nxt.flags)
+        return _Sent(first.time, seg, first.after)
+
+    def _differences(self, p: Packet, seg: Segment) -> list[str]:
+        diffs = []
+        if seg.flags != p.flags:
+            diffs.append("flags")
+        if (seg.seq - LOCAL_ISS) & _MASK != p.seq:
+            diffs.append("seq")
+        if len(seg.payload) != p.length:
+            diffs.append("length")
+        if p.flags & ACK and p.ack is not None and seg.ack != p.ack:
+            diffs.append("ack")
+        if self.policy.window and p.window is not None and seg.window != p.window:
+            diffs.append("win")
+        if not p.any_options:
+            want = p.options or ()
+            for name in sorted(self.policy.options):
+                if [o.value() for o in want if o.name == name] != [
+                    o.value() for o in seg.options if o.name == name
+                ]:
+                    diffs.append(f"option {name}")
+        return diffs
+
+    # -- inline code --------------------------------------------------------------------------
+
+    def _assertion(self, e: Code) -> State:
+        m = _ASSERT_STATE.match(e.code)
+        if m is None:
+            raise NotRunnable(
+                e.line, "%{ code }%", "only 'assert tcpi_state == TCPI_<state>' is modelled"
+            )
+        if m[1] not in _TCPI:
+            raise NotRunnable(e.line, f"TCPI_{m[1]}", "not a TCP state name")
+        return _TCPI[m[1]]
+
+    def _check_state(self, e: Code) -> None:
+        want = self._assertion(e)
+        got = self.conn.state if self.conn is not None else State.CLOSED
+        if got is not want:
+            raise Failure(e.line, f"expected {e.code} ({want}), got {got}")
+
+
+def _not_runnable(exc: ScriptError) -> Result:
+    if isinstance(exc, NotRunnable):
+        return Result(
+            "not runnable",
+            f"NOT RUNNABLE line {exc.line}: {exc.construct}: {exc.reason}",
+            exc.line,
+        )
+    return Result(
+        "not runnable", f"NOT RUNNABLE line {exc.line}: syntax error: {exc.detail}", exc.line
+    )
+
+
+# -- running files ----------------------------------------------------------------------------
+
+
+def profile_for(path: Path, text: str = "") -> str:
+    """The profile a script was written for: ``freebsd`` for FreeBSD's testsuite (its path names
+    freebsd, or it sets net.inet.* sysctls), ``linux`` for everything else (packetdrill's home,
+    where Google's scripts come from)."""
+    if any("freebsd" in part.lower() for part in path.parts) or "net.inet." in text:
+        return "freebsd"
+    return "linux"
+
+
+def run_text(
+    text: str,
+    profile: str | Profile = "linux",
+    log: Callable[[str], None] | None = None,
+) -> Result:
+    """Parse and run a script's text under a profile."""
+    prof = get_profile(profile)
+    try:
+        script = parse(text)
+    except ScriptError as exc:
+        return _not_runnable(exc)
+    return Runner(script, prof, log=log).run()
+
+
+def run_file(
+    path: str | Path,
+    profile: str | Profile | None = None,
+    log: Callable[[str], None] | None = None,
+) -> Result:
+    """Run a script file under ``profile`` (by default: :func:`profile_for` the file)."""
+    p = Path(path)
+    text = p.read_text(encoding="utf-8", errors="replace")
+    return run_text(text, profile or profile_for(p, text), log)
+
+
+def discover(dirs: Iterable[str | Path]) -> list[tuple[str, Path]]:
+    """Every ``*.pkt`` under the directories, as (name shown in the table, path), sorted."""
+    found = []
+    for d in dirs:
+        root = Path(d)
+        for path in sorted(root.rglob("*.pkt")):
+            found.append(((Path(root.resolve().name) / path.relative_to(root)).as_posix(), path))
+    return sorted(found)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_table(dirs: Sequence[str | Path]) -> str:
+    """The conformance table (Markdown) for every script under ``dirs``."""
+    lines = [
+        "# Conformance: packetdrill scripts run against tcpcore",
+        "",
+        "Generated by `python -m tcpcore.pktscript --table ../shared/conformance/packetdrill`;",
+        "`tests/test_conformance_packetdrill.py` checks that it is current and that every script",
+        "still gets its verdict. Each script runs under the profile of the stack it was written",
+        "for. A `>` line is always compared on flags, relative sequence number, length,",
+        "acknowledgment number and time (within the script's tolerance); the rest depends on",
+        "the profile. TCP timestamps (`TS`) are never compared (tcpcore sends none), nor NOP/EOL",
+        "padding; the window only where a line gives `win`.",
+        "",
+        "| profile | window | options compared | data segments coalesced | why |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("linux", "freebsd", "rfc9293"):
+        pol = POLICIES[name]
+        lines.append(
+            f"| {name} | {'yes' if pol.window else 'no'} | {', '.join(sorted(pol.options))} "
+            f"| {'yes' if pol.coalesce else 'no'} | {_cell(pol.why)} |"
+        )
+    lines += ["", "| script | profile | verdict | reason |", "|---|---|---|---|"]
+    for name, path in discover(dirs):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        prof = profile_for(path, text)
+        result = run_text(text, prof)
+        reason = result.message.removeprefix("PASS: ")
+        lines.append(f"| {name} | {prof} | {result.verdict} | {_cell(reason)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """``python -m tcpcore.pktscript FILE [--profile P] [-v]`` or ``--table DIR...``."""
+    out = out or sys.stdout
+    ap = argparse.ArgumentParser(
+        prog="python -m tcpcore.pktscript", description=__doc__.split("\n")[0]
+    )
+    configure(ap)
+    ap.add_argument("--table", nargs="+", metavar="DIR", help="print the conformance table")
+    args = ap.parse_args(argv)
+    if args.table:
+        out.write(render_table(args.table))
+        return 0
+    if args.file is None:
+        ap.error("give a script FILE or --table DIR...")
+    return run_args(args, out, sys.stderr)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``tcpcore pktscript`` (and of ``python -m tcpcore.pktscript``)."""
+    parser.add_argument("file", nargs="?", metavar="FILE.pkt", help="the packetdrill script")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="the stack to play (default: the one the script was written for)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every event as it runs")
+
+
+def run_args(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``args.file``; print progress (with -v) and the verdict line; return the exit code."""
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        err.write(f"tcpcore pktscript: cannot read {path}: {exc.strerror or exc}\n")
+        return EXIT_NOT_RUNNABLE
+    profile = args.profile or profile_for(path, text)
+
+    def log(line: str) -> None:
+        out.write(line + "\n")
+
+    if args.verbose:
+        out.write(f"{path} under profile {profile}\n")
+    try:
+        result = run_text(text, profile, log if args.verbose else None)
+    except ProfileError as exc:
+        err.write(f"tcpcore pktscript: {exc}\n")
+        return EXIT_NOT_RUNNABLE
+    out.write(result.message + "\n")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
