@@ -1,0 +1,133 @@
+"""A real capture as a :class:`~tcpcore.trace.Trace`, annotated with the states it implies.
+
+A simulated run knows every endpoint's state; a capture only shows segments. This module feeds a
+capture's TCP segments, in order, to :class:`tcpcore.observe.Observer`, which infers both ends'
+states from the transition table, and records the result the way the network records a
+simulation, so a capture can be drawn as a ladder (:func:`tcpcore.viz.ladder`) like any run.
+
+Differences from a simulated trace, because a capture is taken at one point:
+
+* a segment's ``sent`` and ``arrival`` are both the time it was captured (nothing is lost in a
+  capture: a segment that never arrived is not known to have been sent);
+* endpoints are named by their address ("127.0.0.1:40001"), the time origin is the first
+  selected packet, and the trace's profile is "capture";
+* a state the observer cannot tell (a capture starting mid-connection) is left out of the
+  timeline; the observer's notes (crossed segments, segments missing from the capture) are in
+  ``trace.params["notes"]``, keyed by the segment's index in :meth:`Trace.segments`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from .flags import Flags
+from .observe import Observer
+from .pcap import Capture, Packet
+from .states import State
+from .trace import SegmentRecord, Trace, TraceEvent
+
+__all__ = ["SHIPPED", "connections", "shipped_captures", "trace_from_capture"]
+
+
+def _tcp(packets: Iterable[Packet]) -> list[Packet]:
+    return [p for p in packets if p.kind == "tcp" and p.segment is not None and p.src and p.dst]
+
+
+def connections(capture: Capture | Iterable[Packet]) -> list[tuple[str, str]]:
+    """The capture's connections as (first sender, its peer), in order of first appearance."""
+    seen: dict[frozenset[str], tuple[str, str]] = {}
+    for p in _tcp(capture):
+        assert p.src is not None and p.dst is not None
+        seen.setdefault(frozenset((p.src, p.dst)), (p.src, p.dst))
+    return list(seen.values())
+
+
+def trace_from_capture(
+    capture: Capture | Iterable[Packet],
+    *,
+    connection: int | tuple[str, str] | None = None,
+    name: str = "capture",
+) -> Trace:
+    """The capture's TCP segments as a Trace with inferred states.
+
+    ``connection`` keeps one connection: its index in :func:`connections`, or its two
+    addresses (either order). None keeps them all.
+    """
+    packets = _tcp(capture)
+    if connection is not None:
+        conns = connections(packets)
+        if isinstance(connection, int):
+            if not 0 <= connection < len(conns):
+                raise IndexError(f"the capture has {len(conns)} connections, not {connection + 1}")
+            pair = frozenset(conns[connection])
+        else:
+            pair = frozenset(connection)
+        packets = [p for p in packets if frozenset((p.src, p.dst)) == pair]
+    trace = Trace(profile="capture")
+    trace.scenario = name
+    notes: dict[int, str] = {}
+    trace.params = {"notes": notes}
+    if not packets:
+        return trace
+    t0 = packets[0].time
+    observer = Observer()
+    order = 0
+
+    def event(t: float, who: str, old: State | None, new: State, trigger: str) -> None:
+        nonlocal order
+        order += 1
+        data = {"old": str(old) if old else "unknown", "new": str(new), "trigger": trigger}
+        trace.events.append(TraceEvent(order, t, who, who, "state", str(new), data))
+
+    for i, p in enumerate(packets):
+        assert p.src is not None and p.dst is not None and p.segment is not None
+        src, dst, seg, t = p.src, p.dst, p.segment, round(p.time - t0, 9)
+        opening = seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
+        for who, first in ((src, State.CLOSED), (dst, State.LISTEN)):
+            if who not in trace.endpoints:
+                trace.endpoints[who] = who
+                trace.timelines[who] = [(t, first)] if opening else []
+        seen = observer.observe(src, dst, seg)
+        order += 1
+        rec = SegmentRecord(order, t, src, dst, seg, sender=src, receiver=dst, arrival=t)
+        for who in (src, dst):
+            text = seen.states.get(who)
+            state = State.parse(text) if text is not None else None
+            if who == src:
+                rec.src_state = state
+            else:
+                rec.dst_state = state
+            line = trace.timelines[who]
+            if state is not None and (not line or line[-1][1] is not state):
+                old = line[-1][1] if line else None
+                line.append((t, state))
+                event(t, who, old, state, seen.trigger if who == dst else "sent " + seg.label())
+        trace.records.append(rec)
+        if seen.note:
+            notes[i] = seen.note
+    return trace
+
+
+# -- the captures that ship with tcpcore ---------------------------------------------------------
+
+SHIPPED = {
+    "client-closes-first": "the textbook teardown, client first: every closing state",
+    "server-closes-first": "the server closes first; the client sees end of stream, then closes",
+    "simultaneous-close": "both FINs cross: CLOSING on both sides",
+    "simultaneous-open": "the SYNs cross (RFC 9293 Figure 8)",
+    "half-close": "shutdown(SHUT_WR): the server goes on sending, then closes",
+    "refused": "nothing listens: SYN, RST+ACK",
+    "abort": "SO_LINGER 0: a RST instead of a FIN",
+    "close-unread": "close() with unread data: a RST (RFC 2525 2.17)",
+    "ipv6": "the client-closes-first exchange over IPv6",
+    "keepalive": "keepalive probes (idle 1 s, interval 1 s, 3 probes) unanswered",
+    "exchange": "three connections (two IPv4, one IPv6) and one UDP datagram",
+}
+
+
+def shipped_captures() -> dict[str, Path]:
+    """name -> path of the real captures in ``tcpcore/data/captures`` (see its README)."""
+    folder = Path(str(resources.files("tcpcore") / "data" / "captures"))
+    return {name: folder / f"{name}.pcap" for name in SHIPPED if (folder / f"{name}.pcap").exists()}

@@ -1,0 +1,380 @@
+"""Frames and capture files built by hand, for the capture-layer tests.
+
+Nothing here imports tcpcore: every header is packed with ``struct`` straight from its layout
+(RFC 791 3.1, RFC 8200 3-4, RFC 9293 3.1, IEEE 802.3/802.1Q, the Linux cooked headers, the pcap and
+pcapng drafts), and checksums come from a plain RFC 1071 loop, so a test comparing tcpcore's
+decoding with the values given here can fail.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import struct
+from collections.abc import Iterable, Sequence
+
+ETHERNET, RAW, NULL, LOOP, SLL, SLL2, IPV4, IPV6 = 1, 101, 0, 108, 113, 276, 228, 229
+MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
+
+
+def ones_sum(data: bytes) -> int:
+    """RFC 1071 the slow way: add big-endian 16-bit words, fold the carries back in."""
+    if len(data) % 2:
+        data += b"\x00"
+    total = 0
+    for i in range(0, len(data), 2):
+        total += (data[i] << 8) | data[i + 1]
+        total = (total & 0xFFFF) + (total >> 16)
+    return total
+
+
+def checksum(data: bytes) -> int:
+    return 0xFFFF ^ ones_sum(data)
+
+
+def packed(address: str) -> bytes:
+    return ipaddress.ip_address(address).packed
+
+
+# -- network and transport --------------------------------------------------------------------
+
+
+def tcp(
+    sport: int = 40000,
+    dport: int = 80,
+    seq: int = 1000,
+    ack: int = 0,
+    flags: int = 0x02,
+    window: int = 65535,
+    options: bytes = b"",
+    payload: bytes = b"",
+    *,
+    urgent: int = 0,
+    offset: int | None = None,
+    reserved: int = 0,
+    src: str | None = None,
+    dst: str | None = None,
+    csum: int | None = None,
+) -> bytes:
+    """A TCP segment (RFC 9293 Figure 1). With ``src``/``dst`` the checksum is computed over
+    the pseudo-header (RFC 9293 3.1 for IPv4, RFC 8200 8.1 for IPv6); ``csum`` forces a value."""
+    off = (20 + len(options)) // 4 if offset is None else offset
+    head = struct.pack(
+        "!HHIIBBHHH", sport, dport, seq, ack, (off << 4) | reserved, flags, window, 0, urgent
+    )
+    seg = head + options + payload
+    if csum is None and src is not None and dst is not None:
+        s, d = packed(src), packed(dst)
+        if len(s) == 4:
+            pseudo = s + d + struct.pack("!BBH", 0, 6, len(seg))
+        else:
+            pseudo = s + d + struct.pack("!I3xB", len(seg), 6)
+        csum = checksum(pseudo + seg)
+    return seg[:16] + struct.pack("!H", csum or 0) + seg[18:]
+
+
+def ipv4(
+    src: str,
+    dst: str,
+    payload: bytes,
+    *,
+    proto: int = 6,
+    ttl: int = 64,
+    ident: int = 0x1234,
+    flags: int = 0b010,
+    frag: int = 0,
+    options: bytes = b"",
+    total: int | None = None,
+    tos: int = 0,
+    ihl: int | None = None,
+    csum: int | None = None,
+) -> bytes:
+    """An IPv4 packet (RFC 791 3.1); the header checksum is computed unless given."""
+    hl = 20 + len(options)
+    first = 0x40 | ((hl // 4) if ihl is None else ihl)
+    length = hl + len(payload) if total is None else total
+    head = struct.pack(
+        "!BBHHHBBH4s4s",
+        first,
+        tos,
+        length,
+        ident,
+        (flags << 13) | frag,
+        ttl,
+        proto,
+        0,
+        packed(src),
+        packed(dst),
+    )
+    head += options
+    value = checksum(head) if csum is None else csum
+    return head[:10] + struct.pack("!H", value) + head[12:] + payload
+
+
+def ipv6(
+    src: str,
+    dst: str,
+    payload: bytes,
+    *,
+    nh: int = 6,
+    hop: int = 64,
+    tc: int = 0,
+    flow: int = 0,
+    plen: int | None = None,
+    ext: bytes = b"",
+) -> bytes:
+    """An IPv6 packet (RFC 8200 3); ``ext`` is the extension headers, already chained."""
+    length = len(ext) + len(payload) if plen is None else plen
+    word = (6 << 28) | (tc << 20) | flow
+    return struct.pack("!IHBB", word, length, nh, hop) + packed(src) + packed(dst) + ext + payload
+
+
+def ext_header(next_header: int, body: bytes) -> bytes:
+    """A hop-by-hop / routing / destination options header (RFC 8200 4.3): next header, length
+    in 8-byte units after the first 8, then ``body`` (padded by the caller to 6 + 8n bytes)."""
+    assert (len(body) + 2) % 8 == 0
+    return bytes((next_header, (len(body) + 2) // 8 - 1)) + body
+
+
+def fragment_header(next_header: int, offset: int, more: bool, ident: int = 7) -> bytes:
+    """RFC 8200 4.5: next header, reserved, offset (13 bits) | res (2) | M, identification."""
+    return struct.pack("!BBHI", next_header, 0, (offset << 3) | int(more), ident)
+
+
+def udp(sport: int, dport: int, payload: bytes) -> bytes:
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+# -- link layers ------------------------------------------------------------------------------
+
+
+def ethernet(
+    payload: bytes,
+    ethertype: int = 0x0800,
+    vlans: Sequence[tuple[int, int]] = (),
+    dst: bytes = MAC_B,
+    src: bytes = MAC_A,
+) -> bytes:
+    """Ethernet II, with (TPID, TCI) VLAN tags outermost first (IEEE 802.1Q 9.3)."""
+    types = [tpid for tpid, _ in vlans] + [ethertype]
+    tags = b"".join(struct.pack("!HH", tci, types[i + 1]) for i, (_, tci) in enumerate(vlans))
+    return dst + src + struct.pack("!H", types[0]) + tags + payload
+
+
+def sll(payload: bytes, protocol: int = 0x0800, packet_type: int = 0) -> bytes:
+    """Linux cooked v1: packet type, ARPHRD_ETHER, address length 6, 8 address bytes, protocol."""
+    return struct.pack("!HHH8sH", packet_type, 1, 6, MAC_A, protocol) + payload
+
+
+def sll2(payload: bytes, protocol: int = 0x0800, ifindex: int = 3) -> bytes:
+    """Linux cooked v2: protocol, reserved, ifindex, ARPHRD, packet type, address length, addr."""
+    return struct.pack("!HHIHBB8s", protocol, 0, ifindex, 1, 4, 6, MAC_A) + payload
+
+
+def null(payload: bytes, family: int = 2, order: str = "<") -> bytes:
+    """BSD loopback: the address family in the capturing host's byte order."""
+    return struct.pack(order + "I", family) + payload
+
+
+def loop(payload: bytes, family: int = 2) -> bytes:
+    """OpenBSD loopback: the address family in network byte order."""
+    return struct.pack("!I", family) + payload
+
+
+def frame(linktype: int, packet: bytes, version: int = 4) -> bytes:
+    """Wrap an IP packet in the usual header of a link type."""
+    if linktype == ETHERNET:
+        return ethernet(packet, 0x0800 if version == 4 else 0x86DD)
+    if linktype == SLL:
+        return sll(packet, 0x0800 if version == 4 else 0x86DD)
+    if linktype == SLL2:
+        return sll2(packet, 0x0800 if version == 4 else 0x86DD)
+    if linktype == NULL:
+        return null(packet, 2 if version == 4 else 30)
+    if linktype == LOOP:
+        return loop(packet, 2 if version == 4 else 24)
+    return packet
+
+
+# -- capture files ----------------------------------------------------------------------------
+
+
+def pcap(
+    records: Iterable[tuple[int, int, bytes] | tuple[int, int, bytes, int]],
+    *,
+    order: str = "<",
+    nano: bool = False,
+    linktype: int = ETHERNET,
+    snaplen: int = 65535,
+) -> bytes:
+    """A pcap file (draft-ietf-opsawg-pcap 4-5) of (seconds, fraction, data[, original length])."""
+    magic = 0xA1B23C4D if nano else 0xA1B2C3D4
+    out = [struct.pack(order + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)]
+    for rec in records:
+        sec, frac, data = rec[0], rec[1], rec[2]
+        wire = rec[3] if len(rec) == 4 else len(data)  # type: ignore[misc]
+        out.append(struct.pack(order + "IIII", sec, frac, len(data), wire) + data)
+    return b"".join(out)
+
+
+def record_offsets(records: Sequence[tuple[int, int, bytes]]) -> list[int]:
+    """Where each record of :func:`pcap` starts."""
+    offsets, at = [], 24
+    for rec in records:
+        offsets.append(at)
+        at += 16 + len(rec[2])
+    return offsets
+
+
+def block(btype: int, body: bytes, order: str = "<") -> bytes:
+    """A pcapng block: type, total length, body (padded to 32 bits), total length."""
+    body += b"\x00" * (-len(body) % 4)
+    n = len(body) + 12
+    return struct.pack(order + "II", btype, n) + body + struct.pack(order + "I", n)
+
+
+def option(code: int, value: bytes, order: str = "<") -> bytes:
+    return struct.pack(order + "HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
+
+
+def shb(order: str = "<", major: int = 1) -> bytes:
+    """Section Header Block: byte-order magic, version, section length -1, no options."""
+    body = struct.pack(order + "IHHq", 0x1A2B3C4D, major, 0, -1)
+    return block(0x0A0D0D0A, body, order)
+
+
+def idb(linktype: int, snaplen: int = 0, options: bytes = b"", order: str = "<") -> bytes:
+    """Interface Description Block; end the options with opt_endofopt when there are some."""
+    if options:
+        options += struct.pack(order + "HH", 0, 0)
+    return block(1, struct.pack(order + "HHI", linktype, 0, snaplen) + options, order)
+
+
+def epb(iface: int, ts: int, data: bytes, wire: int | None = None, order: str = "<") -> bytes:
+    """Enhanced Packet Block: interface, timestamp high and low words, lengths, data."""
+    wire = len(data) if wire is None else wire
+    head = struct.pack(order + "IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(data), wire)
+    return block(6, head + data, order)
+
+
+def spb(data: bytes, wire: int | None = None, order: str = "<") -> bytes:
+    """Simple Packet Block: original length and data."""
+    return block(3, struct.pack(order + "I", len(data) if wire is None else wire) + data, order)
+
+
+def opb(iface: int, ts: int, data: bytes, order: str = "<") -> bytes:
+    """The obsolete Packet Block: 16-bit interface id, drops count, timestamp, lengths, data."""
+    head = struct.pack(order + "HHIIII", iface, 0, ts >> 32, ts & 0xFFFFFFFF, len(data), len(data))
+    return block(2, head + data, order)
+
+
+# -- generated traffic ------------------------------------------------------------------------
+
+
+def random_tcp_frame(rng: random.Random, linktype: int = ETHERNET) -> bytes:
+    """A well-formed frame with a TCP segment: random addresses, flags, options, payload."""
+    v6 = linktype == IPV6 or (linktype != IPV4 and rng.random() < 0.25)
+    host, peer = rng.randint(1, 254), rng.randint(1, 254)
+    src = f"2001:db8::{host:x}" if v6 else f"10.0.0.{host}"
+    dst = f"2001:db8::1:{peer:x}" if v6 else f"10.0.1.{peer}"
+    options = rng.choice(
+        [
+            b"",
+            b"\x01\x01\x08\x0a" + rng.randbytes(8),
+            b"\x02\x04\x05\xb4\x04\x02\x08\x0a" + rng.randbytes(8) + b"\x01\x03\x03\x07",
+            b"\x01\x01\x05\x0a" + rng.randbytes(8),
+            b"\x02\x04\x05\xb4",
+        ]
+    )
+    payload = rng.randbytes(rng.choice([0, 0, 1, rng.randint(2, 300)]))
+    seg = tcp(
+        rng.randint(0, 65535),
+        rng.randint(0, 65535),
+        rng.getrandbits(32),
+        rng.getrandbits(32),
+        rng.getrandbits(8),
+        rng.randint(0, 65535),
+        options,
+        payload,
+        src=src,
+        dst=dst,
+    )
+    packet = ipv6(src, dst, seg) if v6 else ipv4(src, dst, seg, ident=rng.getrandbits(16))
+    return frame(linktype, packet, 6 if v6 else 4)
+
+
+def odd_frames() -> list[tuple[int, bytes, str]]:
+    """Frames that exercise every branch of the decoder: (link type, bytes, what it is)."""
+    a4, b4, a6, b6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
+    seg4 = tcp(src=a4, dst=b4, options=b"\x02\x04\x05\xb4", payload=b"hello")
+    seg6 = tcp(src=a6, dst=b6, payload=b"six")
+    out: list[tuple[int, bytes, str]] = [
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4)), "plain"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4), vlans=[(0x8100, 5)]), "one VLAN tag"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4), vlans=[(0x88A8, 7), (0x8100, 5)]), "QinQ"),
+        (
+            ETHERNET,
+            ethernet(ipv4(a4, b4, seg4), vlans=[(0x88A8, 1), (0x8100, 2), (0x8100, 3)]),
+            "three tags",
+        ),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, options=b"\x94\x04\x00\x00")), "IPv4 options"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, total=0)), "TSO zero length"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, flags=0b001)), "first fragment, whole header"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4[:12], flags=0b001)), "first fragment, short"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, frag=3)), "later fragment"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4) + bytes(10)), "Ethernet padding"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4)[:40]), "cut inside the TCP header"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4)[:-3]), "cut inside the payload"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(src=a4, dst=b4, csum=0xBEEF))), "bad checksum"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(offset=4))), "data offset 4"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(offset=15))), "data offset past the packet"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(options=b"\x02\x01\x00\x00"))), "option len 1"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(options=b"\x01\x01\x01\x08"))), "no length byte"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(options=b"\x08\x0a\x00\x00"))), "option too long"),
+        (ETHERNET, ethernet(ipv4(a4, b4, tcp(options=b"\x00\xff\xff\xff"))), "EOL then junk"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, ihl=4)), "IHL 4"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4, total=10)), "total length 10"),
+        (ETHERNET, ethernet(ipv4(a4, b4, udp(53, 53, b"dns"), proto=17)), "UDP"),
+        (ETHERNET, ethernet(b"\x00\x01\x08\x00\x06\x04" + bytes(22), 0x0806), "ARP"),
+        (ETHERNET, ethernet(b"\xaa\xaa\x03" + bytes(40), 46), "802.3 LLC"),
+        (ETHERNET, ethernet(ipv6(a6, b6, seg6), 0x86DD), "IPv6"),
+        (ETHERNET, ethernet(ipv6(a6, b6, seg6, plen=0), 0x86DD), "IPv6 zero length"),
+        (
+            ETHERNET,
+            ethernet(
+                ipv6(a6, b6, seg6, nh=0, ext=ext_header(60, bytes(6)) + ext_header(6, bytes(6))),
+                0x86DD,
+            ),
+            "IPv6 hop-by-hop and destination options",
+        ),
+        (
+            ETHERNET,
+            ethernet(ipv6(a6, b6, seg6, nh=44, ext=fragment_header(6, 0, False)), 0x86DD),
+            "IPv6 atomic fragment",
+        ),
+        (
+            ETHERNET,
+            ethernet(ipv6(a6, b6, seg6, nh=44, ext=fragment_header(6, 8, True)), 0x86DD),
+            "IPv6 later fragment",
+        ),
+        (ETHERNET, ethernet(ipv6(a6, b6, bytes(16), nh=50), 0x86DD), "IPv6 ESP"),
+        (ETHERNET, ethernet(ipv6(a6, b6, b"", nh=59), 0x86DD), "IPv6 no next header"),
+        (ETHERNET, ethernet(ipv6(a6, b6, seg6)[:44], 0x86DD), "IPv6 cut in TCP"),
+        (ETHERNET, ethernet(ipv4(a4, b4, seg4))[:20], "cut in the IP header"),
+        (ETHERNET, b"\x00" * 10, "runt"),
+        (SLL, sll(ipv4(a4, b4, seg4)), "cooked v1"),
+        (SLL, sll(struct.pack("!HH", 5, 0x0800) + ipv4(a4, b4, seg4), 0x8100), "cooked, VLAN"),
+        (SLL2, sll2(ipv6(a6, b6, seg6), 0x86DD), "cooked v2 IPv6"),
+        (NULL, null(ipv4(a4, b4, seg4), 2, "<"), "NULL little-endian"),
+        (NULL, null(ipv6(a6, b6, seg6), 30, ">"), "NULL big-endian AF_INET6 30"),
+        (NULL, null(ipv6(a6, b6, seg6), 28, "<"), "NULL AF_INET6 28"),
+        (NULL, null(b"\x00" * 30, 7, "<"), "NULL unknown family"),
+        (LOOP, loop(ipv6(a6, b6, seg6), 24), "LOOP IPv6"),
+        (RAW, ipv4(a4, b4, seg4), "raw IPv4"),
+        (RAW, ipv6(a6, b6, seg6), "raw IPv6"),
+        (RAW, b"\x50" + bytes(30), "raw version 5"),
+        (IPV4, ipv4(a4, b4, seg4), "LINKTYPE_IPV4"),
+        (IPV6, ipv6(a6, b6, seg6), "LINKTYPE_IPV6"),
+        (147, b"anything", "unsupported link type"),
+    ]
+    return out

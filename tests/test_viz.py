@@ -1,0 +1,484 @@
+"""The lessons' figures: what each one shows, checked on its layout and on the Figure's artists.
+
+The layouts are pure data (no pixels): tests read arrows, labels, states, edges and fields from
+them, and check that the matplotlib Figure carries the same things (artists are tagged with a
+``gid``). Expected values are computed independently: the state diagram's edges from the table's
+rows, the header's bits from the encoded bytes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from conftest import ROOT  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, viz  # noqa: E402
+from tcpcore.capturetrace import connections, shipped_captures  # noqa: E402
+from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
+from tcpcore.framing import build_frame, encode_frame  # noqa: E402
+from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
+from tcpcore.scenarios import run_scenario  # noqa: E402
+from tcpcore.table import TABLE  # noqa: E402
+from tcpcore.trace import Trace  # noqa: E402
+
+S, T = State, Trigger
+
+
+def gids(fig: Figure, prefix: str) -> dict[str, object]:
+    """The figure's artists whose gid starts with ``prefix``, by gid."""
+    found = fig.findobj(match=lambda a: (a.get_gid() or "").startswith(prefix))
+    return {a.get_gid(): a for a in found}
+
+
+def texts(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+@pytest.fixture(scope="module")
+def handshake() -> Trace:
+    return run_scenario("handshake")
+
+
+@pytest.fixture(scope="module")
+def lost_syn() -> Trace:
+    return run_scenario("lost-syn")
+
+
+# -- the ladder -------------------------------------------------------------------------------
+
+
+def test_handshake_ladder_has_three_arrows_in_order(handshake: Trace) -> None:
+    lay = viz.ladder_layout(handshake)
+    assert lay.labels() == ["SYN seq=100", "SYN+ACK seq=300 ack=101", "ACK seq=101 ack=301"]
+    a, b = lay.lane_index("A"), lay.lane_index("B")
+    assert [(x.src_lane, x.dst_lane) for x in lay.arrows] == [(a, b), (b, a), (a, b)]
+    for arrow in lay.arrows:
+        assert arrow.y1 > arrow.y0  # time flows down: every arrow slants downwards
+        assert not arrow.lost
+    assert [x.y0 for x in lay.arrows] == sorted(x.y0 for x in lay.arrows)
+    fig = viz.ladder(handshake)
+    assert sorted(gids(fig, "arrow:")) == ["arrow:0", "arrow:1", "arrow:2"]
+    labels = [t.get_text() for t in gids(fig, "label:").values()]  # type: ignore[attr-defined]
+    assert sorted(labels) == sorted(lay.labels())
+    assert not gids(fig, "cross:")
+
+
+def test_handshake_ladder_writes_each_sides_states_beside_its_line(handshake: Trace) -> None:
+    lay = viz.ladder_layout(handshake)
+    assert lay.states_of("A") == [S.CLOSED, S.SYN_SENT, S.ESTABLISHED]
+    assert lay.states_of("B") == [S.CLOSED, S.LISTEN, S.SYN_RECEIVED, S.ESTABLISHED]
+    left, _ = lay.lanes
+    for m in lay.states:
+        lane = lay.lanes[m.lane]
+        assert (m.x < lane.x) if lane is left else (m.x > lane.x)
+    # Where a state changes is where the segment causing it arrives.
+    syn, synack, _ = lay.arrows
+    b_synrcvd = next(m for m in lay.states if m.state is S.SYN_RECEIVED)
+    assert b_synrcvd.y == pytest.approx(syn.y1)
+    a_estab = next(m for m in lay.states if m.state is S.ESTABLISHED and m.lane == left.index)
+    assert a_estab.y == pytest.approx(synack.y1)
+    assert "active OPEN → SYN-SENT" in [m.text for m in lay.states]
+    fig = viz.ladder(handshake)
+    assert "state:0:ESTABLISHED" in gids(fig, "state:")
+    assert "state:1:ESTABLISHED" in gids(fig, "state:")
+
+
+def test_a_lost_syn_ends_in_a_cross_half_way_and_is_retransmitted(lost_syn: Trace) -> None:
+    lay = viz.ladder_layout(lost_syn)
+    first, again = lay.arrows[0], lay.arrows[1]
+    assert first.lost and first.label == "SYN seq=100"
+    assert 0.0 < first.x1 < 1.0  # stops between the lanes
+    assert first.x1 == pytest.approx((first.x0 + lay.lanes[1].x) / 2)
+    assert again.retransmission and not again.lost
+    assert again.label == "SYN seq=100 (retransmission)"
+    assert again.x1 == lay.lanes[1].x
+    (rto,) = [b for b in lay.timers if b.kind == "retransmission"]
+    assert (rto.t0, rto.t1, rto.label, rto.lane) == (0.0, 1.0, "RTO 1 s", 0)
+    fig = viz.ladder(lost_syn)
+    cross = gids(fig, "cross:")
+    assert list(cross) == ["cross:0"]
+    assert cross["cross:0"].get_marker() == "x"  # type: ignore[attr-defined]
+    assert "timer:retransmission" in gids(fig, "timer:")
+
+
+def test_long_idle_gaps_are_cut_out_so_the_handshake_stays_legible() -> None:
+    trace = run_scenario("client-closes-first")
+    lay = viz.ladder_layout(trace)
+    (brk,) = lay.breaks
+    assert brk.t1 - brk.t0 == pytest.approx(240.0, abs=0.2)
+    assert brk.label == "240 s later"
+    y = lay.scale
+    assert y(0.05) - y(0.0) >= 1.0  # a 50 ms step still takes a row
+    assert y(242.05) - y(2.1) < 3.0  # the 240 s of TIME-WAIT take less than 3 rows
+    (tw,) = [b for b in lay.timers if b.kind == "2MSL"]
+    assert (tw.label, tw.fired) == ("2MSL 240 s", True)
+    assert lay.states_of("A")[-2:] == [S.TIME_WAIT, S.CLOSED]
+    fig = viz.ladder(trace)
+    assert any("240 s later" in t for t in texts(fig))
+
+
+def test_until_draws_only_what_happened_so_far_on_the_same_axis(handshake: Trace) -> None:
+    full = viz.ladder_layout(handshake)
+    part = viz.ladder_layout(handshake, until=0.075)
+    assert part.scale.times == full.scale.times  # the stepper's figure does not jump
+    assert len(part.arrows) == 2
+    assert not part.arrows[0].partial and part.arrows[1].partial
+    assert part.arrows[1].y1 < full.arrows[1].y1  # SYN+ACK still on its way
+    assert S.SYN_RECEIVED in part.states_of("B")
+    assert S.ESTABLISHED not in part.states_of("A")
+    before = viz.ladder_layout(handshake, until=-1.0)
+    assert before.arrows == [] and before.states_of("A") == [S.CLOSED]
+
+
+def test_labels_do_not_overlap_in_a_busy_teardown() -> None:
+    for name in ("simultaneous-close", "lost-final-ack", "half-close"):
+        lay = viz.ladder_layout(run_scenario(name))
+        boxes = [
+            (a.label_x - len(a.label) * 0.0175 / 2, a.label_y - 0.3, len(a.label) * 0.0175, 0.6)
+            for a in lay.arrows
+        ]
+        for i, (x1, y1, w1, h1) in enumerate(boxes):
+            for x2, y2, w2, h2 in boxes[i + 1 :]:
+                apart = x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
+                assert apart, (name, lay.labels())
+
+
+def test_keepalive_probes_and_timers_are_shown() -> None:
+    lay = viz.ladder_layout(run_scenario("client-crash-keepalive"))
+    probes = [a for a in lay.arrows if a.keepalive]
+    assert len(probes) == 3 and all(a.lost for a in probes)
+    assert all(a.label.endswith("(keepalive probe)") for a in probes)
+    bars = [b for b in lay.timers if b.kind == "keepalive"]
+    assert [round(b.t1 - b.t0, 6) for b in bars] == [20.0, 5.0, 5.0, 5.0]
+    assert any("keepalive probes unanswered → CLOSED" in m.text for m in lay.states)
+
+
+def test_a_listener_with_many_clients_shares_one_lane() -> None:
+    lay = viz.ladder_layout(run_scenario("syn-flood"))
+    assert [ln.name for ln in lay.lanes] == ["A", "B", "M"]
+    texts_b = [m.text for m in lay.states if m.lane == 1]
+    assert "SYN-RECEIVED [10.66.0.1:1024]" in texts_b
+    # Four half-open connections retransmit together: one bar each time, marked ×4.
+    assert any(b.label == "RTO 1 s ×4" for b in lay.timers)
+
+
+def test_a_capture_is_drawn_like_a_simulation() -> None:
+    path = shipped_captures()["client-closes-first"]
+    cap = read_pcap(path)
+    trace = Trace.from_capture(cap)
+    (client, server) = connections(cap)[0]
+    assert trace.state_sequence(client) == [
+        S.CLOSED,
+        S.SYN_SENT,
+        S.ESTABLISHED,
+        S.FIN_WAIT_1,
+        S.FIN_WAIT_2,
+        S.TIME_WAIT,
+    ]
+    assert trace.state_sequence(server)[-3:] == [S.CLOSE_WAIT, S.LAST_ACK, S.CLOSED]
+    lay = viz.ladder_layout(trace)
+    assert len(lay.arrows) == sum(1 for p in cap if p.kind == "tcp")
+    assert lay.labels()[0].startswith("SYN seq=")
+    assert [ln.name for ln in lay.lanes] == [client, server]
+    fig = viz.ladder(trace)
+    assert len(gids(fig, "arrow:")) == len(lay.arrows)
+
+
+def test_ladder_draws_into_an_axes_it_is_given(handshake: Trace) -> None:
+    fig = Figure()
+    ax1, ax2 = fig.subplots(1, 2)
+    assert viz.ladder(handshake, ax=ax2) is fig
+    assert len(ax2.patches) == 3 and len(ax1.patches) == 0
+
+
+# -- the state diagram --------------------------------------------------------------------------
+
+
+def _table_edges(profile: object) -> set[tuple[State, State]]:
+    """State changes read straight from TABLE, each row's variants chosen by hand."""
+    out = set()
+    for (state, _trigger), row in TABLE.items():
+        for switch, alt in row.variants:
+            if getattr(profile, switch):
+                row = alt
+                break
+        if row.next is not state:
+            out.add((state, row.next))
+    return out
+
+
+@pytest.mark.parametrize("profile", [RFC9293, LINUX], ids=lambda p: p.name)
+def test_with_every_row_the_diagram_has_exactly_the_tables_state_changes(profile: object) -> None:
+    edges = viz.state_edges(profile, show_minor=True)  # type: ignore[arg-type]
+    assert {(s, d) for s, d, _ in edges} == _table_edges(profile)
+    assert len(edges) == len({(s, d) for s, d, _ in edges})  # parallel rows merged
+
+
+# RFC 9293 Figure 5, plus FIN-WAIT-1 -> TIME-WAIT on a FIN that acknowledges ours (3.10.7.4
+# eighth step) and LISTEN -> SYN-SENT on an active OPEN (3.10.1), which the text adds.
+FIGURE_5 = {
+    (S.CLOSED, S.LISTEN),
+    (S.CLOSED, S.SYN_SENT),
+    (S.LISTEN, S.CLOSED),
+    (S.LISTEN, S.SYN_RECEIVED),
+    (S.LISTEN, S.SYN_SENT),
+    (S.SYN_RECEIVED, S.LISTEN),
+    (S.SYN_SENT, S.SYN_RECEIVED),
+    (S.SYN_SENT, S.CLOSED),
+    (S.SYN_SENT, S.ESTABLISHED),
+    (S.SYN_RECEIVED, S.ESTABLISHED),
+    (S.SYN_RECEIVED, S.FIN_WAIT_1),
+    (S.ESTABLISHED, S.FIN_WAIT_1),
+    (S.ESTABLISHED, S.CLOSE_WAIT),
+    (S.FIN_WAIT_1, S.FIN_WAIT_2),
+    (S.FIN_WAIT_1, S.CLOSING),
+    (S.FIN_WAIT_1, S.TIME_WAIT),
+    (S.CLOSE_WAIT, S.LAST_ACK),
+    (S.FIN_WAIT_2, S.TIME_WAIT),
+    (S.CLOSING, S.TIME_WAIT),
+    (S.LAST_ACK, S.CLOSED),
+    (S.TIME_WAIT, S.CLOSED),
+}
+
+
+def test_by_default_the_diagram_is_rfc_figure_5() -> None:
+    assert {(s, d) for s, d, _ in viz.state_edges()} == FIGURE_5
+    # Linux keeps a listening socket passive: no LISTEN -> SYN-SENT edge.
+    assert {(s, d) for s, d, _ in viz.state_edges("linux")} == FIGURE_5 - {(S.LISTEN, S.SYN_SENT)}
+
+
+def test_edge_labels_say_event_and_action_like_the_rfc() -> None:
+    labels = {(s, d): label for s, d, label in viz.state_edges()}
+    assert labels[S.LISTEN, S.SYN_RECEIVED] == "rcv SYN / snd SYN,ACK"
+    assert labels[S.CLOSED, S.SYN_SENT] == "active OPEN / snd SYN"
+    assert labels[S.FIN_WAIT_1, S.FIN_WAIT_2] == "rcv ACK of FIN"
+    assert labels[S.TIME_WAIT, S.CLOSED] == "timeout 2MSL"
+    # Two rows, one edge: the crossed SYN+ACK of a simultaneous open also leads to ESTABLISHED.
+    assert labels[S.SYN_RECEIVED, S.ESTABLISHED].split("\n") == [
+        "rcv ACK of SYN",
+        "rcv SYN,ACK / snd ACK",
+    ]
+
+
+HIGHLIGHT = "#d81b60"
+
+
+def _highlighted(fig: Figure) -> set[str]:
+    return {
+        gid
+        for gid, a in gids(fig, "edge:").items()
+        if to_hex(a.get_edgecolor()) == HIGHLIGHT  # type: ignore[attr-defined]
+    }
+
+
+def test_a_path_of_states_is_highlighted_and_the_current_state_filled() -> None:
+    path = [S.CLOSED, S.SYN_SENT, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.TIME_WAIT]
+    lay = viz.diagram_layout(path=path, current=S.FIN_WAIT_2)
+    assert set(lay.highlighted()) == set(pairwise(path))
+    assert lay.current() == [S.FIN_WAIT_2]
+    fig = viz.state_diagram(path=path, current="FIN-WAIT-2")
+    assert _highlighted(fig) == {f"edge:{a}->{b}" for a, b in pairwise(path)}
+    node = gids(fig, "node:FIN-WAIT-2")["node:FIN-WAIT-2"]
+    assert to_hex(node.get_facecolor()) != "#ffffff"  # type: ignore[attr-defined]
+    other = gids(fig, "node:LISTEN")["node:LISTEN"]
+    assert to_hex(other.get_facecolor()) == "#ffffff"  # type: ignore[attr-defined]
+
+
+def test_a_path_of_rows_goes_through_the_table() -> None:
+    lay = viz.diagram_layout(path=[(S.CLOSED, T.OPEN_ACTIVE), (S.SYN_SENT, T.SYN_ACK)])
+    assert set(lay.highlighted()) == {(S.CLOSED, S.SYN_SENT), (S.SYN_SENT, S.ESTABLISHED)}
+    # Names work too; "CLOSE" is the call (not Linux ss's spelling of CLOSED).
+    lay = viz.diagram_layout(highlight=("ESTABLISHED", "CLOSE"))
+    assert lay.highlighted() == [(S.ESTABLISHED, S.FIN_WAIT_1)]
+    lay = viz.diagram_layout(highlight=[("ESTABLISHED", "CLOSE-WAIT"), ("LAST-ACK", "CLOSED")])
+    assert set(lay.highlighted()) == {(S.ESTABLISHED, S.CLOSE_WAIT), (S.LAST_ACK, S.CLOSED)}
+
+
+def test_highlighting_a_hidden_row_draws_it() -> None:
+    lay = viz.diagram_layout(highlight=(S.ESTABLISHED, T.ABORT))
+    edge = lay.edge(S.ESTABLISHED, S.CLOSED)
+    assert edge.highlighted and edge.label == "ABORT / snd RST"
+    loop = viz.diagram_layout(highlight=("ESTABLISHED", "DATA")).edge("ESTABLISHED", "ESTABLISHED")
+    assert loop.loop and loop.highlighted and loop.label == "rcv data / snd ACK"
+    assert viz.diagram_layout().highlighted() == []
+
+
+def test_minor_rows_are_hidden_unless_asked_for() -> None:
+    few = viz.diagram_layout()
+    many = viz.diagram_layout(show_minor=True)
+    assert len(many.edges) > len(few.edges)
+    assert all(not e.minor for e in few.edges)
+    assert any(e.stub for e in many.edges)  # ABORT/RST/timeouts to CLOSED: short arrows
+    fig = viz.state_diagram(show_minor=True)
+    assert len(gids(fig, "edge:")) == len(many.edges)
+
+
+# -- the header and the frame ---------------------------------------------------------------------
+
+KNOWN = Segment(
+    54321,
+    80,
+    0x01020304,
+    0xA0B0C0D0,
+    Flags.SYN | Flags.ACK,
+    64240,
+    7,
+    options=(MSS(1460), SackPermitted(), Timestamps(1, 0), Nop(), WindowScale(7)),
+    reserved=0b0001,
+)
+
+
+def test_header_fields_hold_the_bits_of_the_encoded_header() -> None:
+    fields = viz.header_fields(KNOWN, "10.0.0.1", "10.0.0.2")
+    raw = KNOWN.encode("10.0.0.1", "10.0.0.2")
+    fixed = "".join(f.bits for f in sorted(fields, key=lambda f: (f.row, f.bit)) if f.row < 5)
+    assert fixed == "".join(f"{b:08b}" for b in raw[:20])
+    by_name = {f.name: f for f in fields}
+    assert [by_name[n].bits for n in ("CWR", "ECE", "URG", "ACK", "PSH", "RST", "SYN", "FIN")] == [
+        "0",
+        "0",
+        "0",
+        "1",
+        "0",
+        "0",
+        "1",
+        "0",
+    ]
+    assert by_name["Data Offset"].text == "10 (40 bytes)"
+    assert by_name["Rsrvd"].bits == "0001"
+    assert by_name["Options"].rows == 5
+    assert by_name["Options"].text == "MSS 1460, SACK-permitted, TS 1/0, NOP, WS 7 (20 bytes)"
+    assert by_name["Checksum"].text.endswith("(computed)")
+    assert verify_tcp_checksum(raw, "10.0.0.1", "10.0.0.2")
+    assert by_name["Checksum"].value == int.from_bytes(raw[16:18], "big")
+
+
+def test_header_layout_fills_each_box() -> None:
+    fig = viz.header_layout(KNOWN)
+    bits = {g: a.get_text() for g, a in gids(fig, "bits:").items()}  # type: ignore[attr-defined]
+    assert bits["bits:SYN"] == "1" and bits["bits:ACK"] == "1" and bits["bits:FIN"] == "0"
+    assert bits["bits:Source Port"] == "1101 0100 0011 0001"  # 54321
+    values = {g: a.get_text() for g, a in gids(fig, "value:").items()}  # type: ignore[attr-defined]
+    assert values["value:Source Port"] == "54321"
+    assert values["value:Sequence Number"] == str(0x01020304)
+    syn_box = gids(fig, "field:SYN")["field:SYN"]
+    fin_box = gids(fig, "field:FIN")["field:FIN"]
+    assert syn_box.get_facecolor() != fin_box.get_facecolor()  # type: ignore[attr-defined]
+
+
+def test_a_wrong_checksum_is_called_wrong() -> None:
+    bad = Segment.decode(KNOWN.encode("10.0.0.1", "10.0.0.2")).with_(checksum=0x1234)
+    (check,) = [f for f in viz.header_fields(bad, "10.0.0.1", "10.0.0.2") if f.name == "Checksum"]
+    assert check.text.startswith("0x1234 (wrong: should be 0x")
+
+
+def test_encapsulation_sizes_are_those_of_the_encoded_frame() -> None:
+    syn = Segment(40000, 80, 100, 0, Flags.SYN, 65535)
+    layers = {ly.name: ly.size for ly in viz.encapsulation_layers(syn)}
+    assert layers == {
+        "Ethernet header": 14,
+        "IPv4 header": 20,
+        "TCP header": 20,
+        "padding": 6,  # 54 bytes, padded to the 60-byte minimum
+        "FCS": 4,
+        "TCP segment": 20,
+        "IPv4 packet": 40,
+        "ethernet frame": 64,
+    }
+    data = Segment(40000, 80, 101, 301, Flags.PSH | Flags.ACK, 502, payload=b"x" * 100)
+    layers6 = {ly.name: ly.size for ly in viz.encapsulation_layers(data, ip_version=6)}
+    frame = encode_frame(build_frame(data, "2001:db8::1", "2001:db8::2"))
+    assert layers6["ethernet frame"] == len(frame) + 4 and "padding" not in layers6
+    assert (layers6["IPv6 header"], layers6["data"]) == (40, 100)
+    loop = {ly.name for ly in viz.encapsulation_layers(syn, link="loopback")}
+    assert "FCS" not in loop and "loopback header" in loop
+    fig = viz.encapsulation(data, ip_version=6)
+    assert {"layer:data", "layer:FCS", "layer:IPv6 header"} <= set(gids(fig, "layer:"))
+    with pytest.raises(ValueError, match="unknown link"):
+        viz.encapsulation_layers(syn, link="token-ring")
+
+
+# -- timers ---------------------------------------------------------------------------------------
+
+
+def test_keepalive_schedule_comes_from_running_the_reference() -> None:
+    rfc = viz.timer_schedule("rfc9293", "keepalive")
+    assert rfc.end == pytest.approx(7200 + 9 * 75)
+    assert [m.t for m in rfc.marks if m.kind == "probe"] == [7200 + 75 * k for k in range(9)]
+    assert not rfc.values["sends_rst"]
+    linux = viz.timer_schedule("linux", "keepalive", idle=60, interval=10, probes=3)
+    assert linux.end == pytest.approx(90.0)
+    assert linux.values["sends_rst"]  # tcp_keepalive_timer() resets as it gives up
+
+
+def test_time_wait_and_syn_retry_schedules() -> None:
+    assert viz.timer_schedule("rfc9293", "time-wait").end == pytest.approx(240.0)
+    assert viz.timer_schedule("linux", "time-wait").end == pytest.approx(60.0)
+    assert viz.timer_schedule("rfc9293", "time-wait", msl=30).end == pytest.approx(60.0)
+    linux = viz.timer_schedule("linux", "syn-retries")
+    assert [m.t for m in linux.marks if m.kind == "syn"] == [0, 1, 3, 7, 15, 31, 63]
+    assert linux.end == pytest.approx(127.0)
+    assert viz.timer_schedule("rfc9293", "syn-retries").end == pytest.approx(180.0)
+    with pytest.raises(ValueError, match="what must be one of"):
+        viz.timer_schedule("rfc9293", "persist")
+
+
+def test_timer_timeline_has_a_row_per_profile() -> None:
+    fig = viz.timer_timeline(("rfc9293", "linux", "freebsd"), what="syn-retries")
+    assert set(gids(fig, "end:")) == {"end:rfc9293", "end:linux", "end:freebsd"}
+    ends = {g: a.get_text() for g, a in gids(fig, "end-label:").items()}  # type: ignore[attr-defined]
+    assert ends["end-label:linux"] == "gives up at 127 s"
+
+
+# -- rendering, packaging -------------------------------------------------------------------
+
+
+def test_figures_render_headless(handshake: Trace) -> None:
+    fig = viz.ladder(handshake)
+    assert isinstance(fig, Figure)
+    assert fig._repr_svg_().startswith("<?xml")  # shows itself in a notebook without pyplot
+    assert viz.to_png(fig, dpi=40).startswith(b"\x89PNG")
+    svg = viz.to_svg(fig)
+    assert b"<svg" in svg and b"SYN+ACK seq=300 ack=101" in svg  # text kept as text
+
+
+def test_importing_tcpcore_and_viz_does_not_import_matplotlib() -> None:
+    code = (
+        "import sys, tcpcore, tcpcore.viz, tcpcore.widgets\n"
+        "print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+SOURCES = {"exchange": ROOT / "tests" / "data" / "captures"}
+
+
+@pytest.mark.parametrize("name", sorted(shipped_captures()))
+def test_shipped_captures_are_small_copies_of_the_projects_own(name: str) -> None:
+    shipped = shipped_captures()[name]
+    source = SOURCES.get(name, ROOT / "tests" / "data" / "linux") / shipped.name
+    assert shipped.stat().st_size < 20_000
+    assert shipped.read_bytes() == source.read_bytes(), (
+        f"{source} was recorded again: copy it to {shipped.parent}"
+    )
+    cap = read_pcap(shipped)
+    assert cap.problems == [] and any(p.kind == "tcp" for p in cap)
+
+
+def test_every_shipped_capture_is_listed_in_its_readme() -> None:
+    folder = next(iter(shipped_captures().values())).parent
+    readme = (folder / "README.md").read_text()
+    on_disk = {p.stem for p in Path(folder).glob("*.pcap")}
+    assert on_disk == set(shipped_captures())
+    assert all(f"{name}.pcap" in readme for name in on_disk)
