@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from . import events as ev
 from .errors import TCPCoreError
-from .flags import Flags
+from .flags import Flags, flags_of
 from .options import MSS, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
@@ -52,7 +52,9 @@ from .states import State
 from .table import Action, CallError, Row, Trigger, lookup
 
 A = Action
-SYN, ACK, FIN, RST, PSH = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH
+# Plain ints: flags are combined and tested several times per segment, and IntFlag's operators
+# cost microseconds each. Segments get a Flags back through flags_of().
+SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
 _CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
 _KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
 
@@ -70,7 +72,7 @@ class _Pending:
     """A sent, unacknowledged segment on the retransmission queue."""
 
     seq: Seq
-    flags: Flags
+    flags: int
     payload: bytes
     sent_at: float
     retransmitted: bool = False
@@ -318,7 +320,7 @@ class Connection:
             # missing data with an immediate duplicate ACK (RFC 5681 4.2).
             if len(self._ooo) < 64:
                 self._ooo.setdefault(seg.seq, seg)
-            ack_only = verdict.segment.with_(payload=b"", flags=seg.flags & ~FIN)
+            ack_only = verdict.segment.with_(payload=b"", flags=flags_of(int(seg.flags) & ~FIN))
             self._apply(verdict.trigger, now, ack_only)
             self._ack_pending = True
             return
@@ -505,7 +507,7 @@ class Connection:
 
     # -- sending ----------------------------------------------------------------------------------
 
-    def _emit(self, seq: Seq, flags: Flags, payload: bytes) -> Segment:
+    def _emit(self, seq: Seq, flags: int, payload: bytes) -> Segment:
         """Put a segment on the output list, with the current ACK and window."""
         t = self.tcb
         synchronized = self.state.synchronized or (flags & SYN and flags & ACK)
@@ -522,7 +524,7 @@ class Connection:
             self.remote_port or 0,
             seq.value,
             ack,
-            flags,
+            flags_of(flags),
             min(window, 0xFFFF) if not flags & RST else 0,
             0,
             options,
@@ -533,7 +535,7 @@ class Connection:
             self._ack_pending = False
         return seg
 
-    def _send_new(self, flags: Flags, payload: bytes, now: float) -> None:
+    def _send_new(self, flags: int, payload: bytes, now: float) -> None:
         """Send a segment that occupies sequence space and keep it for retransmission."""
         t = self.tcb
         seq = t.iss if flags & SYN else t.snd_nxt
@@ -564,11 +566,11 @@ class Connection:
 
     def _reply_rst(self, seg: Segment) -> None:
         """RFC 9293 3.10.7.1: a RST the offending segment's sender will accept."""
-        if seg.flags & ACK:
-            rst = Segment(seg.dst_port, seg.src_port, seg.ack, 0, RST, 0)
+        if int(seg.flags) & ACK:
+            rst = Segment(seg.dst_port, seg.src_port, seg.ack, 0, flags_of(RST), 0)
         else:
             ack = (seg.seq + seg.seg_len) & 0xFFFFFFFF
-            rst = Segment(seg.dst_port, seg.src_port, 0, ack, RST | ACK, 0)
+            rst = Segment(seg.dst_port, seg.src_port, 0, ack, flags_of(RST | ACK), 0)
         self._out.append(rst)
 
     def _push(self, now: float) -> None:
@@ -634,7 +636,7 @@ class Connection:
             and (t.snd_wl1 < seq or (t.snd_wl1 == seq and t.snd_wl2 <= ack))
         ):
             # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
-            wnd = seg.window if seg.flags & SYN else seg.window << t.snd_shift
+            wnd = seg.window if int(seg.flags) & SYN else seg.window << t.snd_shift
             t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, seq, ack
         t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
@@ -696,7 +698,7 @@ class Connection:
                 t.rcv_wnd = max(0, self._capacity - len(self.unread))
                 self._events.append(ev.DataReceived(now, data))
             self._ack_pending = True
-            if self._ooo and not seg.flags & FIN:
+            if self._ooo and not int(seg.flags) & FIN:
                 self._drain(now)
 
     def _drain(self, now: float) -> None:

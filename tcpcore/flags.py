@@ -99,3 +99,13 @@ def _render(bits: int, reserved: int = 0) -> str:
 def tcpdump_flags(bits: int, reserved: int = 0) -> str:
     """Render a raw flag byte the way tcpdump does (see :meth:`Flags.tcpdump`)."""
     return _render(bits & 0xFF, reserved)
+
+
+# Every one of the 256 flag bytes as a Flags member, built once: constructing an IntFlag costs
+# microseconds, and the codec and the connection make one per segment.
+FLAGS_BY_VALUE: tuple[Flags, ...] = tuple(Flags(i) for i in range(256))
+
+
+def flags_of(value: int) -> Flags:
+    """The Flags for a flag byte (0..255), without the cost of ``Flags(value)``."""
+    return FLAGS_BY_VALUE[value & 0xFF]

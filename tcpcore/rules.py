@@ -34,14 +34,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .flags import Flags
+from .flags import Flags, flags_of
 from .segment import Segment
 from .seq import Seq
 from .states import State
 from .table import Trigger
 
 _ZERO = Seq(0)  # Seq is immutable, so one shared default is safe
-SYN, ACK, RST, FIN = Flags.SYN, Flags.ACK, Flags.RST, Flags.FIN
+# Plain ints: the classifier runs once per segment, and IntFlag's operators cost microseconds
+# each; segment flags are read with int(seg.flags) and rebuilt with flags_of().
+SYN, ACK, RST, FIN = int(Flags.SYN), int(Flags.ACK), int(Flags.RST), int(Flags.FIN)
 
 
 @dataclass(slots=True)
@@ -120,7 +122,7 @@ def classify(
     RCV.NXT is not dropped as unacceptable but trimmed to an empty one at RCV.NXT whose ACK is
     processed (the Verdict says ``duplicate``).
     """
-    f = seg.flags
+    f = int(seg.flags)
     if state is State.CLOSED:
         return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
     if state is State.LISTEN:
@@ -137,7 +139,7 @@ def classify(
 
 
 def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
-    f = seg.flags
+    f = int(seg.flags)
     ack_ok = True
     if f & ACK:
         ack = Seq(seg.ack)
@@ -158,7 +160,7 @@ def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
 def _synchronized(
     state: State, tcb: TCB, seg: Segment, passive: bool, user_closed: bool, trim_old: bool = False
 ) -> Verdict:
-    f = seg.flags
+    f = int(seg.flags)
     seq = Seq(seg.seq)
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
     # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 8). Without an
@@ -167,8 +169,8 @@ def _synchronized(
     if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
         if not f & ACK:
             return Verdict(Trigger.SYN_DUPLICATE, seg)
-        seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=f & ~SYN)
-        f, seq, crossed_syn_ack = seg.flags, Seq(seg.seq), True
+        seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=flags_of(f & ~SYN))
+        f, seq, crossed_syn_ack = int(seg.flags), Seq(seg.seq), True
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
@@ -194,7 +196,7 @@ def _synchronized(
             return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
         if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
             # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
-            empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=f & ~FIN)
+            empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=flags_of(f & ~FIN))
             v = _synchronized(state, tcb, empty, passive, user_closed)
             return Verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
         return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
@@ -219,7 +221,7 @@ def _synchronized(
         return Verdict(trig, seg, out_of_order=True)
 
     seg = _trim(tcb, seg)
-    if seg.flags & FIN:
+    if int(seg.flags) & FIN:
         if state is State.FIN_WAIT_1 and ack_of_fin:
             return Verdict(Trigger.FIN_ACK_OF_FIN, seg)
         return Verdict(Trigger.FIN, seg)
@@ -246,7 +248,7 @@ def _trim(tcb: TCB, seg: Segment) -> Segment:
     """Cut off text before RCV.NXT (already received) and beyond the window (3.10.7.4 first)."""
     seq = Seq(seg.seq)
     payload = seg.payload
-    flags = seg.flags
+    flags = int(seg.flags)
     old = tcb.rcv_nxt - seq
     if old > 0:
         # When everything but the FIN is old, the FIN itself lies at RCV.NXT.
@@ -256,6 +258,6 @@ def _trim(tcb: TCB, seg: Segment) -> Segment:
     if len(payload) > room:
         payload = payload[:room]
         flags &= ~FIN  # the FIN lay beyond the window
-    if payload is seg.payload and flags == seg.flags:
+    if payload is seg.payload and flags == int(seg.flags):
         return seg
-    return seg.with_(seq=seq.value, payload=payload, flags=flags)
+    return seg.with_(seq=seq.value, payload=payload, flags=flags_of(flags))

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from .checksum import AddressLike, internet_checksum, pseudo_header, verify_tcp_checksum
 from .errors import DecodeError, EncodeError
-from .flags import Flags
+from .flags import Flags, flags_of
 from .options import (
     MSS,
     Option,
@@ -107,7 +107,7 @@ class Segment:
             dport,
             seq,
             ack,
-            Flags(flag_byte),
+            flags_of(flag_byte),
             win,
             urg,
             options,
@@ -194,11 +194,8 @@ class Segment:
     @property
     def seg_len(self) -> int:
         """SEG.LEN: payload bytes plus one for SYN and one for FIN (RFC 9293 3.4)."""
-        return (
-            len(self.payload)
-            + (1 if self.flags & Flags.SYN else 0)
-            + (1 if self.flags & Flags.FIN else 0)
-        )
+        f = int(self.flags)  # plain int arithmetic: IntFlag's own operators are slow
+        return len(self.payload) + (1 if f & 0x02 else 0) + (f & 0x01)
 
     def option(self, kind: type[Option]) -> Option | None:
         """The first option of the given class, or None."""

@@ -34,6 +34,9 @@ class Seq:
     value: int
 
     def __init__(self, value: int | Seq) -> None:
+        if type(value) is int:  # the common case first: this runs for every segment
+            object.__setattr__(self, "value", value & _MASK)
+            return
         if isinstance(value, Seq):
             value = value.value
         elif not isinstance(value, int) or isinstance(value, bool):
