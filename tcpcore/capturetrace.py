@@ -116,7 +116,7 @@ SHIPPED = {
     "client-closes-first": "the textbook teardown, client first: every closing state",
     "server-closes-first": "the server closes first; the client sees end of stream, then closes",
     "simultaneous-close": "both FINs cross: CLOSING on both sides",
-    "simultaneous-open": "the SYNs cross (RFC 9293 Figure 8)",
+    "simultaneous-open": "the SYNs cross (RFC 9293 Figure 7)",
     "half-close": "shutdown(SHUT_WR): the server goes on sending, then closes",
     "refused": "nothing listens: SYN, RST+ACK",
     "abort": "SO_LINGER 0: a RST instead of a FIN",

@@ -25,7 +25,7 @@ decisions live:
 
 Two pieces of the RFC's "idealized segment" (3.10.7.4 first step) are done here as well, because
 they change what the segment is: a SYN+ACK that repeats the peer's SYN (simultaneous open, RFC
-9293 Figure 8) has its old SYN trimmed off (and is the trigger SYN_ACK, whose row acknowledges
+9293 Figure 7) has its old SYN trimmed off (and is the trigger SYN_ACK, whose row acknowledges
 that old SYN as Linux does), and a segment starting beyond RCV.NXT is marked
 out-of-order, so that only its ACK is processed now and its text and FIN later (SHLD-31).
 """
@@ -163,7 +163,7 @@ def _synchronized(
     f = int(seg.flags)
     seq = Seq(seg.seq)
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
-    # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 8). Without an
+    # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 7). Without an
     # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
     crossed_syn_ack = False
     if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:

@@ -633,7 +633,7 @@ _row(
     "3.10.7.4 fifth",
     "SND.UNA < SEG.ACK =< SND.NXT",
 )
-# Simultaneous open (Figure 8): the peer's SYN+ACK crossed ours. Its SYN is old (Table 6: not
+# Simultaneous open (Figure 7): the peer's SYN+ACK crossed ours. Its SYN is old (Table 6: not
 # acceptable, so acknowledge it: 3.10.7.4 first), its ACK is new and completes the open (fifth).
 # Linux does both (tcp_validate_incoming() lets it through, tcp_data_queue() acks the old SYN):
 # tests/data/linux/simultaneous-open.pcap shows each side's ACK after the crossed SYN+ACKs.

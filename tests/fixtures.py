@@ -309,7 +309,7 @@ def syn_received(profile: Prof = "rfc9293", **kw: Any) -> Connection:
 
 
 def syn_received_active(profile: Prof = "rfc9293", **kw: Any) -> Connection:
-    """After an active OPEN whose SYN crossed the peer's (simultaneous open, Figure 8)."""
+    """After an active OPEN whose SYN crossed the peer's (simultaneous open, Figure 7)."""
     conn = _put(connection(profile, **kw), S.SYN_RECEIVED, SYN_RECEIVED_TCB)
     _outstanding(conn, ISS, SYN)
     return conn
