@@ -34,6 +34,7 @@ import ipaddress
 import mmap
 import os
 import struct
+from array import array
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -48,6 +49,8 @@ from .pcap import PathOrFile, open_records
 from .records import MAX_SNAPLEN, PCAP_MICRO, PCAP_NANO, Record, Source
 
 Array = npt.NDArray[Any]
+CHUNK = 1 << 16  # records decoded per step: bounds the temporary arrays
+_LOW64 = (1 << 64) - 1
 _I64_MAX = np.iinfo(np.int64).max
 _I64_MIN = np.iinfo(np.int64).min
 
@@ -111,11 +114,17 @@ def read_columns(path: PathOrFile) -> Columns:
     """
     buf, size = _load(path)
     table = _pcap_table(buf, size) or _generic_table(buf, size)
-    parts = [
-        _decode_chunk(buf, table.chunk(start, start + CHUNK))
-        for start in range(0, len(table.index), CHUNK)
-    ]
-    return _combine(parts)
+    # Every chunk's rows go straight into columns sized for the whole file (at most one row a
+    # record): no list of parts to concatenate at the end.
+    out = {name: np.empty(len(table.index), kind) for name, kind in COLUMN_DTYPES.items()}
+    filled = 0
+    for start in range(0, len(table.index), CHUNK):
+        part = _decode_chunk(buf, table.chunk(start, start + CHUNK))
+        n = len(part["index"])
+        for name, column in out.items():
+            column[filled : filled + n] = part[name]
+        filled += n
+    return _in_order({name: column[:filled] for name, column in out.items()})
 
 
 # -- the file and its records -----------------------------------------------------------------
@@ -129,7 +138,7 @@ def _load(path: PathOrFile) -> tuple[Array, int]:
             size = os.fstat(f.fileno()).st_size
             if size > 0:
                 try:
-                    mapped = mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ)
+                    mapped = _map(f.fileno(), size)
                 except (OSError, ValueError):
                     pass  # not mappable (a FIFO, an odd file system): read it instead
                 else:
@@ -138,6 +147,16 @@ def _load(path: PathOrFile) -> tuple[Array, int]:
     else:
         data = path.read()
     return np.frombuffer(data, np.uint8), len(data)
+
+
+def _map(fileno: int, size: int) -> mmap.mmap:
+    """A read-only map of the file. On Linux, MAP_POPULATE sets up all its pages at once: far
+    cheaper than taking a page fault on each of them as the record walk reaches it."""
+    populate = getattr(mmap, "MAP_POPULATE", 0)
+    if populate and hasattr(mmap, "MAP_SHARED"):
+        flags = mmap.MAP_SHARED | populate
+        return mmap.mmap(fileno, size, flags=flags, prot=mmap.PROT_READ)
+    return mmap.mmap(fileno, size, access=mmap.ACCESS_READ)
 
 
 @dataclass
@@ -212,6 +231,8 @@ def _generic_table(buf: Array, size: int) -> _Table:
 
 
 def _decode_chunk(buf: Array, t: _Table) -> dict[str, Array]:
+    """The columns of one chunk's TCP segments: one gather of the records' first bytes, the
+    vectorised rules per link type, the per-packet decoder for what they leave open."""
     block = gather(buf, t.base, WIDTH)
     first = int(t.linktype[0])
     groups = [first] if (t.linktype == first).all() else np.unique(t.linktype).tolist()
@@ -297,50 +318,47 @@ def _fallback(
             )
         )
     return {
-        name: np.array([r[k] for r in found], _EMPTY[name].dtype)
+        name: np.array([r[k] for r in found], COLUMN_DTYPES[name])
         for k, name in enumerate(_FALLBACK_ORDER)
     }
 
 
-def _combine(parts: list[dict[str, Array]]) -> Columns:
-    """One Columns from the chunks' parts, rows in record order."""
-    names = [f.name for f in fields(Columns)]
-    if not parts:
-        return Columns(**_EMPTY)
-    merged = (
-        parts[0] if len(parts) == 1 else {n: np.concatenate([p[n] for p in parts]) for n in names}
-    )
-    order = merged["index"]
+def _in_order(columns: dict[str, Array]) -> Columns:
+    """Columns with their rows in record order (rows from the per-packet fallback were added
+    after their chunk's vectorised rows)."""
+    order = columns["index"]
     if len(order) > 1 and not bool((order[1:] > order[:-1]).all()):
         sort = np.argsort(order, kind="stable")
-        merged = {name: merged[name][sort] for name in names}
-    return Columns(**{name: merged[name] for name in names})
+        columns = {name: column[sort] for name, column in columns.items()}
+    return Columns(**columns)
 
 
-CHUNK = 1 << 16  # records decoded per step: bounds the temporary arrays
-_LOW64 = (1 << 64) - 1
-_EMPTY: dict[str, Array] = {
-    "index": np.zeros(0, np.int64),
-    "time": np.zeros(0, np.float64),
-    "time_ns": np.zeros(0, np.int64),
-    "ip_version": np.zeros(0, np.uint8),
-    "src_ip": np.zeros(0, np.uint32),
-    "dst_ip": np.zeros(0, np.uint32),
-    "src_ip6_hi": np.zeros(0, np.uint64),
-    "src_ip6_lo": np.zeros(0, np.uint64),
-    "dst_ip6_hi": np.zeros(0, np.uint64),
-    "dst_ip6_lo": np.zeros(0, np.uint64),
-    "src_port": np.zeros(0, np.uint16),
-    "dst_port": np.zeros(0, np.uint16),
-    "seq": np.zeros(0, np.uint32),
-    "ack": np.zeros(0, np.uint32),
-    "flags": np.zeros(0, np.uint8),
-    "window": np.zeros(0, np.uint16),
-    "header_len": np.zeros(0, np.uint8),
-    "payload_len": np.zeros(0, np.uint32),
-    "wire_payload_len": np.zeros(0, np.uint32),
+# The columns and their types, in order.
+COLUMN_DTYPES: dict[str, np.dtype[Any]] = {
+    name: np.dtype(kind)
+    for name, kind in [
+        ("index", "int64"),
+        ("time", "float64"),
+        ("time_ns", "int64"),
+        ("ip_version", "uint8"),
+        ("src_ip", "uint32"),
+        ("dst_ip", "uint32"),
+        ("src_ip6_hi", "uint64"),
+        ("src_ip6_lo", "uint64"),
+        ("dst_ip6_hi", "uint64"),
+        ("dst_ip6_lo", "uint64"),
+        ("src_port", "uint16"),
+        ("dst_port", "uint16"),
+        ("seq", "uint32"),
+        ("ack", "uint32"),
+        ("flags", "uint8"),
+        ("window", "uint16"),
+        ("header_len", "uint8"),
+        ("payload_len", "uint32"),
+        ("wire_payload_len", "uint32"),
+    ]
 }
-_FALLBACK_ORDER = [*list(_EMPTY)[3:], "index", "time", "time_ns"]
+_FALLBACK_ORDER = [*list(COLUMN_DTYPES)[3:], "index", "time", "time_ns"]
 
 
 def pcap_offsets(
@@ -363,13 +381,13 @@ def pcap_offsets(
     at, last = 24, size - 16
     if at > last:  # no complete record header
         return np.zeros(0, np.int64) if size == at else None
-    offsets = [at]
+    offsets = array("q", [at])  # C longs: no int object kept per record
     append = offsets.append
     while (at := at + unpack(view, at + 8)[0] + 16) <= last:
         append(at)
     if at != size:
         return None
-    offs = np.array(offsets, np.int64)
+    offs = np.frombuffer(offsets, np.int64)
     if len(offs) and int((np.diff(offs, append=size) - 16).max()) > limit:
         return None
     return offs

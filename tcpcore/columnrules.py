@@ -63,8 +63,7 @@ def decode_group(
     and the positions of the rows the per-packet decoder must settle.
     """
     ethertype, l3, ok, slow = _link_layer(block[:, shift : shift + 32], cap, linktype)
-    iprows = within(block, shift + l3, 40)
-    ipf = iprows.view(_IP_FIELDS)
+    ipf = _at(block, shift + l3, 40).view(_IP_FIELDS)
     cap, l3 = cap.astype(np.int32), l3.astype(np.int32)  # int32 halves the memory traffic
     capip = cap - l3
     version = ipf["vihl"] >> 4
@@ -103,50 +102,49 @@ def decode_group(
     captured = np.minimum(ip_end, cap) - tcp
     ok &= (declared >= 20) & (captured >= 20)
     # TCP (RFC 9293 3.1): data offset >= 5, header within the IP payload and the capture.
-    header = _tcp_rows(buf, block, data, shift, np.where(ok, tcp, 0))
-    hlen = (header[:, 12] >> 4).astype(np.int32) * 4
+    hrows = _tcp_rows(buf, block, data, shift, tcp, ok)
+    hlen = (hrows.view(_TCP_FIELDS)["off"] >> 4).astype(np.int32) * 4
     ok &= (hlen >= 20) & (hlen <= declared) & (hlen <= captured)
     with_options = np.flatnonzero(ok & (hlen > 20))
     if len(with_options):
-        ok[with_options[~_options_ok(header[with_options], hlen[with_options])]] = False
+        ok[with_options[~_options_ok(hrows, with_options, hlen[with_options])]] = False
     take = np.flatnonzero(ok)
-    # Fancy-index the plain byte rows, then view them with fields: indexing a structured
-    # array with overlapping fields directly is some twenty times slower.
     fields = _fields(
-        iprows[take].view(_IP_FIELDS),
-        header[take],
-        is4[take],
-        hlen[take],
-        declared[take],
-        captured[take],
+        ipf, hrows.view(_TCP_FIELDS), take, is4[take], hlen[take], declared[take], captured[take]
     )
     return fields, take, np.flatnonzero(slow)
 
 
 def _fields(
-    ipf: Array, header: Array, is4: Array, hlen: Array, declared: Array, captured: Array
+    ipf: Array,
+    tcpf: Array,
+    take: Array,
+    is4: Array,
+    hlen: Array,
+    declared: Array,
+    captured: Array,
 ) -> dict[str, Array]:
-    """The output columns for the rows that are TCP segments."""
-    tcpf = header.view(_TCP_FIELDS).reshape(-1)
-    n = len(is4)
+    """The output columns for the rows at ``take`` (the TCP segments). Each field is picked
+    out with a numeric fancy index; indexing the structured rows themselves would be slower."""
+    n = len(take)
     v6 = np.flatnonzero(~is4)
     cols: dict[str, Array] = {
         "ip_version": np.where(is4, 4, 6).astype(np.uint8) if len(v6) else np.full(n, 4, np.uint8),
-        "src_ip": ipf["src"].astype(np.uint32),
-        "dst_ip": ipf["dst"].astype(np.uint32),
+        "src_ip": ipf["src"][take].astype(np.uint32),
+        "dst_ip": ipf["dst"][take].astype(np.uint32),
     }
     # The IP header was read as both versions at once: keep each row's own addresses.
     for name, field in _IP6_COLUMNS:
         cols[name] = np.zeros(n, np.uint64)
-        cols[name][v6] = ipf[field][v6]
+        cols[name][v6] = ipf[field][take[v6]]
     cols["src_ip"][v6] = cols["dst_ip"][v6] = 0
     cols |= {
-        "src_port": tcpf["sport"].astype(np.uint16),
-        "dst_port": tcpf["dport"].astype(np.uint16),
-        "seq": tcpf["seq"].astype(np.uint32),
-        "ack": tcpf["ack"].astype(np.uint32),
-        "flags": tcpf["flags"].astype(np.uint8),
-        "window": tcpf["window"].astype(np.uint16),
+        "src_port": tcpf["sport"][take].astype(np.uint16),
+        "dst_port": tcpf["dport"][take].astype(np.uint16),
+        "seq": tcpf["seq"][take].astype(np.uint32),
+        "ack": tcpf["ack"][take].astype(np.uint32),
+        "flags": tcpf["flags"][take].astype(np.uint8),
+        "window": tcpf["window"][take].astype(np.uint16),
         "header_len": hlen.astype(np.uint8),
         "payload_len": (captured - hlen).astype(np.uint32),
         "wire_payload_len": (declared - hlen).astype(np.uint32),
@@ -154,17 +152,30 @@ def _fields(
     return cols
 
 
-def _tcp_rows(buf: Array, block: Array, data: Array, shift: int, tcp: Array) -> Array:
-    """The 64 bytes at each TCP header: from the block when it holds them, else from the file."""
-    cols = shift + tcp
+def _at(block: Array, cols: Array, width: int) -> Array:
+    """Each row's ``width`` bytes from its column of the block, one void item per row: a
+    zero-copy view when every row has the same column (the usual case), else a gather."""
+    first = int(cols[0]) if len(cols) else 0
+    if first + width <= block.shape[1] and bool((cols == first).all()):
+        view: Array = block[:, first : first + width].view(np.dtype(f"V{width}"))[:, 0]
+        return view
+    return within(block, cols, width)
+
+
+def _tcp_rows(buf: Array, block: Array, data: Array, shift: int, tcp: Array, ok: Array) -> Array:
+    """The 64 bytes at each candidate's TCP header (``tcp`` bytes into its frame), one void
+    item per row: from the block when it holds them, else from the file. Rows that are no
+    longer candidates get the bytes at the first candidate's position, whatever they are."""
+    some = np.flatnonzero(ok)
+    cols = np.where(ok, shift + tcp, shift + int(tcp[some[0]]) if len(some) else 0)
     inside = cols + 64 <= WIDTH
     if inside.all():
-        return within(block, cols, 64).view(np.uint8).reshape(len(block), 64)
-    out = np.zeros((len(block), 64), np.uint8)
+        return _at(block, cols, 64)
+    out = np.zeros(len(block), np.dtype("V64"))
     rows = np.flatnonzero(inside)
-    out[rows] = within(block[rows], cols[rows], 64).view(np.uint8).reshape(len(rows), 64)
+    out[rows] = within(block[rows], cols[rows], 64)
     rows = np.flatnonzero(~inside)
-    out[rows] = gather(buf, data[rows] + tcp[rows], 64)
+    out[rows] = gather(buf, data[rows] + cols[rows] - shift, 64).view(np.dtype("V64")).ravel()
     return out
 
 
@@ -220,18 +231,17 @@ def _link_layer(link: Array, cap: Array, linktype: int) -> tuple[Array, Array, A
     return ethertype, l3, ok, slow
 
 
-def _options_ok(header: Array, hlen: Array) -> Array:
-    """decode_options' structural rules, on every header at once: a kind other than EOL and NOP
-    needs a length byte, a length of at least 2, and must end within the header.
+def _options_ok(hrows: Array, which: Array, hlen: Array) -> Array:
+    """decode_options' structural rules for the rows ``which``, all at once: a kind other than
+    EOL and NOP needs a length byte, a length of at least 2, and must end within the header.
 
     The layouts nearly every stack sends are recognised first by their bytes (NOP NOP
     Timestamps on data segments; MSS, SACK-permitted, Timestamps, NOP, Window scale on a SYN);
     the option walk runs on the others only.
     """
     good = np.ones(len(hlen), bool)
-    w20, w24, w36 = (
-        np.ascontiguousarray(header[:, k : k + 4]).view(">u4").ravel() for k in (20, 24, 36)
-    )
+    words = hrows.view(_OPTION_WORDS)
+    w20, w24, w36 = (words[name][which].astype(np.uint32) for name in ("w20", "w24", "w36"))
     common = (hlen == 32) & (w20 == 0x0101080A)  # NOP NOP Timestamps
     common |= (hlen == 24) & (w20 >> 16 == 0x0204)  # MSS
     syn = (w20 >> 16 == 0x0204) & (w24 == 0x0402080A) & (w36 >> 8 == 0x010303)
@@ -239,7 +249,8 @@ def _options_ok(header: Array, hlen: Array) -> Array:
     rest = np.flatnonzero(~common)
     if not len(rest):
         return good
-    header, hlen = header[rest], hlen[rest]
+    picked = np.ascontiguousarray(hrows[which[rest]])
+    header, hlen = picked.view(np.uint8).reshape(len(rest), 64), hlen[rest]
     rows = np.arange(len(hlen))
     pos = np.full(len(hlen), 20, np.int64)
     active = np.ones(len(hlen), bool)
@@ -306,3 +317,5 @@ _TCP_FIELDS = layout(
     ("flags", "u1", 13),
     ("window", ">u2", 14),
 )
+# The words that identify the common option layouts (see _options_ok).
+_OPTION_WORDS = layout(64, ("w20", ">u4", 20), ("w24", ">u4", 24), ("w36", ">u4", 36))
