@@ -614,6 +614,29 @@ def render_table(dirs: Sequence[str | Path]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_summary(dirs: Sequence[str | Path]) -> str:
+    """Verdict counts per profile (Markdown), the block the README shows.
+
+    ``python -m tcpcore.pktscript --summary ../shared/conformance/packetdrill`` prints it;
+    tests/test_readme.py checks that the README's copy is current.
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for _name, path in discover(dirs):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        prof = profile_for(path, text)
+        verdict = run_text(text, prof).verdict
+        row = counts.setdefault(str(prof), {})
+        row[verdict] = row.get(verdict, 0) + 1
+    lines = ["| profile | scripts | pass | not runnable | fail |", "|---|---:|---:|---:|---:|"]
+    for prof in sorted(counts):
+        c = counts[prof]
+        lines.append(
+            f"| {prof} | {sum(c.values())} | {c.get('pass', 0)} | {c.get('not runnable', 0)} "
+            f"| {c.get('fail', 0)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """``python -m tcpcore.pktscript FILE [--profile P] [-v]`` or ``--table DIR...``."""
     out = out or sys.stdout
@@ -622,9 +645,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     )
     configure(ap)
     ap.add_argument("--table", nargs="+", metavar="DIR", help="print the conformance table")
+    ap.add_argument("--summary", nargs="+", metavar="DIR", help="print the README's summary")
     args = ap.parse_args(argv)
     if args.table:
         out.write(render_table(args.table))
+        return 0
+    if args.summary:
+        out.write(render_summary(args.summary))
         return 0
     if args.file is None:
         ap.error("give a script FILE or --table DIR...")

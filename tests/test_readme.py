@@ -1,0 +1,31 @@
+"""The README's generated blocks must match what their commands print today."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT, SHARED, require
+
+from tcpcore.pktscript import render_summary
+
+PACKETDRILL = SHARED / "conformance" / "packetdrill"
+
+
+def test_readme_conformance_summary_is_current() -> None:
+    require(PACKETDRILL.is_dir(), f"the packetdrill scripts are not at {PACKETDRILL}")
+    readme = (ROOT / "README.md").read_text()
+    found = re.search(
+        r"<!-- conformance-summary:begin[^>]*-->\n(.*?)<!-- conformance-summary:end -->",
+        readme,
+        re.S,
+    )
+    assert found, "README.md lost its conformance-summary block"
+    assert found.group(1) == render_summary([PACKETDRILL]), (
+        "README's conformance summary is stale: replace the block with the output of "
+        "python -m tcpcore.pktscript --summary ../shared/conformance/packetdrill"
+    )
+
+
+def test_readme_shows_both_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme
