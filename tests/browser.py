@@ -1,0 +1,736 @@
+"""Open notebooks in a real JupyterLab in headless Chromium and report what a student would see.
+
+nbval proves that every cell runs in a kernel; it cannot see a widget that fails to render, a
+figure that never reaches the page or a slider that changes nothing. This module drives the real
+front end:
+
+- :func:`lab_server` starts JupyterLab on a free port with its own token and its own runtime,
+  config, data, settings and workspace directories (nothing from ``~/.jupyter`` leaks in, and
+  autosave is off: running a lesson must never write its outputs back into ``notebooks/``), waits
+  until ``/api/status`` answers, and on the way out stops the server and every kernel it started,
+  whatever happened in between.
+- :func:`chromium` starts Playwright on the system Chromium (``apt-get install chromium``; never
+  the browser that ``playwright install`` downloads) with a fresh profile.
+- :func:`run_notebook` opens one notebook, runs all cells with the command behind Run > Run All
+  Cells, waits until the kernel is done, moves the first control of every widget and returns a
+  :class:`NotebookRun`: what rendered, what went wrong, a screenshot.
+
+The front end is read through ``window.jupyterapp`` (``LabApp.expose_app_in_browser``), so "done"
+means what JupyterLab itself knows (execution counts, kernel status, output models), and the DOM
+is read for what was actually drawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = Path(os.environ.get("TCPCOURSE_CHROMIUM", "/usr/bin/chromium"))
+# The flags the closed CI network needs: without the background-networking ones Chromium's own
+# connections are refused and it stalls; the rest keep a headless run quiet and reproducible.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# JupyterLab user settings for the test server: every cell stays in the DOM (windowing would drop
+# off-screen cells and hide their outputs from us), nothing is ever saved, no news pop-up covers
+# the screenshot and no request leaves the machine.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def have_chromium() -> bool:
+    return CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def have_playwright() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("playwright") is not None
+
+
+# --------------------------------------------------------------------------- the server
+
+
+@dataclass
+class LabServer:
+    """A running JupyterLab: where it serves from, and how to reach it."""
+
+    root: Path
+    port: int
+    token: str
+    process: subprocess.Popen[bytes]
+    workdir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "server.log"
+
+    def notebook_url(self, path: str | Path) -> str:
+        """The address that opens ``path`` (relative to the server's root) in JupyterLab."""
+        rel = Path(path).as_posix()
+        return f"{self.url}/lab/tree/{urllib.request.pathname2url(rel)}?token={self.token}"
+
+    def api(self, method: str, endpoint: str, timeout: float = 5.0) -> Any:
+        request = urllib.request.Request(
+            f"{self.url}{endpoint}",
+            method=method,
+            headers={"Authorization": f"token {self.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def lab_server(
+    root: Path, *, timeout: float = 90.0, keep_log: Path | None = None
+) -> Iterator[LabServer]:
+    """Serve ``root`` with JupyterLab for the duration of the ``with`` block.
+
+    The server's log is copied to ``keep_log`` (when given) on the way out."""
+    workdir = Path(tempfile.mkdtemp(prefix="tcpcourse-lab-"))
+    server: LabServer | None = None
+    try:
+        # Another process may take the free port before JupyterLab binds it: try again.
+        for _attempt in range(3):
+            server = _launch(root, workdir)
+            if _wait_until_up(server, timeout):
+                break
+        else:
+            assert server is not None
+            raise RuntimeError(f"JupyterLab did not start; its log ends:\n{server.log_tail()}")
+        yield server
+    finally:
+        if server is not None:
+            _stop(server)
+            if keep_log is not None:
+                keep_log.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(server.log, keep_log)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _launch(root: Path, workdir: Path) -> LabServer:
+    for name in ("runtime", "config", "data", "ipython", "workspaces"):
+        (workdir / name).mkdir(exist_ok=True)
+    for plugin, values in LAB_SETTINGS.items():
+        settings = workdir / "settings" / f"{plugin}.jupyterlab-settings"
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(json.dumps(values))
+    port, token = free_port(), secrets.token_hex(16)
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+        JUPYTER_CONFIG_DIR=str(workdir / "config"),
+        # A user-level kernelspec could point "python3" at another interpreter; with the data
+        # dir isolated the kernel is this venv's, found under sys.prefix.
+        JUPYTER_DATA_DIR=str(workdir / "data"),
+        IPYTHONDIR=str(workdir / "ipython"),
+        PYTHONUNBUFFERED="1",
+    )
+    # The kernels inherit this environment: a headless MPLBACKEND (Agg) would hide every figure.
+    env.pop("MPLBACKEND", None)
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={workdir / 'settings'}",
+        f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses root otherwise; CI runs as root
+    with (workdir / "server.log").open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            env=env,
+            start_new_session=True,
+        )
+    return LabServer(root=root, port=port, token=token, process=process, workdir=workdir)
+
+
+def _wait_until_up(server: LabServer, timeout: float) -> bool:
+    """True once /api/status answers; False if the server exited first (its port was taken)."""
+    deadline = time.monotonic() + timeout
+    while server.process.poll() is None:
+        try:
+            server.api("GET", "/api/status", timeout=2)
+            return True
+        except (OSError, urllib.error.URLError, ValueError):
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"JupyterLab did not answer /api/status within {timeout:.0f}s; "
+                    f"its log ends:\n{server.log_tail()}"
+                ) from None
+            time.sleep(0.2)
+    return False
+
+
+def _children(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (Linux /proc; elsewhere, none)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            # The command name is in parentheses and may contain spaces: split after it.
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            parents[int(entry.name)] = int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        kids = [child for child, ppid in parents.items() if ppid == parent]
+        found += kids
+        frontier += kids
+    return found
+
+
+def _stop(server: LabServer) -> None:
+    """Shut down every kernel, then the server; kill whatever is left."""
+    process = server.process
+    # Kernels run in their own sessions (jupyter_client starts them so), so signalling the
+    # server's process group would miss them: note them now, kill survivors at the end.
+    leftovers = _children(process.pid) if process.poll() is None else []
+    if process.poll() is None:
+        with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
+            for kernel in server.api("GET", "/api/kernels"):
+                server.api("DELETE", f"/api/kernels/{kernel['id']}", timeout=10)
+        with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
+            server.api("POST", "/api/shutdown")
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, sig)
+                try:
+                    process.wait(timeout=5)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)  # a kernel and anything it started
+            else:
+                os.kill(pid, signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- the browser
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium under Playwright; each :func:`run_notebook` opens its own context."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # launch() gives the browser a fresh temporary profile (user-data-dir) and removes it on
+        # close; Playwright refuses --user-data-dir in args for that reason.
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+# The page side of the harness, installed before JupyterLab loads. It finds the notebook panel by
+# path, listens to the kernel (errors raised in widget callbacks reach no cell, only the kernel's
+# iopub channel), and reads outputs from the models and from the DOM.
+HARNESS_JS = r"""
+window.tcpHarness = (() => {
+  const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
+  // What @jupyter-widgets/jupyterlab-manager writes in place of a view it could not render.
+  const TROUBLE = /^(Error displaying widget.*|Loading widget\.\.\.)$/s;
+  // The controls a probe moves, in order of preference: a slider, a dropdown or list, a button;
+  // only a view with none of these gets a checkbox or radio button moved instead (a quiz's
+  // radio buttons usually wait for a "commit" button, which is the control to press).
+  const CONTROLS = ['.noUi-handle, select, button', 'input[type=checkbox], input[type=radio]'];
+  const kernelMessages = [];
+  const controlComms = new Set();  // comms the widget manager opened to ask for saved state
+  let runResult = null;
+  let phase = 'startup';  // 'run' once Run All was asked for
+
+  function panel(path) {
+    const app = window.jupyterapp;
+    if (!app) return null;
+    for (const w of app.shell.widgets('main')) {
+      if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
+    }
+    return null;
+  }
+  function kernelOf(p) {
+    return p.sessionContext.session ? p.sessionContext.session.kernel : null;
+  }
+  function watch(msg, direction) {
+    const type = msg.header.msg_type;
+    if (direction === 'send') {
+      if (type === 'comm_open' && msg.content.target_name === 'jupyter.widget.control')
+        controlComms.add(msg.content.comm_id);
+      return;
+    }
+    if (msg.channel !== 'iopub') return;
+    const parent = msg.parent_header.msg_type || '';
+    // Output of a cell's own execution is read from the cell; the rest (widget callbacks answer
+    // comm messages) would only reach the log console.
+    if (parent === 'execute_request') return;
+    let where = `${phase}, answering ${parent || 'nothing'}`;
+    const comm = /No such comm: ([0-9a-f-]+)/.exec(msg.content.text || '');
+    if (comm && controlComms.has(comm[1])) where += ' on the widget control comm';
+    if (type === 'error')
+      kernelMessages.push(`${where}: ${msg.content.ename}: ${msg.content.evalue}`);
+    if (type === 'stream' && msg.content.name === 'stderr')
+      kernelMessages.push(`${where}, stderr: ${msg.content.text.trim()}`);
+  }
+  // Listen to every kernel connection from its creation, before its first message: wrap the
+  // service manager's connectTo as soon as the app object exists (it does before any notebook
+  // opens).
+  (function hookKernels() {
+    const app = window.jupyterapp;
+    if (!app || !app.serviceManager) { setTimeout(hookKernels, 5); return; }
+    const kernels = app.serviceManager.kernels;
+    const connectTo = kernels.connectTo.bind(kernels);
+    kernels.connectTo = options => {
+      const connection = connectTo(options);
+      connection.anyMessage.connect((_, args) => watch(args.msg, args.direction));
+      return connection;
+    };
+  })();
+  function codeCells(p) {
+    return p.content.widgets.filter(c => c.model.type === 'code');
+  }
+  function troubles(root) {
+    return [...root.querySelectorAll('.jp-OutputArea-output, .jupyter-widgets')]
+      .map(e => e.textContent.trim()).filter(t => TROUBLE.test(t));
+  }
+  function topViews(root) {
+    return [...root.querySelectorAll('.jupyter-widgets')].filter(
+      e => !e.parentElement.closest('.jupyter-widgets') && !TROUBLE.test(e.textContent.trim()));
+  }
+
+  function state(path) {
+    const p = panel(path);
+    const dialog = !!document.querySelector('.jp-Dialog');
+    if (!p || !p.context.isReady) return {ready: false, dialog};
+    const k = kernelOf(p);
+    const prompts = codeCells(p).map(c => {
+      const prompt = c.node.querySelector('.jp-InputPrompt');
+      return prompt ? prompt.textContent : '';
+    });
+    return {
+      ready: true, dialog,
+      status: k ? k.status : 'no kernel',
+      running: prompts.filter(t => t.includes('*')).length,
+      loading: troubles(p.content.node).filter(t => t.startsWith('Loading')).length,
+      run: runResult,
+    };
+  }
+
+  function runAll(path) {
+    const app = window.jupyterapp, p = panel(path);
+    app.shell.activateById(p.id);
+    runResult = null;
+    phase = 'run';
+    // The command behind Run > Run All Cells; it resolves once every cell has been answered
+    // (false when a cell failed and the rest were skipped).
+    app.commands.execute('notebook:run-all-cells').then(
+      ok => { runResult = {ok: ok !== false}; },
+      err => { runResult = {ok: false, error: String(err)}; });
+  }
+
+  function collect(path) {
+    const p = panel(path);
+    const cells = p.content.widgets.map((cell, index) => {
+      if (cell.model.type !== 'code') return null;
+      const area = cell.outputArea.node;
+      const outputs = [];
+      for (let i = 0; i < cell.model.outputs.length; i++)
+        outputs.push(cell.model.outputs.get(i).toJSON());
+      const nestedStderr = [...area.querySelectorAll(
+        '.widget-output [data-mime-type="application/vnd.jupyter.stderr"]')];
+      const images = [...area.querySelectorAll('img')]
+        .filter(i => i.complete && i.naturalWidth > 0);
+      return {
+        index,
+        source: cell.model.sharedModel.getSource(),
+        execution_count: cell.model.executionCount,
+        errors: outputs.filter(o => o.output_type === 'error')
+          .map(o => `${o.ename}: ${o.evalue}`),
+        stderr: outputs.filter(o => o.output_type === 'stream' && o.name === 'stderr')
+          .map(o => [].concat(o.text).join('').trim())
+          .concat(nestedStderr.map(e => e.textContent.trim())),
+        widget_outputs: outputs.filter(o => o.data && o.data[WIDGET_MIME]).length,
+        widget_views: topViews(area).length,
+        widget_errors: troubles(area),
+        figures: images.length + area.querySelectorAll('canvas, .jp-RenderedSVG svg').length,
+      };
+    }).filter(c => c !== null);
+    return {cells, kernel_messages: kernelMessages.slice()};
+  }
+
+  // Mark the first usable control of every top-level widget view, and what to leave out when
+  // comparing before and after: the control's own widget (a moved slider redraws itself).
+  function markControls(path) {
+    const p = panel(path);
+    const found = [];
+    codeCells(p).forEach(cell => {
+      topViews(cell.outputArea.node).forEach(view => {
+        let control = null;
+        for (const selector of CONTROLS) {
+          // A Button is its own view: the control may be the view itself.
+          const candidates = [view].filter(e => e.matches(selector))
+            .concat([...view.querySelectorAll(selector)]);
+          control = candidates.find(e =>
+            !e.disabled && !e.matches('button.mod-active, input[type=radio]:checked'));
+          if (control) break;
+        }
+        const k = found.length;
+        view.setAttribute('data-tcp-view', k);
+        let kind = null, label = '';
+        if (control) {
+          control.setAttribute('data-tcp-control', k);
+          // The control's own widget is its nearest Lumino widget (not every view carries the
+          // jupyter-widgets class: ToggleButtons does not), unless that is the whole view.
+          let owner = control.closest('.lm-Widget') || control;
+          if (owner === view && control !== view) owner = control;
+          owner.setAttribute('data-tcp-skip', k);
+          kind = control.matches('.noUi-handle') ? 'slider'
+            : control.matches('select') ? 'select'
+            : control.matches('button') ? 'button' : control.type;
+          const labelNode = owner.querySelector('.widget-label');
+          label = ((labelNode && labelNode.textContent) || control.textContent
+                   || control.getAttribute('title') || '').trim().slice(0, 60);
+        }
+        found.push({view: k, cell: p.content.widgets.indexOf(cell), kind, label});
+      });
+    });
+    return found;
+  }
+
+  function render(root, k) {
+    // Serialize without cloning: a cloned <img> loads (and fires its handlers) again.
+    const skip = root.querySelector(`[data-tcp-skip="${k}"]`);
+    const html = skip ? root.innerHTML.split(skip.outerHTML).join('') : root.innerHTML;
+    const canvases = [...root.querySelectorAll('canvas')]
+      .filter(c => !(skip && skip.contains(c)))
+      .map(c => { try { return c.toDataURL(); } catch (e) { return 'canvas'; } });
+    return html + canvases.join('');
+  }
+  function snapshot(k) {
+    const view = document.querySelector(`[data-tcp-view="${k}"]`);
+    if (!view) return {cell: '', notebook: ''};
+    const notebook = view.closest('.jp-Notebook');
+    return {
+      cell: render(view.closest('.jp-Cell-outputArea'), k),
+      notebook: [...notebook.querySelectorAll('.jp-Cell-outputArea')]
+        .map(a => render(a, k)).join(''),
+    };
+  }
+  function sliderAtMax(k) {
+    const h = document.querySelector(`[data-tcp-control="${k}"]`);
+    return h.getAttribute('aria-valuenow') === h.getAttribute('aria-valuemax');
+  }
+
+  async function shutdown(path) {
+    const p = panel(path);
+    if (p) await p.sessionContext.shutdown();
+  }
+  function tidy() {
+    window.jupyterapp.shell.collapseLeft();
+    window.jupyterapp.shell.collapseRight();
+  }
+  // How tall the window must be to show the whole notebook: its cells (without the blank
+  // "scroll past end" space) below the menus and toolbar. Scrolls back to the top on the way.
+  function contentHeight(path) {
+    const p = panel(path);
+    const outer = p && p.content.node.querySelector('.jp-WindowedPanel-outer');
+    const cells = p && p.content.node.querySelector('.jp-WindowedPanel-viewport');
+    if (!outer || !cells) return 0;
+    outer.scrollTop = 0;
+    return cells.scrollHeight + outer.getBoundingClientRect().top
+      + (window.innerHeight - p.content.node.getBoundingClientRect().bottom);
+  }
+
+  return {state, runAll, collect, markControls, snapshot, sliderAtMax, shutdown, tidy,
+          contentHeight};
+})();
+"""
+
+
+@dataclass
+class CellReport:
+    """One code cell after the run, as the page shows it."""
+
+    index: int
+    source: str
+    execution_count: int | None
+    errors: list[str]
+    stderr: list[str]
+    widget_outputs: int
+    widget_views: int
+    widget_errors: list[str]
+    figures: int
+
+
+@dataclass
+class ControlProbe:
+    """The first control of one widget view, moved once: did anything else on the page change?"""
+
+    view: int
+    cell: int
+    kind: str | None  # slider, select, button, checkbox, radio; None: the view has no control
+    label: str
+    changed: str | None = None  # "cell" (its own output area), "notebook" (elsewhere), None
+    error: str | None = None  # the control could not be moved at all
+
+
+@dataclass
+class NotebookRun:
+    path: str
+    completed: bool  # every cell answered and the kernel idle before the time limit
+    cells: list[CellReport]
+    kernel_messages: list[str]  # errors and stderr from outside cell execution (callbacks)
+    console_errors: list[str]
+    probes: list[ControlProbe]
+    screenshot: Path | None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def widget_views(self) -> int:
+        return sum(c.widget_views for c in self.cells)
+
+    @property
+    def figures(self) -> int:
+        return sum(c.figures for c in self.cells)
+
+    def summary(self) -> str:
+        times = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        moved = sum(1 for p in self.probes if p.kind)
+        return (
+            f"{self.path}: {len(self.cells)} code cells, {self.widget_views} widget views, "
+            f"{self.figures} figures, {moved} controls moved; {times}; screenshot {self.screenshot}"
+        )
+
+
+def _poll(page: Page, check: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while True:
+        if check():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        page.wait_for_timeout(interval * 1000)
+
+
+def _state(page: Page, path: str) -> dict[str, Any]:
+    state: dict[str, Any] = page.evaluate("p => tcpHarness.state(p)", path)
+    if state.get("dialog"):
+        # A notebook without kernel metadata asks which kernel to start: take the default, as a
+        # student would.
+        with contextlib.suppress(Exception):
+            page.locator(".jp-Dialog .jp-mod-accept").first.click(timeout=2000)
+    return state
+
+
+def _quiet(page: Page, path: str, settle: float = 0.5, timeout: float = 60.0) -> bool:
+    """Wait until the kernel is idle, no cell is queued and no widget is still loading."""
+    calm_since: list[float] = []
+
+    def calm() -> bool:
+        s = _state(page, path)
+        if s.get("status") == "idle" and not s.get("running") and not s.get("loading"):
+            calm_since.append(calm_since[-1] if calm_since else time.monotonic())
+            return time.monotonic() - calm_since[-1] >= settle
+        calm_since.clear()
+        return False
+
+    return _poll(page, calm, timeout)
+
+
+def run_notebook(
+    browser: Browser,
+    server: LabServer,
+    path: str | Path,
+    artifacts: Path | None = None,
+    *,
+    timeout: float = 240.0,
+    move_controls: bool = True,
+) -> NotebookRun:
+    """Open ``path`` (relative to the server's root), run every cell, and report."""
+    rel = Path(path).as_posix()
+    console: list[str] = []
+    seconds: dict[str, float] = {}
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+        page.add_init_script(HARNESS_JS)
+        start = time.monotonic()
+        page.goto(server.notebook_url(rel), wait_until="domcontentloaded")
+        if not _poll(page, lambda: _state(page, rel).get("status") == "idle", timeout):
+            raise TimeoutError(f"{rel}: kernel not idle after {timeout:.0f}s: {_state(page, rel)}")
+        seconds["open"] = time.monotonic() - start
+
+        start = time.monotonic()
+        page.evaluate("p => tcpHarness.runAll(p)", rel)
+        answered = _poll(page, lambda: _state(page, rel).get("run") is not None, timeout)
+        completed = answered and _quiet(page, rel, timeout=timeout)
+        seconds["run"] = time.monotonic() - start
+
+        probes: list[ControlProbe] = []
+        if move_controls and completed:
+            start = time.monotonic()
+            probes = [_probe(page, rel, ControlProbe(**m)) for m in _marks(page, rel)]
+            seconds["controls"] = time.monotonic() - start
+
+        report = page.evaluate("p => tcpHarness.collect(p)", rel)
+        shot = _screenshot(page, rel, artifacts) if artifacts else None
+        with contextlib.suppress(Exception):
+            page.evaluate("p => tcpHarness.shutdown(p)", rel)
+    except Exception as error:
+        # Leave what the page looked like, and what it logged, beside the traceback.
+        if artifacts is not None:
+            with contextlib.suppress(Exception):
+                artifacts.mkdir(parents=True, exist_ok=True)
+                failed = artifacts / f"{Path(rel).stem}-failed.png"
+                page.screenshot(path=str(failed), full_page=True)
+                error.add_note(f"screenshot: {failed}")
+        error.add_note("browser console errors: " + ("; ".join(console) or "none"))
+        raise
+    finally:
+        context.close()
+    return NotebookRun(
+        path=rel,
+        completed=completed,
+        cells=[CellReport(**c) for c in report["cells"]],
+        kernel_messages=report["kernel_messages"],
+        console_errors=console,
+        probes=probes,
+        screenshot=shot,
+        seconds=seconds,
+    )
+
+
+def _marks(page: Page, path: str) -> list[dict[str, Any]]:
+    marks: list[dict[str, Any]] = page.evaluate("p => tcpHarness.markControls(p)", path)
+    return marks
+
+
+def _probe(page: Page, path: str, probe: ControlProbe, timeout: float = 15.0) -> ControlProbe:
+    if probe.kind is None:
+        return probe
+    try:
+        return _move(page, path, probe, timeout)
+    except Exception as error:  # a control that cannot be moved is a finding, not a crash
+        probe.error = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+        return probe
+
+
+def _move(page: Page, path: str, probe: ControlProbe, timeout: float) -> ControlProbe:
+    k = probe.view
+    control = page.locator(f'[data-tcp-control="{k}"]')
+    before = page.evaluate("k => tcpHarness.snapshot(k)", k)
+    control.scroll_into_view_if_needed()
+    if probe.kind == "slider":
+        # noUiSlider's handles take the arrow keys and report the move as a "change", exactly
+        # like a drag released.
+        control.focus()
+        at_max = page.evaluate("k => tcpHarness.sliderAtMax(k)", k)
+        control.press("ArrowLeft" if at_max else "ArrowRight")
+    elif probe.kind == "select":
+        values = control.evaluate("s => [...s.options].map(o => o.value)")
+        current = control.evaluate("s => s.value")
+        others = [v for v in values if v != current]
+        if not others:
+            return probe
+        control.select_option(others[0])
+    elif probe.kind in ("checkbox", "radio"):
+        # ipywidgets lays a <label> over these inputs; a student clicks that same spot.
+        control.click(force=True, timeout=5000)
+    else:
+        control.click(timeout=5000)
+
+    def changed() -> bool:
+        now = page.evaluate("k => tcpHarness.snapshot(k)", k)
+        for where in ("cell", "notebook"):
+            if now[where] != before[where]:
+                probe.changed = where
+                return True
+        return False
+
+    if _poll(page, changed, timeout, interval=0.2):
+        _quiet(page, path, timeout=timeout)
+        changed()  # re-read: a change first seen in the notebook may have reached the cell
+    return probe
+
+
+def _screenshot(page: Page, path: str, artifacts: Path) -> Path:
+    """The whole notebook in one picture: grow the window to the notebook's height first."""
+    artifacts.mkdir(parents=True, exist_ok=True)
+    target = artifacts / (Path(path).stem + ".png")
+    page.evaluate("() => tcpHarness.tidy()")
+    page.wait_for_timeout(300)
+    height = int(page.evaluate("p => tcpHarness.contentHeight(p)", path))
+    page.set_viewport_size({"width": 1280, "height": max(900, min(height + 40, 16000))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(target), full_page=True)
+    return target
