@@ -1,8 +1,9 @@
 """Grading toolkit for the tcpcourse nbgrader course: compares student code with tcpcore.
 
 * :mod:`autograder.keys`: the answer keys, computed from tcpcore's table, rules and connection.
-* :mod:`autograder.checks`: one check per graded cell, partial credit per transition group, and
-  feedback that names the first divergence with its RFC clause.
+* :mod:`autograder.compare`: asking, comparing and scoring: partial credit per transition group,
+  and feedback that names the first divergence with its RFC clause.
+* :mod:`autograder.checks`: the course's graded cells, one check per grade_id.
 * :mod:`autograder.traces`: generated conversations between two reference endpoints.
 * :mod:`autograder.sandbox` and :mod:`autograder.answerer`: the student's code in a separate,
   sandboxed, resource-limited process that answers questions over a pipe.

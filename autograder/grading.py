@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checks import CHECKS, Check, Outcome, for_assignment, seed_for
+from .checks import CHECKS, for_assignment
+from .compare import Check, Outcome, seed_for
 from .sandbox import Answerer, LoadReport
 
 TEST_MARK = '"""Check that'
