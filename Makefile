@@ -54,5 +54,11 @@ test: lint typecheck
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
 
+# --- launch: Binder pins (issue 7) ---
+
+# --- launch: JupyterLite site (issue 7) ---
+
+# --- class scale: local JupyterHub (issue 8) ---
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
