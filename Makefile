@@ -54,7 +54,7 @@ test: lint typecheck
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
 
-# --- launch: Binder pins (issue 7) ---
+# --- launch: Binder pins and the newcomer path (issue 7) ---
 
 # --- launch: JupyterLite site (issue 7) ---
 
