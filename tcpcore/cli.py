@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 
 from .errors import DecodeError
 from .ip import IPv4, IPv6
-from .segment import options_json
+from .trace import segment_json
 
 if TYPE_CHECKING:
     from .pcap import CaptureProblem, Packet
@@ -150,19 +150,12 @@ def trace_records(
 def _segment_record(packet: Packet, states: Mapping[str, str | None]) -> dict[str, object]:
     seg = packet.segment
     assert seg is not None
-    return {
-        "t": packet.time,
-        "src": packet.src,
-        "dst": packet.dst,
-        "seq": seg.seq,
-        "ack": seg.ack,
-        "flags": seg.flags.tcpdump(seg.reserved),
-        "win": seg.window,
-        "len": sent_payload_length(packet),
-        "options": options_json(seg.options),
-        "checksum_ok": packet.checksum_ok,
-        "states": dict(states),
-    }
+    assert packet.src is not None and packet.dst is not None  # set for every TCP packet
+    line = segment_json(
+        packet.time, packet.src, packet.dst, seg, sent_payload_length(packet), packet.checksum_ok
+    )
+    line["states"] = dict(states)
+    return line
 
 
 def sent_payload_length(packet: Packet) -> int:

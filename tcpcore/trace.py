@@ -65,19 +65,9 @@ class SegmentRecord:
     def to_json(self) -> dict[str, Any]:
         """The DESIGN.md trace keys (``tcpcore trace --json``), plus "dropped" when lost."""
         s = self.segment
-        line: dict[str, Any] = {
-            "t": round(self.sent, 9),
-            "src": self.src,
-            "dst": self.dst,
-            "seq": s.seq,
-            "ack": s.ack,
-            "flags": s.flags.tcpdump(s.reserved),
-            "win": s.window,
-            "len": len(s.payload),
-            "options": options_json(s.options),
-            "checksum_ok": True,  # simulated segments are never corrupted
-            "states": self.states,
-        }
+        # simulated segments are never corrupted, so their checksum always verifies
+        line = segment_json(round(self.sent, 9), self.src, self.dst, s, len(s.payload), True)
+        line["states"] = self.states
         if self.dropped:
             line["dropped"] = True
         return line
@@ -85,6 +75,28 @@ class SegmentRecord:
     def label(self) -> str:
         """The ladder label: "SYN+ACK seq=300 ack=101"."""
         return self.segment.label()
+
+
+def segment_json(
+    t: float, src: str, dst: str, seg: Segment, length: int, checksum_ok: bool | None
+) -> dict[str, Any]:
+    """One DESIGN.md trace line for a segment, without "states" (the caller knows those).
+
+    The one builder of these keys: ``tcpcore trace --json`` on a capture and
+    :meth:`Trace.to_json_lines` on a simulation must print the same shape, so both come here.
+    """
+    return {
+        "t": t,
+        "src": src,
+        "dst": dst,
+        "seq": seg.seq,
+        "ack": seg.ack,
+        "flags": seg.flags.tcpdump(seg.reserved),
+        "win": seg.window,
+        "len": length,
+        "options": options_json(seg.options),
+        "checksum_ok": checksum_ok,
+    }
 
 
 @dataclass(slots=True)
