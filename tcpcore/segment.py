@@ -180,6 +180,8 @@ class Segment:
     @property
     def header_length(self) -> int:
         """Header length in bytes (data offset * 4)."""
+        if not self.options and not self.padding:  # most segments after the handshake
+            return MIN_HEADER
         n = sum(len(o.encode()) for o in self.options) + len(self.padding)
         return MIN_HEADER + n + (-n % 4)
 
