@@ -224,14 +224,22 @@ def _interview_link(seed: int) -> traces.Link:
     from tcpcore.connection import Connection
 
     a = Connection(40000, 80, profile=traces.PROFILE, iss=sc["client_isn"], name="A")
-    b = Connection(80, 40000, profile=traces.PROFILE, iss=sc["server_isn"], name="B")
+    b = Connection(
+        80,
+        40000,
+        profile=traces.PROFILE,
+        iss=sc["server_isn"],
+        name="B",
+        local_ip=a.remote_ip,
+        remote_ip=a.local_ip,
+    )
     link = traces.Link(a, b, drops={_LOST[sc["lost"]]})
-    b.listen(now=0.0)
-    a.connect(now=0.0)
+    link.call(b, "listen")
+    link.call(a, "connect")
     link.run(until=5.0)
-    a.close(now=link.now)
+    link.call(a, "close")
     link.run(until=link.now + 1)
-    b.close(now=link.now)
+    link.call(b, "close")
     link.run(until=link.now + 30)
     return link
 

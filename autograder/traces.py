@@ -10,18 +10,20 @@ Scenarios take a seed: it picks the initial sequence numbers, and in the lossy s
 segment is lost, so that each student's hidden traces differ (the states do not depend on the
 ISNs, but the segments in the feedback do).
 
-(tcpcore's own network simulator was not there when this was written; this is the smallest link
-the grader needs and nothing more.)
+The wire is tcpcore's own :class:`~tcpcore.network.Network` (the simulator the lessons use), seen
+through :class:`Link`, which keeps the grader's vocabulary: two endpoints, scripted drops, a log.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tcpcore.connection import Connection, Step
 from tcpcore.flags import Flags
+from tcpcore.network import Link as Path
+from tcpcore.network import Network
 from tcpcore.profiles import RFC9293, Profile
 from tcpcore.segment import Segment
 
@@ -38,56 +40,44 @@ class Sent:
     dropped: bool
 
 
-@dataclass
 class Link:
-    """Two endpoints, a one-way delay, and the segments to drop: {(sender name, n-th)}."""
+    """Two endpoints on a :class:`~tcpcore.network.Network` with a one-way delay and the
+    segments to drop: {(sender name, n-th)}, counted from 1 as ``Network.drop_nth`` counts."""
 
-    a: Connection
-    b: Connection
-    drops: set[tuple[str, int]] = field(default_factory=set)
-    delay: float = DELAY
-    now: float = 0.0
-    log: list[Sent] = field(default_factory=list)
+    def __init__(
+        self,
+        a: Connection,
+        b: Connection,
+        drops: set[tuple[str, int]] | None = None,
+        delay: float = DELAY,
+    ) -> None:
+        self.a, self.b = a, b
+        self.net = Network(seed=0, link=Path(delay=delay))
+        self.net.add(a.name, a)
+        self.net.add(b.name, b)
+        for sender, nth in sorted(drops or ()):
+            self.net.drop_nth(sender, nth)
 
-    def __post_init__(self) -> None:
-        self._flight: list[tuple[float, int, Connection, Segment]] = []
-        self._count = {self.a.name: 0, self.b.name: 0}
-        self._n = 0
+    @property
+    def now(self) -> float:
+        return self.net.now
 
-    def flush(self) -> None:
-        """Put what both endpoints want to send on the wire (or drop it, as scripted)."""
-        for src, dst in ((self.a, self.b), (self.b, self.a)):
-            for seg in src.pop_segments():
-                self._count[src.name] += 1
-                dropped = (src.name, self._count[src.name]) in self.drops
-                self.log.append(Sent(self.now, src.name, seg, dropped))
-                if not dropped:
-                    self._n += 1
-                    self._flight.append((self.now + self.delay, self._n, dst, seg))
+    def call(self, conn: Connection, method: str) -> None:
+        """``conn.method(now=...)`` at the current time, on the next :meth:`run`."""
+        self.net.at(self.now, conn.name, method)
 
     def run(self, until: float) -> None:
         """Deliver segments and fire timers in time order up to ``until``."""
-        while True:
-            self.flush()
-            times = [t for t, *_ in self._flight]
-            for conn in (self.a, self.b):
-                deadline = conn.next_deadline()
-                if deadline is not None:
-                    times.append(deadline)
-            if not times or min(times) > until:
-                self.now = max(self.now, until)
-                return
-            self.now = max(self.now, min(times))
-            due = sorted(f for f in self._flight if f[0] <= self.now)
-            if due:
-                _, n, dst, seg = due[0]
-                self._flight = [f for f in self._flight if f[1] != n]
-                dst.receive(seg, now=self.now)
-            else:
-                for conn in (self.a, self.b):
-                    deadline = conn.next_deadline()
-                    if deadline is not None and deadline <= self.now:
-                        conn.handle_timer(self.now)
+        self.net.run(until=until)
+
+    @property
+    def log(self) -> list[Sent]:
+        """Every segment the two endpoints sent, in order, lost ones marked."""
+        return [
+            Sent(r.sent, r.sender, r.segment, r.dropped)
+            for r in self.net.trace.records
+            if r.sender is not None
+        ]
 
     def last_from(self, conn: Connection, flag: Flags) -> Segment | None:
         for sent in reversed(self.log):
@@ -113,17 +103,19 @@ class Trace:
 def _pair(seed: int) -> tuple[Connection, Connection]:
     rng = random.Random(seed)
     a = Connection(40000, 80, profile=PROFILE, iss=rng.getrandbits(32), name="A")
-    b = Connection(80, 40000, profile=PROFILE, iss=rng.getrandbits(32), name="B")
+    b = Connection(
+        80, 40000, PROFILE, rng.getrandbits(32), "B", local_ip=a.remote_ip, remote_ip=a.local_ip
+    )
     return a, b
 
 
 def _open(link: Link, simultaneous: bool = False) -> None:
     if simultaneous:
-        link.a.connect(now=link.now)
-        link.b.connect(now=link.now)
+        link.call(link.a, "connect")
+        link.call(link.b, "connect")
     else:
-        link.b.listen(now=link.now)
-        link.a.connect(now=link.now)
+        link.call(link.b, "listen")
+        link.call(link.a, "connect")
     link.run(until=link.now + 10)
 
 
@@ -144,7 +136,7 @@ def open_simultaneous(seed: int) -> Trace:
 def open_refused(seed: int) -> Trace:
     a, b = _pair(seed)
     link = Link(a, b)
-    a.connect(now=0.0)
+    link.call(a, "connect")
     link.run(until=5)
     return Trace("refused", "A connects to B, which is not listening", a, b, link.log)
 
@@ -165,17 +157,17 @@ def _established(seed: int, drops: set[tuple[str, int]]) -> Link:
 
 def close_active(seed: int) -> Trace:
     link = _established(seed, set())
-    link.a.close(now=link.now)
+    link.call(link.a, "close")
     link.run(until=link.now + 1)
-    link.b.close(now=link.now)
+    link.call(link.b, "close")
     link.run(until=link.now + 20)
     return Trace("active close", "A closes, later B closes", link.a, link.b, link.log)
 
 
 def close_simultaneous(seed: int) -> Trace:
     link = _established(seed, set())
-    link.a.close(now=link.now)
-    link.b.close(now=link.now)
+    link.call(link.a, "close")
+    link.call(link.b, "close")
     link.run(until=link.now + 20)
     return Trace("simultaneous close", "A and B close at once", link.a, link.b, link.log)
 
@@ -183,9 +175,9 @@ def close_simultaneous(seed: int) -> Trace:
 def close_fin_ack(seed: int) -> Trace:
     """B's ACK of A's FIN is lost and B closes: its FIN is the first to acknowledge A's FIN."""
     link = _established(seed, {("B", 2)})
-    link.a.close(now=link.now)
+    link.call(link.a, "close")
     link.run(until=link.now + DELAY * 1.5)
-    link.b.close(now=link.now)
+    link.call(link.b, "close")
     link.run(until=link.now + 20)
     return Trace("FIN+ACK", "B's ACK of A's FIN is lost, then B closes", *_ends(link))
 
@@ -193,9 +185,9 @@ def close_fin_ack(seed: int) -> Trace:
 def close_lost_last_ack(seed: int) -> Trace:
     # A sends SYN, ACK (handshake), FIN, ACK of B's FIN: the 4th is the last ACK.
     link = _established(seed, {("A", 4)})
-    link.a.close(now=link.now)
+    link.call(link.a, "close")
     link.run(until=link.now + 1)
-    link.b.close(now=link.now)
+    link.call(link.b, "close")
     link.run(until=link.now + 20)
     return Trace("lost last ACK", "A's last ACK is lost; B sends its FIN again", *_ends(link))
 
@@ -205,9 +197,9 @@ def close_random_loss(seed: int) -> Trace:
     rng = random.Random(seed ^ 0x5EED)
     who, nth = rng.choice([("A", 3), ("A", 4), ("B", 2), ("B", 3)])
     link = _established(seed, {(who, nth)})
-    link.a.close(now=link.now)
+    link.call(link.a, "close")
     link.run(until=link.now + 1)
-    link.b.close(now=link.now)
+    link.call(link.b, "close")
     link.run(until=link.now + 30)
     text = f"the {_ordinal(nth)} segment {who} sends is lost"
     return Trace("lossy close", text, *_ends(link))
