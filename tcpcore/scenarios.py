@@ -70,9 +70,18 @@ def parameters(name: str) -> dict[str, Any]:
 
 
 def run_scenario(
-    name: str, profile: str | Profile = "rfc9293", seed: int = 0, **params: Any
+    name: str,
+    profile: str | Profile = "rfc9293",
+    seed: int = 0,
+    *,
+    faults: Callable[[Network], None] | None = None,
+    **params: Any,
 ) -> Trace:
-    """Run one named scenario and return its trace (see the module docstring for params)."""
+    """Run one named scenario and return its trace (see the module docstring for params).
+
+    ``faults(network)``, when given, is called after the scenario is set up and before it runs:
+    ``faults=lambda net: net.drop_nth("A", 1)`` loses A's first segment in any scenario.
+    """
     fn = _get(name)
     prof = get_profile(profile)
     own = parameters(name)
@@ -93,6 +102,8 @@ def run_scenario(
     net = Network(seed, profile=prof.name)
     net.default_link = Link(delay=mine.get("delay", own.get("delay", 0.05)), **link)
     fn(net, prof, **mine)
+    if faults is not None:
+        faults(net)
     trace = net.run()
     trace.scenario = name
     trace.params = {**own, **mine, **link, **rest}

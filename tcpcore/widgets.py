@@ -35,15 +35,15 @@ from .errors import DecodeError
 from .flags import Flags
 from .framing import decode_frame
 from .links import LinkType
-from .network import Link, Network
+from .network import Network
 from .options import MSS, Option
 from .pcap import Capture, read_pcap
 from .profiles import PROFILES, Profile, get_profile
-from .scenarios import SCENARIOS, parameters, run_scenario
+from .scenarios import parameters, run_scenario
 from .segment import Segment
 from .states import State
 from .table import Action, Trigger, lookup, triggers_for
-from .timerlayout import TimerSchedule, profile_with, timer_schedule
+from .timerlayout import TimerSchedule, timer_schedule
 from .trace import SegmentRecord, Trace
 from .wirelayout import FLAG_ORDER, header_fields
 
@@ -105,27 +105,8 @@ def simulate(
     **params: Any,
 ) -> Trace:
     """:func:`tcpcore.scenarios.run_scenario`, with ``faults(network)`` called after the
-    scenario is set up and before it runs (``lambda net: net.drop_nth("A", 1)``).
-
-    run_scenario has no such hook, so this builds the network the same way: the scenario's own
-    parameters go to it, the link's ``delay`` to the link, anything else to the profile.
-    """
-    if faults is None:
-        return run_scenario(name, profile, seed, **params)
-    if name not in SCENARIOS:
-        return run_scenario(name, profile, seed, **params)  # raises the right ScenarioError
-    own = parameters(name)
-    mine = {k: v for k, v in params.items() if k in own}
-    rest = {k: v for k, v in params.items() if k not in own}
-    prof = profile_with(profile, **rest)
-    net = Network(seed, profile=prof.name)
-    net.default_link = Link(delay=mine.get("delay", own.get("delay", 0.05)))
-    SCENARIOS[name](net, prof, **mine)
-    faults(net)
-    trace = net.run()
-    trace.scenario = name
-    trace.params = {**own, **mine, **rest}
-    return trace
+    scenario is set up and before it runs (``lambda net: net.drop_nth("A", 1)``)."""
+    return run_scenario(name, profile, seed, faults=faults, **params)
 
 
 class _App:
@@ -134,7 +115,10 @@ class _App:
     def __init__(self) -> None:
         w = _ipywidgets()
         self.w = w
-        self.image = w.Image(format="svg+xml", layout=w.Layout(max_width="100%", height="auto"))
+        # hidden until the first figure: an empty Image shows the browser's broken-image icon
+        self.image = w.Image(
+            format="svg+xml", layout=w.Layout(max_width="100%", height="auto", display="none")
+        )
         self.error = w.HTML("")
         self.figure: Figure | None = None
         self.renders = 0  # how many figures were drawn
@@ -144,6 +128,7 @@ class _App:
     def _show(self, fig: Figure) -> None:
         self.figure = fig
         self.image.value = viz.to_svg(fig)
+        self.image.layout.display = None  # shown from the first figure on
         self.renders += 1
 
     def _box(self, children: Sequence[Any]) -> Any:

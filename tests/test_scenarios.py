@@ -22,6 +22,7 @@ import json
 
 import pytest
 
+from tcpcore.flags import Flags
 from tcpcore.scenario_cli import add_parser, run
 from tcpcore.scenarios import (
     SCENARIOS,
@@ -542,3 +543,13 @@ def test_cli_rejects_unknown_names_with_the_choices(argv: list[str], names: str)
     code, out, err = cli(*argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and names in err
+
+
+def test_faults_are_applied_after_setup_and_before_the_run() -> None:
+    plain = run_scenario("handshake")
+    lossy = run_scenario("handshake", faults=lambda net: net.drop_nth("A", 1))
+    first = next(r for r in lossy.segments() if r.sender == "A")
+    assert first.dropped and first.segment.flags == Flags.SYN
+    # the SYN is sent again after the initial RTO (RFC 6298 2.1: 1 s), so the open ends later
+    assert lossy.segments()[-1].sent > plain.segments()[-1].sent + 0.9
+    assert lossy.state_sequence("A")[-1] == plain.state_sequence("A")[-1]

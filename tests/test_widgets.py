@@ -289,6 +289,8 @@ def question(**changes: object) -> SimpleNamespace:
 def test_predict_then_reveal_needs_a_committed_answer_first() -> None:
     w = widgets.predict_then_reveal(question())
     assert w.run.disabled and not w.revealed
+    # no figure yet: the empty image is hidden (else the browser draws a broken-image icon)
+    assert w.image.layout.display == "none" and w.image.value == b""
     w.reveal()  # even called directly, nothing is revealed before a commitment
     assert not w.revealed and w.explanation.value == ""
     w.commit.click()
@@ -300,6 +302,7 @@ def test_predict_then_reveal_needs_a_committed_answer_first() -> None:
     assert w.revealed and w.correct is True
     assert "RFC 6298 2.1" in w.explanation.value
     assert w.trace is not None and w.trace.scenario == "lost-syn"
+    assert w.image.layout.display is None and bytes(w.image.value).startswith(b"<?xml")
     crosses = w.figure.findobj(match=lambda a: (a.get_gid() or "").startswith("cross:"))
     assert len(crosses) == 1
 
