@@ -40,8 +40,8 @@ lab: $(VENV)/.stamp-course
 		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
 
 lint: $(VENV)/.stamp-dev
-	$(BIN)/ruff check tcpcore autograder tests benchmarks
-	$(BIN)/ruff format --check tcpcore autograder tests benchmarks
+	$(BIN)/ruff check tcpcore autograder tests benchmarks tools hub
+	$(BIN)/ruff format --check tcpcore autograder tests benchmarks tools hub
 
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy --strict tcpcore
@@ -55,10 +55,48 @@ bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
 
 # --- launch: Binder pins and the newcomer path (issue 7) ---
+# Binder reads binder/ alone, never pyproject.toml: binder/requirements.txt pins every package it
+# installs. Run this after changing the dependencies or the notebooks extra; until then
+# tests/test_binder.py fails and names this target.
+.PHONY: binder-requirements
+binder-requirements: $(VENV)/.stamp-course
+	$(BIN)/python tools/binder_requirements.py
 
 # --- launch: JupyterLite site (issue 7) ---
+# make lite: the lessons as a static JupyterLite site in build/lite (Python runs in the browser;
+# Pyodide, numpy and matplotlib load from Pyodide's CDN). LITE_PYODIDE=npm hosts Pyodide's core
+# in the site too (needs npm). make lite-serve serves build/lite on 127.0.0.1:$(LITE_PORT).
+LITE_PYODIDE ?= cdn
+LITE_PORT    ?= 8000
+
+.PHONY: lite lite-serve
+
+$(VENV)/.stamp-lite: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[notebooks,lite]'
+	@touch $@
+
+lite: $(VENV)/.stamp-lite
+	$(BIN)/python tools/lite.py build --pyodide $(LITE_PYODIDE)
+
+lite-serve: $(VENV)/.stamp-lite
+	$(BIN)/python tools/lite.py serve --port $(LITE_PORT)
 
 # --- class scale: local JupyterHub (issue 8) ---
+# make hub       start a multi-user JupyterHub for the demo class in hub/class.toml (needs root):
+#                the shared environment in /opt/tcpcourse-hub (cached), the class's Unix users,
+#                nbgrader's exchange; prints the address, the log-ins and how to stop it
+# make hub-stop  stop the hub, the proxy and every user's server; nothing is left running
+# hubctl.py needs only the standard library and Debian's Python (the shared env is built from it).
+HUB_PYTHON ?= /usr/bin/python3.11
+HUB_PORT   ?= 8000
+
+.PHONY: hub hub-stop
+
+hub:
+	$(HUB_PYTHON) hub/hubctl.py start --port $(HUB_PORT)
+
+hub-stop:
+	$(HUB_PYTHON) hub/hubctl.py stop
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,5 +1,6 @@
 # The kernel works: pick a scenario, and tcpcore simulates it in your browser.
 import ipywidgets as w
+
 from tcpcore import list_scenarios, run_scenario
 
 
