@@ -1,10 +1,16 @@
 """Figures for the lessons: ladder diagrams, the state diagram, the header, the frame, timers.
 
-Every function returns a :class:`matplotlib.figure.Figure` built with matplotlib's
-object-oriented API (no pyplot, no global state), so it renders headless, in tests and in any
-notebook front end, where it shows itself as SVG when it is a cell's value; pass ``ax`` to draw
-into an existing Axes instead. matplotlib is imported only
-when a figure is drawn: ``import tcpcore`` (and this module) never imports it.
+Every function returns a Figure built with matplotlib's object-oriented API (no pyplot, no
+global state), so it renders headless, in tests and in any notebook front end, where it shows
+itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing Axes instead.
+matplotlib is imported only when a figure is drawn: ``import tcpcore`` (and this module) never
+imports it.
+
+Two backends draw the same figures: matplotlib when it can be imported, else
+:mod:`tcpcore.svgdraw`, a small pure-Python writer of SVG for JupyterLite (Pyodide), where
+matplotlib is slow to load or not there at all. The environment variable ``TCPCORE_DRAW``
+("matplotlib" or "svg") forces one; :func:`backend` tells which is in use. Figures from either
+have :func:`to_svg`, ``findobj`` and ``_repr_svg_``; only matplotlib's have :func:`to_png`.
 
 What goes where is computed by pure functions that tests and other tools can read without
 rendering anything; this module only paints their results:
@@ -24,9 +30,12 @@ Artists carry a ``gid`` naming what they show ("arrow:0", "cross:0", "edge:LISTE
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from . import svgdraw
 from .diagramlayout import (
     BOX_H,
     BOX_W,
@@ -47,11 +56,18 @@ from .trace import Trace
 from .wirelayout import encapsulation_layers, header_fields
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+    from typing import TypeAlias
+
+    from matplotlib.axes import Axes as MplAxes
+    from matplotlib.figure import Figure as MplFigure
+
+    Figure: TypeAlias = MplFigure | svgdraw.Figure
+    Axes: TypeAlias = MplAxes | svgdraw.Axes
 
 __all__ = [
+    "BACKENDS",
     "GROUP_COLORS",
+    "backend",
     "diagram_layout",
     "draw_diagram",
     "draw_ladder",
@@ -99,8 +115,59 @@ _HIGHLIGHT = "#d81b60"
 _INK = "#263238"
 
 
+BACKENDS = ("matplotlib", "svg")
+
+
 @functools.cache
-def _figure_class() -> type[Figure]:
+def backend() -> str:
+    """The backend new figures are drawn with: ``TCPCORE_DRAW`` if set, else "matplotlib" when
+    it can be imported, else "svg" (:mod:`tcpcore.svgdraw`). Chosen once per process
+    (``backend.cache_clear()`` chooses again)."""
+    forced = os.environ.get("TCPCORE_DRAW", "").strip()
+    if forced and forced not in BACKENDS:
+        raise ValueError(
+            f"TCPCORE_DRAW={forced!r} is not a backend: use one of {', '.join(BACKENDS)}"
+        )
+    found = _have_matplotlib()
+    if forced == "matplotlib" and not found:
+        raise ImportError("TCPCORE_DRAW=matplotlib, but matplotlib cannot be imported")
+    return forced or ("matplotlib" if found else "svg")
+
+
+def _have_matplotlib() -> bool:
+    """Whether matplotlib is installed, without importing it (nor triggering Pyodide's
+    download of it: only an ``import`` statement in a cell does that)."""
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):  # a blocked or half-installed package
+        return False
+
+
+@functools.cache
+def _mpl_kit() -> Any:
+    """matplotlib's classes under the names :mod:`tcpcore.svgdraw` gives its own."""
+    from types import SimpleNamespace
+
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+    from matplotlib.path import Path
+
+    return SimpleNamespace(
+        FancyArrowPatch=FancyArrowPatch,
+        FancyBboxPatch=FancyBboxPatch,
+        Rectangle=Rectangle,
+        LineCollection=LineCollection,
+        Path=Path,
+    )
+
+
+def _kit(ax: Axes) -> Any:
+    """The artist classes that fit ``ax``: svgdraw's for its Axes, matplotlib's otherwise."""
+    return svgdraw if isinstance(ax, svgdraw.Axes) else _mpl_kit()
+
+
+@functools.cache
+def _figure_class() -> type[MplFigure]:
     from matplotlib.figure import Figure
 
     class LessonFigure(Figure):
@@ -117,11 +184,15 @@ def _new_figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axe
     """A fresh Figure with one Axes, or the figure of the Axes given."""
     if ax is not None:
         return _root(ax), ax
-    fig = _figure_class()(figsize=size)
+    fig: Figure = (
+        svgdraw.Figure(figsize=size) if backend() == "svg" else _figure_class()(figsize=size)
+    )
     return fig, fig.add_axes((0.0, 0.0, 1.0, 1.0))
 
 
 def _root(ax: Axes) -> Figure:
+    if isinstance(ax, svgdraw.Axes):
+        return ax.figure
     from matplotlib.figure import Figure
 
     fig: Any = ax.figure
@@ -138,6 +209,11 @@ def _place(fig: Figure, ax: Axes, left: float, right: float, top: float, bottom:
 
 def to_png(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes, rendered by the Agg backend (no display needed)."""
+    if isinstance(fig, svgdraw.Figure):
+        raise RuntimeError(
+            "to_png needs matplotlib (pip install matplotlib), and this figure was drawn by "
+            "tcpcore.svgdraw (TCPCORE_DRAW=svg, or matplotlib missing): use to_svg instead"
+        )
     import io
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -151,6 +227,8 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
 def to_svg(fig: Figure) -> bytes:
     """The figure as SVG bytes with text left as text (``svg.fonttype`` "none"): several
     times faster to produce than a PNG, and sharp at any zoom. The widgets show these."""
+    if isinstance(fig, svgdraw.Figure):
+        return fig.to_svg()
     import io
 
     import matplotlib
@@ -201,7 +279,7 @@ def draw_ladder(lay: LadderLayout, *, ax: Axes | None = None, title: str = "") -
 
 
 def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
-    from matplotlib.patches import FancyArrowPatch
+    kit = _kit(ax)
 
     ax.set_xlim(lay.x_min, lay.x_max)
     ax.set_ylim(lay.y_max, lay.y_min)
@@ -294,7 +372,7 @@ def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
             color = "#00897b"
         head = "-" if (a.lost and not a.partial) or a.partial else "-|>"
         ax.add_patch(
-            FancyArrowPatch(
+            kit.FancyArrowPatch(
                 (a.x0, a.y0),
                 (a.x1, a.y1),
                 arrowstyle=head,
@@ -425,8 +503,8 @@ def draw_diagram(lay: DiagramLayout, *, ax: Axes | None = None, title: str | Non
 
 
 def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
-    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
-    from matplotlib.path import Path
+    kit = _kit(ax)
+    Path = kit.Path
 
     ax.set_xlim(-1.0, 3.9)
     ax.set_ylim(8.0, -0.5)
@@ -436,7 +514,7 @@ def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
         face = GROUP_COLORS[group] if n.current else "white"
         edge = _HIGHLIGHT if n.on_path else _TEXT_COLORS[group]
         ax.add_patch(
-            FancyBboxPatch(
+            kit.FancyBboxPatch(
                 (n.x - BOX_W / 2, n.y - BOX_H / 2),
                 BOX_W,
                 BOX_H,
@@ -464,7 +542,7 @@ def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
         lw = 2.6 if e.highlighted else (0.8 if e.minor else 1.3)
         path = Path(list(e.points), [Path.MOVETO, Path.CURVE3, Path.CURVE3])
         ax.add_patch(
-            FancyArrowPatch(
+            kit.FancyArrowPatch(
                 path=path,
                 arrowstyle="-|>",
                 mutation_scale=12,
@@ -519,16 +597,13 @@ def header_layout(
     fig, ax = _new_figure((10.0, 0.9 + 0.62 * nrows), ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
         _place(fig, ax, 0.2, 0.2, 0.55, 0.1)
-    from matplotlib.patches import Rectangle
-
+    kit = _kit(ax)
     ax.set_xlim(-0.2, 32.2)
     ax.set_ylim(nrows + 0.1, -0.75)
     ax.set_axis_off()
     # The bit ruler: a tick per bit, numbers every eight (few texts: each one costs a render).
-    from matplotlib.collections import LineCollection
-
     ticks = [[(b + 0.5, -0.3), (b + 0.5, -0.12 if b % 8 else -0.02)] for b in range(32)]
-    ax.add_collection(LineCollection(ticks, colors="#90a4ae", linewidths=0.8))
+    ax.add_collection(kit.LineCollection(ticks, colors="#90a4ae", linewidths=0.8))
     for bit in (0, 8, 16, 24, 31):
         ax.text(bit + 0.5, -0.5, str(bit), ha="center", va="center", fontsize=7, color="#78909c")
     for f in fields:
@@ -537,7 +612,7 @@ def header_layout(
         if f.name in ("Options", "Data"):
             face = "#f1f8e9"
         ax.add_patch(
-            Rectangle(
+            kit.Rectangle(
                 (f.bit, top[f.row]),
                 f.width,
                 height[f.name],
@@ -621,8 +696,7 @@ def encapsulation(
     fig, ax = _new_figure((10.0, 1.4 + 0.45 * (len(nested) + 1)), ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
         _place(fig, ax, 0.2, 0.2, 0.45, 0.1)
-    from matplotlib.patches import Rectangle
-
+    kit = _kit(ax)
     colors = {
         "TCP header": "#ffe082",
         "data": "#c5e1a5",
@@ -636,7 +710,7 @@ def encapsulation(
         x0 = at(ly.offset)
         color = colors.get(ly.name, "#90caf9" if ly.name.startswith("IP") else "#b39ddb")
         ax.add_patch(
-            Rectangle(
+            kit.Rectangle(
                 (x0, 0), widths[ly.name], 1, fc=color, ec="#37474f", lw=1, gid=f"layer:{ly.name}"
             )
         )
@@ -751,6 +825,7 @@ def draw_schedules(
             x0, x1 = scale(sp.t0), scale(sp.t1)
             ax.add_patch(
                 _rect(
+                    ax,
                     x0,
                     i - 0.14,
                     x1 - x0,
@@ -800,10 +875,8 @@ def draw_schedules(
     return fig
 
 
-def _rect(x: float, y: float, w: float, h: float, color: str, gid: str) -> Any:
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, fc=color, ec="#607d8b", lw=0.6, gid=gid)
+def _rect(ax: Axes, x: float, y: float, w: float, h: float, color: str, gid: str) -> Any:
+    return _kit(ax).Rectangle((x, y), w, h, fc=color, ec="#607d8b", lw=0.6, gid=gid)
 
 
 def _seconds(t: float) -> str:

@@ -8,12 +8,13 @@ without a browser::
     w.step.value = 2              # what a click on "forward" does, twice
     w.states.value                # "A: SYN-SENT   B: LISTEN"
     w.ladder.labels()             # the ladder's arrow labels so far
-    w.figure                      # the matplotlib Figure last drawn
+    w.figure                      # the Figure last drawn (matplotlib's or svgdraw's)
     with w.hold():                # several changes, one update
         w.client_iss.value = 1000
         w.server_iss.value = 5000
 
-Figures are drawn with matplotlib's object-oriented API and shown as SVG in an ``Image`` widget
+Figures are drawn by :mod:`tcpcore.viz` (matplotlib, or its SVG writer where matplotlib is
+missing, as in JupyterLite) and shown as SVG in an ``Image`` widget
 (no pyplot state, nothing that needs a display: the same code runs headless in tests, in
 JupyterLab, on Binder and in JupyterLite). Errors in what a student typed are shown as a line of
 text in the app (``DecodeError: data offset 3 < 5 at byte 12``), never as a traceback.
@@ -48,7 +49,7 @@ from .trace import SegmentRecord, Trace
 from .wirelayout import FLAG_ORDER, header_fields
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from .viz import Figure  # matplotlib's or tcpcore.svgdraw's (see viz.backend)
 
 __all__ = [
     "capture_viewer",

@@ -1,15 +1,18 @@
 """The lessons' figures: what each one shows, checked on its layout and on the Figure's artists.
 
 The layouts are pure data (no pixels): tests read arrows, labels, states, edges and fields from
-them, and check that the matplotlib Figure carries the same things (artists are tagged with a
-``gid``). Expected values are computed independently: the state diagram's edges from the table's
-rows, the header's bits from the encoded bytes.
+them, and check that the Figure carries the same things (artists are tagged with a ``gid``).
+Tests that take the ``draw`` fixture run twice: once drawn by matplotlib, once by
+:mod:`tcpcore.svgdraw` (``TCPCORE_DRAW=svg``), whose figures answer the same questions.
+Expected values are computed independently: the state diagram's edges from the table's rows,
+the header's bits from the encoded bytes.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from conftest import ROOT  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, viz  # noqa: E402
+from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, svgdraw, viz  # noqa: E402
 from tcpcore.capturetrace import connections, shipped_captures  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
 from tcpcore.framing import build_frame, encode_frame  # noqa: E402
@@ -34,6 +37,15 @@ from tcpcore.trace import Trace  # noqa: E402
 S, T = State, Trigger
 
 
+@pytest.fixture(params=viz.BACKENDS)
+def draw(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Draw with each backend in turn (the choice is cached: clear it before and after)."""
+    monkeypatch.setenv("TCPCORE_DRAW", request.param)
+    viz.backend.cache_clear()
+    yield request.param
+    viz.backend.cache_clear()
+
+
 def gids(fig: Figure, prefix: str) -> dict[str, object]:
     """The figure's artists whose gid starts with ``prefix``, by gid."""
     found = fig.findobj(match=lambda a: (a.get_gid() or "").startswith(prefix))
@@ -41,7 +53,8 @@ def gids(fig: Figure, prefix: str) -> dict[str, object]:
 
 
 def texts(fig: Figure) -> list[str]:
-    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    found = fig.findobj(match=lambda a: isinstance(a, matplotlib.text.Text | svgdraw.Text))
+    return [t.get_text() for t in found]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +70,7 @@ def lost_syn() -> Trace:
 # -- the ladder -------------------------------------------------------------------------------
 
 
-def test_handshake_ladder_has_three_arrows_in_order(handshake: Trace) -> None:
+def test_handshake_ladder_has_three_arrows_in_order(handshake: Trace, draw: str) -> None:
     lay = viz.ladder_layout(handshake)
     assert lay.labels() == ["SYN seq=100", "SYN+ACK seq=300 ack=101", "ACK seq=101 ack=301"]
     a, b = lay.lane_index("A"), lay.lane_index("B")
@@ -73,7 +86,9 @@ def test_handshake_ladder_has_three_arrows_in_order(handshake: Trace) -> None:
     assert not gids(fig, "cross:")
 
 
-def test_handshake_ladder_writes_each_sides_states_beside_its_line(handshake: Trace) -> None:
+def test_handshake_ladder_writes_each_sides_states_beside_its_line(
+    handshake: Trace, draw: str
+) -> None:
     lay = viz.ladder_layout(handshake)
     assert lay.states_of("A") == [S.CLOSED, S.SYN_SENT, S.ESTABLISHED]
     assert lay.states_of("B") == [S.CLOSED, S.LISTEN, S.SYN_RECEIVED, S.ESTABLISHED]
@@ -93,7 +108,9 @@ def test_handshake_ladder_writes_each_sides_states_beside_its_line(handshake: Tr
     assert "state:1:ESTABLISHED" in gids(fig, "state:")
 
 
-def test_a_lost_syn_ends_in_a_cross_half_way_and_is_retransmitted(lost_syn: Trace) -> None:
+def test_a_lost_syn_ends_in_a_cross_half_way_and_is_retransmitted(
+    lost_syn: Trace, draw: str
+) -> None:
     lay = viz.ladder_layout(lost_syn)
     first, again = lay.arrows[0], lay.arrows[1]
     assert first.lost and first.label == "SYN seq=100"
@@ -111,7 +128,7 @@ def test_a_lost_syn_ends_in_a_cross_half_way_and_is_retransmitted(lost_syn: Trac
     assert "timer:retransmission" in gids(fig, "timer:")
 
 
-def test_long_idle_gaps_are_cut_out_so_the_handshake_stays_legible() -> None:
+def test_long_idle_gaps_are_cut_out_so_the_handshake_stays_legible(draw: str) -> None:
     trace = run_scenario("client-closes-first")
     lay = viz.ladder_layout(trace)
     (brk,) = lay.breaks
@@ -172,7 +189,7 @@ def test_a_listener_with_many_clients_shares_one_lane() -> None:
     assert any(b.label == "RTO 1 s ×4" for b in lay.timers)
 
 
-def test_a_capture_is_drawn_like_a_simulation() -> None:
+def test_a_capture_is_drawn_like_a_simulation(draw: str) -> None:
     path = shipped_captures()["client-closes-first"]
     cap = read_pcap(path)
     trace = Trace.from_capture(cap)
@@ -194,8 +211,8 @@ def test_a_capture_is_drawn_like_a_simulation() -> None:
     assert len(gids(fig, "arrow:")) == len(lay.arrows)
 
 
-def test_ladder_draws_into_an_axes_it_is_given(handshake: Trace) -> None:
-    fig = Figure()
+def test_ladder_draws_into_an_axes_it_is_given(handshake: Trace, draw: str) -> None:
+    fig = Figure() if draw == "matplotlib" else svgdraw.Figure()
     ax1, ax2 = fig.subplots(1, 2)
     assert viz.ladder(handshake, ax=ax2) is fig
     assert len(ax2.patches) == 3 and len(ax1.patches) == 0
@@ -281,7 +298,7 @@ def _highlighted(fig: Figure) -> set[str]:
     }
 
 
-def test_a_path_of_states_is_highlighted_and_the_current_state_filled() -> None:
+def test_a_path_of_states_is_highlighted_and_the_current_state_filled(draw: str) -> None:
     path = [S.CLOSED, S.SYN_SENT, S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.TIME_WAIT]
     lay = viz.diagram_layout(path=path, current=S.FIN_WAIT_2)
     assert set(lay.highlighted()) == set(pairwise(path))
@@ -313,7 +330,7 @@ def test_highlighting_a_hidden_row_draws_it() -> None:
     assert viz.diagram_layout().highlighted() == []
 
 
-def test_minor_rows_are_hidden_unless_asked_for() -> None:
+def test_minor_rows_are_hidden_unless_asked_for(draw: str) -> None:
     few = viz.diagram_layout()
     many = viz.diagram_layout(show_minor=True)
     assert len(many.edges) > len(few.edges)
@@ -363,7 +380,7 @@ def test_header_fields_hold_the_bits_of_the_encoded_header() -> None:
     assert by_name["Checksum"].value == int.from_bytes(raw[16:18], "big")
 
 
-def test_header_layout_fills_each_box() -> None:
+def test_header_layout_fills_each_box(draw: str) -> None:
     fig = viz.header_layout(KNOWN)
     bits = {g: a.get_text() for g, a in gids(fig, "bits:").items()}  # type: ignore[attr-defined]
     assert bits["bits:SYN"] == "1" and bits["bits:ACK"] == "1" and bits["bits:FIN"] == "0"
@@ -382,7 +399,7 @@ def test_a_wrong_checksum_is_called_wrong() -> None:
     assert check.text.startswith("0x1234 (wrong: should be 0x")
 
 
-def test_encapsulation_sizes_are_those_of_the_encoded_frame() -> None:
+def test_encapsulation_sizes_are_those_of_the_encoded_frame(draw: str) -> None:
     syn = Segment(40000, 80, 100, 0, Flags.SYN, 65535)
     layers = {ly.name: ly.size for ly in viz.encapsulation_layers(syn)}
     assert layers == {
@@ -433,7 +450,7 @@ def test_time_wait_and_syn_retry_schedules() -> None:
         viz.timer_schedule("rfc9293", "persist")
 
 
-def test_timer_timeline_has_a_row_per_profile() -> None:
+def test_timer_timeline_has_a_row_per_profile(draw: str) -> None:
     fig = viz.timer_timeline(("rfc9293", "linux", "freebsd"), what="syn-retries")
     assert set(gids(fig, "end:")) == {"end:rfc9293", "end:linux", "end:freebsd"}
     ends = {g: a.get_text() for g, a in gids(fig, "end-label:").items()}  # type: ignore[attr-defined]
@@ -443,11 +460,15 @@ def test_timer_timeline_has_a_row_per_profile() -> None:
 # -- rendering, packaging -------------------------------------------------------------------
 
 
-def test_figures_render_headless(handshake: Trace) -> None:
+def test_figures_render_headless(handshake: Trace, draw: str) -> None:
     fig = viz.ladder(handshake)
-    assert isinstance(fig, Figure)
+    assert isinstance(fig, Figure if draw == "matplotlib" else svgdraw.Figure)
     assert fig._repr_svg_().startswith("<?xml")  # shows itself in a notebook without pyplot
-    assert viz.to_png(fig, dpi=40).startswith(b"\x89PNG")
+    if draw == "matplotlib":
+        assert viz.to_png(fig, dpi=40).startswith(b"\x89PNG")
+    else:
+        with pytest.raises(RuntimeError, match=r"to_png needs matplotlib \(pip install"):
+            viz.to_png(fig)
     svg = viz.to_svg(fig)
     assert b"<svg" in svg and b"SYN+ACK seq=300 ack=101" in svg  # text kept as text
 

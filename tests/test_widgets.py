@@ -1,8 +1,10 @@
 """The lessons' widgets, driven without a browser: set a control's value (or click a button) as
-a student would, then check the app's model, its text and the figure it drew."""
+a student would, then check the app's model, its text and the figure it drew. Every test runs
+twice: with figures drawn by matplotlib and by :mod:`tcpcore.svgdraw` (``TCPCORE_DRAW=svg``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -13,7 +15,7 @@ matplotlib.use("Agg")
 
 from matplotlib.colors import to_hex  # noqa: E402
 
-from tcpcore import Flags, Segment, State, Trigger, read_pcap, widgets  # noqa: E402
+from tcpcore import Flags, Segment, State, Trigger, read_pcap, viz, widgets  # noqa: E402
 from tcpcore.capturetrace import shipped_captures  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
 from tcpcore.framing import build_frame, encode_frame  # noqa: E402
@@ -21,6 +23,15 @@ from tcpcore.links import LinkType  # noqa: E402
 from tcpcore.table import triggers_for  # noqa: E402
 
 S, T = State, Trigger
+
+
+@pytest.fixture(autouse=True, params=viz.BACKENDS)
+def draw(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Each app with each backend (the choice is cached: clear it before and after)."""
+    monkeypatch.setenv("TCPCORE_DRAW", request.param)
+    viz.backend.cache_clear()
+    yield request.param
+    viz.backend.cache_clear()
 
 
 def state_texts(w: object) -> list[str]:
