@@ -121,6 +121,32 @@ def _run(cmd: list[str], what: str, **kw: Any) -> None:
         raise HubError(f"{what} failed (exit {result.returncode}): {' '.join(cmd)}\n{tail}")
 
 
+def env_users() -> list[int]:
+    """Pids of processes running a program from the shared environment (a hub, a user's
+    server, a kernel): replacing the environment under them would break them mid-class."""
+    prefix = str(ENV) + "/"
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone, or not ours to read
+            continue
+        if any(a.decode(errors="replace").startswith(prefix) for a in argv[:2]):
+            found.append(int(proc.name))
+    return found
+
+
+def _refuse_if_in_use(what: str) -> None:
+    pids = env_users()
+    if pids:
+        raise HubError(
+            f"{what}, but {len(pids)} running process(es) use {ENV} (pids "
+            f"{', '.join(map(str, pids[:8]))}): stop the hub first (make hub-stop)"
+        )
+
+
 def build(*, quiet: bool = False) -> dict[str, bool]:
     """Make sure the shared environment and the proxy are installed; say what was (re)built."""
     os.umask(0o022)  # everything in the prefix must be readable by every user
@@ -135,6 +161,9 @@ def build(*, quiet: bool = False) -> dict[str, bool]:
     with _locked(PREFIX / ".build.lock"):
         stamp, want = ENV / ".tcpcourse-recipe", recipe_digest()
         if not (stamp.exists() and stamp.read_text().strip() == want):
+            _refuse_if_in_use(
+                "the course's dependencies changed and the environment must be rebuilt"
+            )
             say(f"building the shared environment in {ENV} (a few minutes, once)")
             shutil.rmtree(ENV, ignore_errors=True)
             _run([str(BASE_PYTHON), "-m", "venv", str(ENV)], "creating the venv")
@@ -148,6 +177,7 @@ def build(*, quiet: bool = False) -> dict[str, bool]:
             built["env"] = built["course"] = True
         course_stamp, source = ENV / ".tcpcourse-source", source_digest()
         if not (course_stamp.exists() and course_stamp.read_text().strip() == source):
+            _refuse_if_in_use("tcpcore/autograder changed and the course must be reinstalled")
             say("tcpcore/autograder changed: reinstalling the course package")
             pip = [str(ENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
             _run([*pip, "--no-deps", "--force-reinstall", str(REPO)], "reinstalling the course")

@@ -406,3 +406,28 @@ def test_the_z2jh_values_parse() -> None:
     assert values["singleuser"]["image"]["name"]
     mounts = values["singleuser"]["storage"]["extraVolumeMounts"]
     assert any(m["mountPath"] == "/srv/nbgrader/exchange" for m in mounts)
+
+
+def test_hubctl_refuses_to_replace_an_environment_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild deletes the shared environment: with a hub or a kernel running from it, that
+    would break a class mid-lesson, so hubctl refuses and says what to stop."""
+    import hubkit
+
+    ctl = hubkit.hubctl()
+    env = tmp_path / "env"
+    (env / "bin").mkdir(parents=True)
+    program = env / "bin" / "sleep"
+    shutil.copy2(shutil.which("sleep") or "/bin/sleep", program)
+    monkeypatch.setattr(ctl, "ENV", env)
+    assert ctl.env_users() == []
+    ctl._refuse_if_in_use("rebuilding")  # nothing runs from it: allowed
+    running = subprocess.Popen([str(program), "30"])
+    try:
+        assert running.pid in ctl.env_users()
+        with pytest.raises(ctl.HubError, match=r"rebuilding, but 1 running process\(es\) use"):
+            ctl._refuse_if_in_use("rebuilding")
+    finally:
+        running.kill()
+        running.wait()
