@@ -64,8 +64,9 @@ binder-requirements: $(VENV)/.stamp-course
 
 # --- launch: JupyterLite site (issue 7) ---
 # make lite: the lessons as a static JupyterLite site in build/lite (Python runs in the browser;
-# Pyodide, numpy and matplotlib load from Pyodide's CDN). LITE_PYODIDE=npm hosts Pyodide's core
-# in the site too (needs npm). make lite-serve serves build/lite on 127.0.0.1:$(LITE_PORT).
+# Pyodide loads from its CDN, the lessons need nothing else). LITE_PYODIDE=npm hosts Pyodide's
+# core in the site too (needs npm): then the lessons run from the site alone.
+# make lite-serve serves build/lite on 127.0.0.1:$(LITE_PORT).
 LITE_PYODIDE ?= cdn
 LITE_PORT    ?= 8000
 

@@ -129,7 +129,9 @@ class _App:
     def _show(self, fig: Figure) -> None:
         self.figure = fig
         self.image.value = viz.to_svg(fig)
-        self.image.layout.display = None  # shown from the first figure on
+        if self.image.layout.display == "none":  # the first figure: show the image
+            # with a new Layout: a style set back to None never reaches JupyterLite's front end
+            self.image.layout = self.w.Layout(max_width="100%", height="auto")
         self.renders += 1
 
     def _box(self, children: Sequence[Any]) -> Any:

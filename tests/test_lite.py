@@ -1,19 +1,20 @@
 """The JupyterLite site (``make lite``, tools/lite.py), built and run in a real browser, offline.
 
-The fast tests check the build's pieces: the Lite copy of a lesson, the start page's table, the
-lessons table in tools/lite/lessons.json and README.md, the MIME types the local server sends,
-the error for a missing npm, and that ``import tcpcore`` needs neither numpy nor matplotlib.
+The fast tests check the build's pieces: the Lite copy of a lesson and its setup cell, the start
+page's table, the lessons table in tools/lite/lessons.json and README.md, the MIME types the
+local server sends, the errors the command gives, that ``import tcpcore`` and its figures need
+neither numpy nor matplotlib, and that no lesson reaches for either.
 
 The slow tests build the site with Pyodide's core hosted in it (``--pyodide npm``: the npm
 package, plus the pure-Python packages a kernel needs to start, from PyPI), serve it on
 127.0.0.1 and open it in headless Chromium with every request that does not go to that server
-refused. So they prove the site works with nothing but itself: the kernel starts, piplite installs
-tcpcourse and ipywidgets from the site's own index, widgets render. numpy and matplotlib for
-Pyodide exist only on Pyodide's CDN (not on npm, not on PyPI): every cell that draws is expected
-to fail here with matplotlib missing and nothing else; those cells are verified only where the CDN
-is reachable, which this test cannot be. Each lesson is also checked cell by cell in a copy
-without its display-setup lines (``%matplotlib inline``, ``%config InlineBackend...``, the
-matplotlib ``%pip`` line), so that one missing package does not hide every later cell.
+refused. Every lesson's real Lite copy is run whole (Run > Run All Cells, as a student would):
+every code cell must run with no error and no stderr, every widget must render with no error
+line in it, every figure must be on the page (SVG outputs and the widgets' images, as many as
+the same lesson makes when run in CPython with tcpcore's SVG backend), the first control of
+each widget must change what it shows, with a new figure where it has one, and no request may
+leave the site or 404. The start page's widget is checked the same way, and the start page's
+list of what needs a real kernel is tried in the browser's kernel.
 
 Needs npm, network access to PyPI and the npm registry (for the first build; both are cached in
 build/cache/lite), Chromium and Playwright; without them the tests skip here and fail in CI.
@@ -36,7 +37,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser import HARNESS_JS, _poll, _quiet, _state, chromium, have_chromium, have_playwright
+from browser import (
+    HARNESS_JS,
+    ControlProbe,
+    _marks,
+    _poll,
+    _probe,
+    _quiet,
+    _state,
+    chromium,
+    have_chromium,
+    have_playwright,
+)
 from conftest import ROOT, require
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -46,7 +58,9 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-MATPLOTLIB_MISSING = re.compile(r"ModuleNotFoundError'?>?: No module named 'matplotlib'")
+# A tcpcore widget reports an error in its callbacks as a line of text in the app, not as a cell
+# error: what its output area shows is read for these as well.
+SHOWN_ERROR = re.compile(r"\b\w*(?:Error|Exception): [^\n]*")
 # What JupyterLite itself asks its static server for and does not find, on every page: its
 # contents manager probes for folder listings (all.json) and the kernel's drive for paths. The
 # site cannot hold these; anything else that 404s is a finding.
@@ -74,11 +88,9 @@ def test_lite_copy_keeps_the_lesson_and_adds_banner_and_setup() -> None:
     assert banner["cell_type"] == "markdown" and "start-here.ipynb" in "".join(banner["source"])
     assert setup["cell_type"] == "code"
     pip_lines = [line for line in "".join(setup["source"]).splitlines() if line.startswith("%pip")]
-    assert pip_lines == [
-        "%pip install -q --no-deps tcpcourse",
-        "%pip install -q ipywidgets",
-        "%pip install -q matplotlib",
-    ]
+    # The course library and ipywidgets from the site, nothing from Pyodide's CDN: the figures
+    # draw with tcpcore's SVG writer.
+    assert pip_lines == ["%pip install -q --no-deps tcpcourse", "%pip install -q ipywidgets"]
     assert copy["metadata"]["kernelspec"]["name"] == "python"  # the Pyodide kernel's name
     assert lesson == _lesson(), "lite_copy must not modify its input"
 
@@ -114,8 +126,8 @@ def test_start_page_names_what_needs_a_real_kernel() -> None:
         assert topic in text, f"the start page does not mention {topic}"
 
 
-def test_tcpcore_imports_without_numpy_or_matplotlib() -> None:
-    # What a fresh Pyodide kernel has: neither package until the setup cell's last line.
+def test_tcpcore_imports_and_draws_without_numpy_or_matplotlib() -> None:
+    # What a Lite kernel has after the setup cell: neither package.
     script = (
         "import sys\n"
         "class Block:\n"
@@ -124,14 +136,28 @@ def test_tcpcore_imports_without_numpy_or_matplotlib() -> None:
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
         "import tcpcore, tcpcore.viz, tcpcore.widgets, tcpcore.capturetrace, tcpcore.quiz\n"
-        "from tcpcore import run_scenario\n"
-        "print(len(run_scenario('handshake').segments()))\n"
+        "from tcpcore import run_scenario, viz\n"
+        "svg = viz.ladder(run_scenario('handshake'))._repr_svg_()\n"
+        "print(viz.backend(), len(run_scenario('handshake').segments()), svg.count('<svg'))\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "TCPCORE_DRAW"}
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, env=env
     )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout) > 0
+    backend, segments, svgs = result.stdout.split()
+    assert backend == "svg" and int(segments) > 0 and int(svgs) >= 1
+
+
+def test_no_lesson_reaches_for_numpy_or_matplotlib() -> None:
+    # The Lite setup cell installs neither: a lesson that needed one (a %matplotlib line, an
+    # import, the numpy-based columnar reader) would fail in the site.
+    pattern = re.compile(r"%matplotlib|%config InlineBackend|\bnumpy\b|matplotlib|columnar")
+    for path in LESSONS:
+        for k, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] == "code":
+                found = pattern.search("".join(cell["source"]))
+                assert not found, f"{path.name}, cell {k}: {found.group()}"
 
 
 def test_missing_npm_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
@@ -203,24 +229,6 @@ def test_lock_closure_follows_dependencies_across_name_spellings() -> None:
 # --------------------------------------------------------------------------- the site
 
 
-def offline_check_copy(notebook: dict[str, Any]) -> dict[str, Any]:
-    """The Lite copy without the lines that only set up figure display (they need matplotlib,
-    which this machine cannot load): everything else in the lesson is kept as it is."""
-    checked = lite.lite_copy(notebook)
-    for cell in checked["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        lines = [
-            line
-            for line in "".join(cell["source"]).splitlines()
-            if not line.startswith(
-                ("%matplotlib", "%config InlineBackend", "%pip install -q matplotlib")
-            )
-        ]
-        cell["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
-    return checked
-
-
 def probe_notebook() -> dict[str, Any]:
     """What a lesson might reach for that Pyodide lacks, tried in the browser's kernel."""
     probes = f"""import json, socket, subprocess, threading, urllib.request
@@ -277,10 +285,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     require(shutil.which("npm") is not None, "npm (Node.js) is needed to fetch Pyodide's core")
     require(have_playwright(), "playwright (python) is not installed: pip install -e '.[dev]'")
     require(have_chromium(), "chromium is not installed: apt-get install chromium")
-    extra: dict[str, dict[str, Any]] = {
-        f"offline-check/{p.name}": offline_check_copy(json.loads(p.read_text())) for p in LESSONS
-    }
-    extra["probe/probe.ipynb"] = probe_notebook()
+    extra: dict[str, dict[str, Any]] = {"probe/probe.ipynb": probe_notebook()}
     out = tmp_path_factory.mktemp("lite") / "site"
     info = lite.build(out, pyodide="npm", for_tests=True, extra_contents=extra, log=False)
     # a capture in the site's files, as a student would upload one
@@ -372,20 +377,14 @@ def visit(browser: Browser, site: Site, path: str) -> Iterator[Visit]:
         context.close()
 
 
-# The page side for what the shared harness does not do: run one cell, read a cell's outputs.
+# The page side for what the shared harness does not do: read a cell's outputs as models and as
+# shown, count the figures that reached the page, and read the figure a widget view shows.
 LITE_JS = r"""
 window.tcpLite = (() => {
   function panel(path) {
     for (const w of window.jupyterapp.shell.widgets('main'))
       if (w.context && w.context.path === path && w.content) return w;
     return null;
-  }
-  async function runCell(path, index) {
-    const app = window.jupyterapp, p = panel(path);
-    app.shell.activateById(p.id);
-    p.content.activeCellIndex = index;
-    p.content.deselectAll();
-    return await app.commands.execute('notebook:run-cell');
   }
   function outputs(path, index) {
     const cell = panel(path).content.widgets[index];
@@ -394,17 +393,30 @@ window.tcpLite = (() => {
       found.push(cell.model.outputs.get(i).toJSON());
     return found;
   }
-  function outputText(path, index) {
-    return panel(path).content.widgets[index].outputArea.node.innerText;
-  }
   function firstExecuted(path) {
     return panel(path).content.widgets.some(c => c.model.type === 'code' && c.model.executionCount);
   }
-  function codeIndexes(path) {
-    return panel(path).content.widgets.map((c, i) => c.model.type === 'code' ? i : -1)
-      .filter(i => i >= 0);
+  // An image that loaded and has a size, shown (not display: none).
+  const drawn = i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0 && !!i.offsetParent;
+  function shown(path, index) {
+    const area = panel(path).content.widgets[index].outputArea.node;
+    return {
+      text: area.innerText,
+      // tcpcore's apps show a callback's error as a red line of text (widgets._App._say)
+      red: [...area.querySelectorAll('[style*="c62828"]')]
+        .map(e => e.textContent.trim()).filter(t => t),
+      svg_outputs: [...area.querySelectorAll('.jp-RenderedSVG img')].filter(drawn).length,
+      widget_images: [...area.querySelectorAll('.jupyter-widgets img')].filter(drawn).length,
+    };
   }
-  return {runCell, outputs, outputText, firstExecuted, codeIndexes};
+  // The SVG documents a widget view (marked by tcpHarness.markControls) shows, as text.
+  async function figureOf(k) {
+    const view = document.querySelector(`[data-tcp-view="${k}"]`);
+    const images = view ? [...view.querySelectorAll('img')].filter(drawn) : [];
+    const texts = await Promise.all(images.map(i => fetch(i.src).then(r => r.text())));
+    return texts.join('\n');
+  }
+  return {outputs, firstExecuted, shown, figureOf};
 })();
 """
 
@@ -468,67 +480,133 @@ def test_start_page_runs_offline_and_its_widget_renders(browser: Browser, site: 
         )
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(900)
-def test_lesson_copy_runs_until_it_needs_matplotlib(browser: Browser, site: Site) -> None:
-    """The real Lite copy of lesson 00, Run All: the setup cell installs the course library from
-    the site (its matplotlib line can only reach for the CDN, refused here), the lesson's cells
-    run until the first that needs matplotlib, and fail there for that reason alone."""
-    path = "notebooks/00-start-here.ipynb"
-    with visit(browser, site, path) as v:
-        cells = _run_all(v)["cells"]
-        ran = [c for c in cells if c["execution_count"]]
-        failed = [c for c in ran if c["errors"]]
-        assert len(failed) == 1 and MATPLOTLIB_MISSING.search(failed[0]["errors"][0])
-        assert "%matplotlib" in failed[0]["source"]
-        before = ran[: ran.index(failed[0])]
-        assert len(before) >= 3 and "%pip install -q --no-deps tcpcourse" in before[0]["source"]
-        assert any("Segment.decode" in c["source"] for c in before)
-        cdn = lite.pyodide_cdn(lite.pyodide_version())
-        assert v.left_site and all(u.startswith(cdn + "/") for u in v.left_site), v.left_site
-        assert v.missing == []
+# What each code cell of a lesson shows when the lesson runs in CPython with tcpcore's SVG
+# backend (as in Lite): a figure as the cell's value, a tcpcore widget, and whether that widget
+# shows a figure once built. The browser run must show the same.
+CPYTHON_RUN = r"""
+import ast, contextlib, io, json, sys
+found = {}
+for path in sys.argv[1:]:
+    cells = [''.join(c['source']) for c in json.load(open(path))['cells']
+             if c['cell_type'] == 'code']
+    ns, rows = {'__name__': '__main__'}, []
+    for src in cells:
+        body, value = ast.parse(src).body, None
+        with contextlib.redirect_stdout(io.StringIO()):
+            if body and isinstance(body[-1], ast.Expr):
+                exec(compile(ast.Module(body[:-1], []), path, 'exec'), ns)
+                value = eval(compile(ast.Expression(body[-1].value), path, 'eval'), ns)
+            else:
+                exec(compile(ast.Module(body, []), path, 'exec'), ns)
+        app = getattr(value, '_app', None)
+        rows.append({
+            'svg': hasattr(value, '_repr_svg_') and not isinstance(value, type),
+            'widget': app is not None,
+            'images': int(app is not None and bool(app.image.value)
+                          and app.image.layout.display != 'none'),
+        })
+    found[path.rsplit('/', 1)[-1][:-len('.ipynb')]] = rows
+print(json.dumps(found))
+"""
+
+
+@pytest.fixture(scope="module")
+def in_cpython() -> dict[str, list[dict[str, Any]]]:
+    env = {**os.environ, "TCPCORE_DRAW": "svg"}
+    result = subprocess.run(
+        [sys.executable, "-c", CPYTHON_RUN, *map(str, LESSONS)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    found: dict[str, list[dict[str, Any]]] = json.loads(result.stdout)
+    return found
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("lesson", [p.stem for p in LESSONS])
-def test_lesson_cells_run_offline_except_those_that_draw(
-    browser: Browser, site: Site, lesson: str
+def test_lesson_runs_whole_offline_with_its_figures_and_widgets(
+    browser: Browser, site: Site, in_cpython: dict[str, list[dict[str, Any]]], lesson: str
 ) -> None:
-    """Every cell of the lesson, one at a time (a failed cell does not stop the next): each
-    either runs cleanly or fails only because matplotlib is not there, and a cell that names
-    neither viz, nor a widget, nor matplotlib must run."""
-    path = f"offline-check/{lesson}.ipynb"
+    """The lesson's real Lite copy, Run All, with nothing but the site: every cell runs cleanly,
+    every figure and widget is on the page, and every widget answers its first control."""
+    path = f"notebooks/{lesson}.ipynb"
+    expected = in_cpython[lesson]
     with visit(browser, site, path) as v:
-        indexes = v.page.evaluate("p => tcpLite.codeIndexes(p)", path)
-        for index in indexes:
-            v.page.evaluate("([p, i]) => tcpLite.runCell(p, i)", [path, index])
-            assert _quiet(v.page, path, timeout=120)
-        cells = v.page.evaluate("p => tcpHarness.collect(p)", path)["cells"]
-        verified, drawing, problems = 0, 0, []
-        for cell in cells:
-            # A tcpcore widget shows an error in its callbacks as a line of text in the app,
-            # not as a cell error: read what the cell's output area shows, too.
-            shown = v.page.evaluate("([p, i]) => tcpLite.outputText(p, i)", [path, cell["index"]])
-            errors = cell["errors"] + re.findall(r"\b\w*(?:Error|Exception): [^\n]*", shown)
+        start = time.monotonic()
+        report = _run_all(v)
+        v.times["Run All"] = time.monotonic() - start
+        cells = report["cells"]
+        assert "%pip install -q --no-deps tcpcourse" in cells[0]["source"]
+        lesson_cells = cells[1:]  # after the setup cell: the lesson's own code cells
+        assert len(lesson_cells) == len(expected)
+        problems: list[str] = []
+        svg_outputs = widget_images = 0
+        for cell, want in zip(lesson_cells, expected, strict=True):
+            where = f"cell {cell['index']}"
+            shown = v.page.evaluate("([p, i]) => tcpLite.shown(p, i)", [path, cell["index"]])
             if not cell["execution_count"]:
-                problems.append(f"cell {cell['index']} did not run")
-            elif errors:
-                if not all(MATPLOTLIB_MISSING.search(e) for e in errors):
-                    problems.append(f"cell {cell['index']}: {errors}")
-                elif not re.search(r"\bviz\b|widgets\.|matplotlib", cell["source"]):
-                    problems.append(f"cell {cell['index']} needs matplotlib but names no drawing")
-                drawing += 1
-            elif cell["stderr"] or cell["widget_errors"]:
-                problems.append(f"cell {cell['index']}: {cell['stderr'] + cell['widget_errors']}")
-            else:
-                verified += 1
+                problems.append(f"{where} did not run")
+            trouble = (
+                cell["errors"]
+                + cell["stderr"]
+                + cell["widget_errors"]
+                + shown["red"]
+                + SHOWN_ERROR.findall(shown["text"])
+            )
+            if trouble:
+                problems.append(f"{where}: {trouble}")
+            if cell["widget_views"] != int(want["widget"]):
+                problems.append(
+                    f"{where}: {cell['widget_views']} widget views, not {want['widget']}"
+                )
+            if shown["svg_outputs"] != int(want["svg"]):
+                problems.append(f"{where}: {shown['svg_outputs']} SVG figures")
+            if shown["widget_images"] != want["images"]:
+                problems.append(f"{where}: {shown['widget_images']} widget figures drawn")
+            svg_outputs += shown["svg_outputs"]
+            widget_images += shown["widget_images"]
+        assert cells[0]["execution_count"] and not cells[0]["errors"] and not cells[0]["stderr"]
         assert problems == [], f"{lesson}: " + "; ".join(problems)
-        assert v.left_site == [] and v.missing == []
-        widgets = sum(c["widget_views"] for c in cells)
+
+        # The first control of every widget, moved once: the widget must show something new,
+        # and a widget that shows a figure must show a new figure.
+        start = time.monotonic()
+        moved: list[str] = []
+        for mark in _marks(v.page, path):
+            before = v.page.evaluate("k => tcpLite.figureOf(k)", mark["view"])
+            probe = _probe(v.page, path, ControlProbe(**mark))
+            after = v.page.evaluate("k => tcpLite.figureOf(k)", mark["view"])
+            what = f"cell {probe.cell}, {probe.kind} {probe.label!r}"
+            if probe.kind is None or probe.error or probe.changed is None:
+                problems.append(f"{what}: not moved or nothing changed ({probe.error})")
+            elif before and after == before:
+                problems.append(f"{what}: the figure did not change")
+            elif before and "<svg" not in after:
+                problems.append(f"{what}: the figure is gone")
+            moved.append(f"{probe.kind}{'+figure' if before else ''}")
+        v.times["controls"] = time.monotonic() - start
+        after_moves = v.page.evaluate("p => tcpHarness.collect(p)", path)
+        for cell in after_moves["cells"]:
+            shown = v.page.evaluate("([p, i]) => tcpLite.shown(p, i)", [path, cell["index"]])
+            trouble = cell["errors"] + cell["stderr"] + cell["widget_errors"] + shown["red"]
+            if trouble:
+                problems.append(f"cell {cell['index']} after the controls moved: {trouble}")
+        problems += [f"kernel: {m}" for m in after_moves["kernel_messages"]]
+        assert problems == [], f"{lesson}: " + "; ".join(problems)
+        assert v.left_site == [], f"requests that left the site: {v.left_site}"
+        assert v.missing == [], f"not found: {v.missing}"
+        widgets = sum(c["widget_views"] for c in lesson_cells)
         print(
-            f"\n{lesson}: {verified} of {len(cells)} code cells ran offline "
-            f"({widgets} widget views); {drawing} need matplotlib"
+            f"\n{lesson}: all {len(cells)} code cells (setup included), {widgets} widgets, "
+            f"{svg_outputs + widget_images} figures ({svg_outputs} SVG outputs, "
+            f"{widget_images} in widgets); {len(moved)} controls moved "
+            f"({sum('+figure' in m for m in moved)} with a new figure); "
+            + ", ".join(f"{k} {t:.1f} s" for k, t in v.times.items())
         )
 
 

@@ -8,13 +8,16 @@ What the site holds (``make lite`` runs the first command):
 
 - ``notebooks/``: a Lite copy of every lesson. The lesson files are not touched; each copy gets
   two cells after its title, a banner and a setup cell (:data:`SETUP_LINES`) that installs the
-  course library with ``%pip`` (piplite) from the site's own wheel index. Why a setup cell and
-  not a kernel that preinstalls: the lessons' first code cell runs ``%matplotlib inline``, a
-  magic, and the Pyodide kernel only loads packages for plain ``import`` lines, so a preinstalling
-  kernel would have to load matplotlib and numpy (about 20 MB) into every kernel, on a blank
-  notebook too; it would also mean hand-editing Pyodide's lock file, a format that changes with
-  each Pyodide release. The setup cell is the documented JupyterLite way, it says what it
-  installs, and a student can copy it into a notebook of their own.
+  course library and ipywidgets with ``%pip`` (piplite) from the site's own wheel index. The
+  figures need nothing more: without matplotlib, ``tcpcore.viz`` draws with its own SVG writer
+  (``tcpcore/svgdraw.py``), and the lessons display figures through ``_repr_svg_``, with no
+  ``%matplotlib`` line. No lesson uses numpy (only the columnar capture reader does, and no
+  lesson calls it), so Pyodide's own packages, which only its CDN serves, are never loaded.
+  Why a setup cell and not a kernel that preinstalls: the Pyodide kernel loads packages only for
+  the plain ``import`` lines of a cell, and a preinstalling kernel would mean hand-editing
+  Pyodide's lock file, a format that changes with each Pyodide release. The setup cell is the
+  documented JupyterLite way, it says what it installs, and a student can copy it into a
+  notebook of their own.
 - ``start-here.ipynb``: what runs here and what needs a real Jupyter kernel, lesson by lesson
   (from ``tools/lite/lessons.json``), with a widget that proves the kernel works.
 - ``pypi/``: the wheels piplite installs from: tcpcourse (``pip wheel --no-deps`` of this
@@ -24,12 +27,13 @@ What the site holds (``make lite`` runs the first command):
 - the front end and two federated extensions: the Pyodide kernel and the ipywidgets manager
   (nothing else from this environment: nbgrader's extension would only fail without a server).
 
-numpy and matplotlib for the browser exist only in Pyodide's own distribution (they are not on
-PyPI). By default the kernel loads them, and Pyodide itself, from Pyodide's CDN. With ``--pyodide
-npm`` the site hosts Pyodide's core (the ``pyodide`` npm package, which carries no packages) and
-the pure-Python packages the kernel needs to start (from PyPI), so a kernel starts with no access
-to anything but the site; the packages the site does not hold (numpy, matplotlib, ...) are still
-loaded from the CDN, by absolute URL in the site's copy of ``pyodide-lock.json``.
+By default the site loads Pyodide itself (its WebAssembly core, standard library and the packages
+a kernel needs to start) from Pyodide's CDN. With ``--pyodide npm`` the site hosts Pyodide's core
+(the ``pyodide`` npm package, which carries no packages) and the pure-Python packages the kernel
+needs to start (from PyPI), so the lessons run with no access to anything but the site; the
+packages the site does not hold (numpy, matplotlib, ...: Pyodide's builds exist only on its CDN)
+keep absolute URLs to the CDN in the site's copy of ``pyodide-lock.json``, for a student's own
+``%pip install matplotlib``.
 
 Errors a user can fix (no npm, no jupyterlite in this Python, a failed download) are printed as
 one line naming what is missing and how to get it; the exit status is 2.
@@ -67,22 +71,16 @@ START_PAGE = "start-here.ipynb"
 CANONICAL_SITE = "https://tcpcourse.github.io/tcpcourse"
 
 # The setup cell of every Lite copy (piplite's %pip takes no trailing comments). tcpcourse is
-# installed without its dependencies: its one dependency, numpy (for the columnar capture
-# reader), arrives with matplotlib, and installing them apart keeps the course library usable
-# where matplotlib cannot be loaded.
+# installed without its dependencies: its one dependency, numpy, serves only the columnar capture
+# reader, which no lesson uses, and Pyodide's numpy would have to come from its CDN.
 SETUP_LINES = [
-    "# JupyterLite only: tcpcourse and ipywidgets from this site, matplotlib (with numpy) from",
-    "# Pyodide's own packages. Not needed on a Jupyter server, where they are installed.",
-    "%pip install -q --no-deps tcpcourse",
-    "%pip install -q ipywidgets",
-    "%pip install -q matplotlib",
-]
-# The start page draws no figures: it needs tcpcourse and ipywidgets only.
-START_SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
+    "# Not needed on a Jupyter server, where they are installed.",
     "%pip install -q --no-deps tcpcourse",
     "%pip install -q ipywidgets",
 ]
+# The start page installs the same.
+START_SETUP_LINES = SETUP_LINES
 
 # Python packages whose wheels the site serves to piplite, pinned to this environment's versions.
 SITE_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
@@ -187,8 +185,8 @@ def banner_lines() -> list[str]:
     return [
         "> **Running in your browser (JupyterLite).** Python here is Pyodide: no server, nothing "
         "to install, and nothing you change is saved outside this browser. Run the next cell "
-        "first: it installs the course library (a few seconds; matplotlib takes longest the "
-        "first time). What needs a real Jupyter kernel (the graded course, the Linux captures, "
+        "first: it installs the course library (a few seconds); figures and widgets need "
+        "nothing else. What needs a real Jupyter kernel (the graded course, the Linux captures, "
         "your own files) is listed on the [start page](../start-here.ipynb).",
     ]
 
@@ -235,7 +233,7 @@ def start_page(lessons: list[str]) -> dict[str, Any]:
             f"{TEMPLATES / 'lessons.json'}: no entry for {', '.join(missing)}; "
             "add one (run the lesson in Lite first)"
         )
-    rows = ["| lesson | what draws (needs matplotlib) |", "|---|---|"]
+    rows = ["| lesson | what it holds |", "|---|---|"]
     rows += [f"| [{name}](notebooks/{name}.ipynb) | {table[name]['notes']} |" for name in lessons]
     text = (TEMPLATES / "start-here.md").read_text()
     if "{lessons}" not in text:
@@ -577,7 +575,7 @@ def _print_built(info: dict[str, Any]) -> None:
         f"Built {info['output']} in {info['seconds']} s ({size:.1f} MB): the start page and "
         f"{len(info['lessons'])} lessons, {info['tcpcourse_wheel']}, "
         f"Pyodide {info['pyodide_version']} from "
-        + ("its CDN" if info["pyodide"] == "cdn" else "this site (numpy, matplotlib: CDN)")
+        + ("its CDN" if info["pyodide"] == "cdn" else "this site: the lessons need nothing else")
     )
     print("Serve it locally:   make lite-serve   (or: python tools/lite.py serve)")
     print("Publish it:         see docs/lite.md")
