@@ -156,24 +156,30 @@ def lab_server(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def jupyter_dirs(folder: Path) -> dict[str, str]:
+    """Environment variables giving Jupyter and IPython their own config, data and runtime
+    folders under ``folder`` (made here), so nothing from ``~/.jupyter`` leaks into a test: a
+    user-level kernelspec could point "python3" at another interpreter."""
+    for name in ("runtime", "config", "data", "ipython"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(folder / "config"),
+        "JUPYTER_DATA_DIR": str(folder / "data"),
+        "IPYTHONDIR": str(folder / "ipython"),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
 def _launch(root: Path, workdir: Path) -> LabServer:
-    for name in ("runtime", "config", "data", "ipython", "workspaces"):
-        (workdir / name).mkdir(exist_ok=True)
+    (workdir / "workspaces").mkdir(exist_ok=True)
     for plugin, values in LAB_SETTINGS.items():
         settings = workdir / "settings" / f"{plugin}.jupyterlab-settings"
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(json.dumps(values))
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ)
-    env.update(
-        JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
-        JUPYTER_CONFIG_DIR=str(workdir / "config"),
-        # A user-level kernelspec could point "python3" at another interpreter; with the data
-        # dir isolated the kernel is this venv's, found under sys.prefix.
-        JUPYTER_DATA_DIR=str(workdir / "data"),
-        IPYTHONDIR=str(workdir / "ipython"),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(jupyter_dirs(workdir))  # the kernel is this venv's, found under sys.prefix
     # The kernels inherit this environment: a headless MPLBACKEND (Agg) would hide every figure.
     env.pop("MPLBACKEND", None)
     command = [

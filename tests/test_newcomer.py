@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser import chromium, free_port, have_chromium, have_playwright
+from browser import chromium, free_port, have_chromium, have_playwright, jupyter_dirs
 from conftest import ROOT, require
 from test_binder import clean_copy
 
@@ -83,15 +83,7 @@ def newcomer_env(home: Path) -> dict[str, str]:
     env.pop("PYTHON", None)  # the Makefile's default (python3) is what a newcomer gets
     own_bin = str(ROOT / ".venv" / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != own_bin)
-    for name in ("config", "data", "runtime", "ipython"):
-        (home / name).mkdir(parents=True, exist_ok=True)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(home / "config"),
-        JUPYTER_DATA_DIR=str(home / "data"),
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-        IPYTHONDIR=str(home / "ipython"),
-        PYTHONUNBUFFERED="1",
-    )
+    env.update(jupyter_dirs(home))
     return env
 
 
