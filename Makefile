@@ -5,6 +5,8 @@
 
 PYTHON ?= python3
 VENV   := .venv
+# the JupyterLite toolchain's own environment (see the lite section below)
+LITE_VENV := .venv-lite
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 START  ?= notebooks/00-start-here.ipynb
@@ -27,10 +29,13 @@ $(BIN)/python:
 # A stamp per extra records that the install matches the current pyproject.toml.
 $(VENV)/.stamp-course: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[course]'
+	@# An older Makefile put the Lite toolchain here; its JupyterLab extension breaks the lab.
+	@$(BIN)/python -m pip uninstall --quiet --yes jupyterlite-pyodide-kernel 2>/dev/null || true
 	@touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip uninstall --quiet --yes jupyterlite-pyodide-kernel 2>/dev/null || true
 	@touch $@ $(VENV)/.stamp-course
 
 lab: $(VENV)/.stamp-course
@@ -48,7 +53,7 @@ typecheck: $(VENV)/.stamp-dev
 
 # Unit, property, fuzz, differential, course and browser tests live in tests/; every lesson
 # in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared).
-test: lint typecheck
+test: lint typecheck $(LITE_VENV)/.stamp
 	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-dev
@@ -67,20 +72,24 @@ binder-requirements: $(VENV)/.stamp-course
 # Pyodide loads from its CDN, the lessons need nothing else). LITE_PYODIDE=npm hosts Pyodide's
 # core in the site too (needs npm): then the lessons run from the site alone.
 # make lite-serve serves build/lite on 127.0.0.1:$(LITE_PORT).
+# The Lite toolchain has its own environment, .venv-lite: the Pyodide kernel's JupyterLab
+# extension must never sit beside the JupyterLab of .venv (every lab page would load it and fail).
 LITE_PYODIDE ?= cdn
 LITE_PORT    ?= 8000
 
 .PHONY: lite lite-serve
 
-$(VENV)/.stamp-lite: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[notebooks,lite]'
+$(LITE_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(LITE_VENV)
+	$(LITE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LITE_VENV)/bin/python -m pip install --quiet -e '.[lite]'
 	@touch $@
 
-lite: $(VENV)/.stamp-lite
-	$(BIN)/python tools/lite.py build --pyodide $(LITE_PYODIDE)
+lite: $(LITE_VENV)/.stamp
+	$(LITE_VENV)/bin/python tools/lite.py build --pyodide $(LITE_PYODIDE)
 
-lite-serve: $(VENV)/.stamp-lite
-	$(BIN)/python tools/lite.py serve --port $(LITE_PORT)
+lite-serve: $(LITE_VENV)/.stamp
+	$(LITE_VENV)/bin/python tools/lite.py serve --port $(LITE_PORT)
 
 # --- class scale: local JupyterHub (issue 8) ---
 # make hub       start a multi-user JupyterHub for the demo class in hub/class.toml (needs root):
@@ -100,4 +109,4 @@ hub-stop:
 	$(HUB_PYTHON) hub/hubctl.py stop
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

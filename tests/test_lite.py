@@ -70,6 +70,34 @@ ARTIFACTS = Path(os.environ.get("TCPCOURSE_ARTIFACTS", ROOT / ".artifacts")) / "
 
 # --------------------------------------------------------------------------- fast tests
 
+LITE_VENV = ROOT / ".venv-lite"
+
+
+def lite_python() -> Path:
+    """The Lite toolchain's Python: its own environment, which ``make test`` creates."""
+    python = LITE_VENV / "bin" / "python"
+    require(python.exists(), f"{LITE_VENV} is missing: make {LITE_VENV.name}/.stamp creates it")
+    return python
+
+
+def test_the_lab_environment_has_no_lite_extension() -> None:
+    """The Pyodide kernel's JupyterLab extension is loaded by every JupyterLab page and fails
+    there (its shared module exists only in JupyterLite): it must stay out of this environment,
+    which serves the lessons (make lab) and the browser tests."""
+    labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyterlite"
+    found = sorted(p.parent.name for p in labext.glob("*/package.json"))
+    assert found == [], f"{labext}: {found}; the Lite toolchain belongs in {LITE_VENV.name}"
+
+
+def test_an_extra_contents_folder_that_is_not_a_notebook_is_named(tmp_path: Path) -> None:
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    with pytest.raises(lite.LiteError, match=r"bad\.ipynb is not a notebook"):
+        lite.read_extra_contents(tmp_path)
+    with pytest.raises(lite.LiteError, match="is not a folder"):
+        lite.read_extra_contents(tmp_path / "missing")
+    (tmp_path / "bad.ipynb").write_text(json.dumps({"cells": []}))
+    assert lite.read_extra_contents(tmp_path) == {"bad.ipynb": {"cells": []}}
+
 
 def _lesson(name: str = "03-close-a-connection-in-four-steps") -> dict[str, Any]:
     notebook: dict[str, Any] = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text())
@@ -164,7 +192,7 @@ def test_missing_npm_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
     # An empty PATH: no npm, and nothing else is looked up before npm is.
     result = subprocess.run(
         [
-            sys.executable,
+            str(lite_python()),
             str(ROOT / "tools" / "lite.py"),
             "build",
             "--pyodide",
@@ -285,9 +313,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     require(shutil.which("npm") is not None, "npm (Node.js) is needed to fetch Pyodide's core")
     require(have_playwright(), "playwright (python) is not installed: pip install -e '.[dev]'")
     require(have_chromium(), "chromium is not installed: apt-get install chromium")
-    extra: dict[str, dict[str, Any]] = {"probe/probe.ipynb": probe_notebook()}
-    out = tmp_path_factory.mktemp("lite") / "site"
-    info = lite.build(out, pyodide="npm", for_tests=True, extra_contents=extra, log=False)
+    base = tmp_path_factory.mktemp("lite")
+    extra = base / "extra" / "probe" / "probe.ipynb"
+    extra.parent.mkdir(parents=True)
+    extra.write_text(json.dumps(probe_notebook()))
+    out, info_file = base / "site", base / "info.json"
+    command = [str(lite_python()), str(ROOT / "tools" / "lite.py"), "build", "--pyodide", "npm"]
+    command += ["--output", str(out), "--for-tests", "--extra-contents", str(base / "extra")]
+    done = subprocess.run([*command, "--info", str(info_file)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    info = json.loads(info_file.read_text())
     # a capture in the site's files, as a student would upload one
     capture = ROOT / "tcpcore" / "data" / "captures" / "client-closes-first.pcap"
     (out / "files" / "probe" / capture.name).write_bytes(capture.read_bytes())

@@ -130,7 +130,8 @@ def check_tools() -> None:
     if missing:
         raise LiteError(
             f"{', '.join(missing)} not installed in {sys.executable}; "
-            "install the lite extra: pip install -e '.[lite]' (make lite does this)"
+            "run it with the Lite toolchain's Python (make lite creates .venv-lite with the "
+            "lite extra); never install that extra beside JupyterLab"
         )
     for dist in ("jupyterlite-core", "jupyterlite-pyodide-kernel"):
         version = importlib.metadata.version(dist)
@@ -144,7 +145,7 @@ def installed_version(dist: str) -> str:
     except importlib.metadata.PackageNotFoundError:
         raise LiteError(
             f"{dist} is not installed in {sys.executable}; the site pins its wheel to the "
-            "installed version: pip install -e '.[notebooks,lite]'"
+            "installed version: pip install -e '.[lite]' (make lite does this in .venv-lite)"
         ) from None
 
 
@@ -153,7 +154,7 @@ def labextension_dir(npm_name: str) -> Path:
     if not (path / "package.json").is_file():
         raise LiteError(
             f"JupyterLab extension {npm_name} not found in {path.parent.parent}; "
-            "install the lite and notebooks extras: pip install -e '.[notebooks,lite]'"
+            "install the lite extra: pip install -e '.[lite]' (make lite does this in .venv-lite)"
         )
     return path
 
@@ -537,6 +538,21 @@ def build(
     return info
 
 
+def read_extra_contents(folder: Path | None) -> dict[str, dict[str, Any]] | None:
+    """Every notebook under ``folder``, by its path relative to it (extra site contents)."""
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        raise LiteError(f"--extra-contents: {folder} is not a folder")
+    found = {}
+    for path in sorted(folder.rglob("*.ipynb")):
+        try:
+            found[path.relative_to(folder).as_posix()] = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise LiteError(f"--extra-contents: {path} is not a notebook: {error}") from None
+    return found
+
+
 # --------------------------------------------------------------------------- serving
 
 
@@ -593,13 +609,28 @@ def main(argv: list[str] | None = None) -> int:
         default="cdn",
         help="cdn: load Pyodide from its CDN; npm: host its core in the site",
     )
+    # For tests/test_lite.py, which runs this script in the Lite toolchain's environment:
+    b.add_argument("--for-tests", action="store_true", help=argparse.SUPPRESS)
+    b.add_argument("--extra-contents", type=Path, help=argparse.SUPPRESS)
+    b.add_argument("--info", type=Path, help=argparse.SUPPRESS)
     s = sub.add_parser("serve", help="serve a built site on 127.0.0.1")
     s.add_argument("--dir", type=Path, default=DEFAULT_OUTPUT)
     s.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            _print_built(build(args.output, pyodide=args.pyodide, cache=args.cache))
+            info = build(
+                args.output,
+                pyodide=args.pyodide,
+                cache=args.cache,
+                for_tests=args.for_tests,
+                extra_contents=read_extra_contents(args.extra_contents),
+                log=not args.info,
+            )
+            if args.info:
+                args.info.write_text(json.dumps(info, indent=1))
+            else:
+                _print_built(info)
             return 0
         if not (args.dir / "index.html").is_file():
             raise LiteError(f"no site in {args.dir}: run make lite first")
