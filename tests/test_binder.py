@@ -231,9 +231,13 @@ def test_a_broken_declaration_is_named(tmp_path: Path) -> None:
     pyproject.write_text('[project]\ndependencies = ["numpy>=1.26"]\n')
     with pytest.raises(tool.DeclarationError, match=r"optional-dependencies\] notebooks"):
         tool.read_declaration(pyproject)
-    pyproject.write_text(
+    project = (
         '[project]\ndependencies = ["numpy>=>1"]\n[project.optional-dependencies]\nnotebooks = []\n'
     )
+    pyproject.write_text(project)
+    with pytest.raises(tool.DeclarationError, match=r"\[build-system\] requires is missing"):
+        tool.read_declaration(pyproject)
+    pyproject.write_text('[build-system]\nrequires = ["hatchling>=1.25"]\n' + project)
     with pytest.raises(tool.DeclarationError, match=r"dependencies: invalid requirement 'numpy"):
         tool.read_declaration(pyproject)
 
