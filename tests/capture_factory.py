@@ -2,8 +2,8 @@
 
 Nothing here imports tcpcore: every header is packed with ``struct`` straight from its layout
 (RFC 791 3.1, RFC 8200 3-4, RFC 9293 3.1, IEEE 802.3/802.1Q, the Linux cooked headers, the pcap and
-pcapng drafts), and checksums come from a plain RFC 1071 loop, so a test comparing tcpcore's
-decoding with the values given here can fail.
+pcapng drafts), and checksums come from the plain RFC 1071 loop in ``wire_helpers``, so a test
+comparing tcpcore's decoding with the values given here can fail.
 """
 
 from __future__ import annotations
@@ -13,23 +13,10 @@ import random
 import struct
 from collections.abc import Iterable, Sequence
 
+from wire_helpers import reference_checksum as checksum  # RFC 1071, written out plainly
+
 ETHERNET, RAW, NULL, LOOP, SLL, SLL2, IPV4, IPV6 = 1, 101, 0, 108, 113, 276, 228, 229
 MAC_A, MAC_B = bytes.fromhex("020000000001"), bytes.fromhex("020000000002")
-
-
-def ones_sum(data: bytes) -> int:
-    """RFC 1071 the slow way: add big-endian 16-bit words, fold the carries back in."""
-    if len(data) % 2:
-        data += b"\x00"
-    total = 0
-    for i in range(0, len(data), 2):
-        total += (data[i] << 8) | data[i + 1]
-        total = (total & 0xFFFF) + (total >> 16)
-    return total
-
-
-def checksum(data: bytes) -> int:
-    return 0xFFFF ^ ones_sum(data)
 
 
 def packed(address: str) -> bytes:

@@ -29,7 +29,6 @@ from capture_factory import (
     loop,
     null,
     odd_frames,
-    ones_sum,
     random_tcp_frame,
     sll,
     sll2,
@@ -37,6 +36,7 @@ from capture_factory import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire_helpers import reference_ones_sum as ones_sum
 
 from tcpcore import MSS, DecodeError, EncodeError, Flags, Segment, Timestamps, WindowScale
 from tcpcore.framing import (
