@@ -200,7 +200,7 @@ def drift(text: str, declaration: dict[str, list[str]], where: str = str(OUTPUT)
     if recorded != current:
         problems.append(
             f"{where}: made from another declaration (digest {recorded}, pyproject.toml's "
-            f"dependencies + {EXTRA} extra now give {current}): run `{REGENERATE}`"
+            f"build-system, dependencies and {EXTRA} extra now give {current}): run `{REGENERATE}`"
         )
     for text_req in requirements_of(declaration):
         req = Requirement(text_req)
