@@ -294,8 +294,8 @@ def say_dropped(
     """Warn, naming each entry left out: nothing a student submits is followed."""
     for d in dropped:
         (logger or log).warning(
-            "%s/%s is %s: left out, never followed (only regular files are taken from a "
-            "submission)",
+            "%s/%s is %s: left out (only the student's regular files are taken from a "
+            "submission, and nothing is followed)",
             where,
             d.path,
             d.what,
