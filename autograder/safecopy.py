@@ -84,11 +84,12 @@ def open_folder(
     too (``submitted/<student>/<assignment>``: neither the student's folder nor the assignment's
     may be a link); ``below`` itself is trusted.
     """
-    path = Path(path)
+    path = Path(os.path.abspath(path))  # "." has a name and a parent to open it from
     if below is None:
         start, parts = path.parent, [path.name]
     else:
-        start, parts = Path(below), list(path.relative_to(below).parts)
+        start = Path(os.path.abspath(below))
+        parts = list(path.relative_to(start).parts)
     fd = os.open(start, _DIR)
     try:
         for i, part in enumerate(parts):
