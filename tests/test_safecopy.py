@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -20,17 +21,20 @@ def _planted(tmp_path: Path) -> Path:
     (src / "notes.txt").symlink_to("../../../secret.txt")
     (src / "data" / "etc").symlink_to("/etc")
     os.mkfifo(src / "pipe")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(src / "sock"))  # the file stays after the socket is closed
     return src
 
 
 def test_links_and_special_files_are_left_out_and_named(tmp_path: Path) -> None:
-    """Regular files and folders are copied; links and a fifo are listed, never followed."""
+    """Regular files and folders are copied; links, a fifo and a socket are listed, not read."""
     src = _planted(tmp_path)
     dropped = copy_folder(src, tmp_path / "copy")
     assert dropped == [
         Dropped("data/etc", "a symbolic link to /etc"),
         Dropped("notes.txt", "a symbolic link to ../../../secret.txt"),
         Dropped("pipe", "a fifo"),
+        Dropped("sock", "a socket"),
     ]
     copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
     assert copied == ["answer.ipynb", "data", "data/points.csv"]
@@ -75,7 +79,7 @@ def test_a_file_swapped_for_a_link_during_the_copy_is_refused(tmp_path: Path) ->
 def test_drop_planted_removes_links_in_place(tmp_path: Path) -> None:
     """The grader's own submitted/ folder is cleaned before nbgrader, which follows links."""
     src = _planted(tmp_path)
-    assert [d.path for d in drop_planted(src)] == ["data/etc", "notes.txt", "pipe"]
+    assert [d.path for d in drop_planted(src)] == ["data/etc", "notes.txt", "pipe", "sock"]
     left = sorted(str(p.relative_to(src)) for p in src.rglob("*"))
     assert left == ["answer.ipynb", "data", "data/points.csv"]
     assert (tmp_path / "secret.txt").read_text() == "the gradebook"
