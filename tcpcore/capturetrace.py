@@ -25,6 +25,7 @@ from pathlib import Path
 from .flags import Flags
 from .observe import Observer
 from .pcap import Capture, Packet
+from .segment import Segment
 from .states import State
 from .trace import SegmentRecord, Trace, TraceEvent
 
@@ -49,11 +50,17 @@ def trace_from_capture(
     *,
     connection: int | tuple[str, str] | None = None,
     name: str = "capture",
+    relative: bool = False,
 ) -> Trace:
     """The capture's TCP segments as a Trace with inferred states.
 
     ``connection`` keeps one connection: its index in :func:`connections`, or its two
     addresses (either order). None keeps them all.
+
+    ``relative=True`` numbers as Wireshark does by default: each sender's sequence numbers
+    count from its ISN (its SYN's seq, else the first seq it sends), so its SYN is 0 and its
+    first data byte 1, and an acknowledgment counts from the ISN of the side it acknowledges.
+    Only the numbers drawn change; the states are inferred from the real ones.
     """
     packets = _tcp(capture)
     if connection is not None:
@@ -74,6 +81,7 @@ def trace_from_capture(
     t0 = packets[0].time
     observer = Observer()
     order = 0
+    isn: dict[str, int] = {}  # each sender's first sequence number, for relative=True
 
     def event(t: float, who: str, old: State | None, new: State, trigger: str) -> None:
         nonlocal order
@@ -104,10 +112,21 @@ def trace_from_capture(
                 old = line[-1][1] if line else None
                 line.append((t, state))
                 event(t, who, old, state, seen.trigger if who == dst else "sent " + seg.label())
+        if relative:
+            rec.segment = _relative(seg, src, dst, isn)
         trace.records.append(rec)
         if seen.note:
             notes[i] = seen.note
     return trace
+
+
+def _relative(seg: Segment, src: str, dst: str, isn: dict[str, int]) -> Segment:
+    """seg with Wireshark's relative numbers (RFC 9293 3.4: both mod 2**32)."""
+    isn.setdefault(src, seg.seq)
+    ack = seg.ack
+    if seg.flags & Flags.ACK and dst in isn:
+        ack = (seg.ack - isn[dst]) % 2**32
+    return seg.with_(seq=(seg.seq - isn[src]) % 2**32, ack=ack)
 
 
 # -- the captures that ship with tcpcore ---------------------------------------------------------
