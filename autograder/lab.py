@@ -198,8 +198,12 @@ def check(assignment: str) -> float:
         print(outcome.feedback() if outcome.asked else f"{outcome.title}: {outcome.first}")
         earned += outcome.score
     total = sum(c.points for c in checks.for_assignment(assignment) if c.kind != "value")
-    print(f"\nAuto-graded parts: {earned:g} of {total:g} (public seed 0; your hidden cases differ,")
-    print("your predictions and written answers are scored when graded).")
+    if total:
+        print(f"\nAuto-graded parts: {earned:g} of {total:g} (public seed 0; your hidden cases")
+        print("differ, your predictions and written answers are scored when graded).")
+    else:
+        print("\nNo function to test here: your predictions and written answers are scored")
+        print("when graded; above, the predictions are only checked for their form.")
     if assignment == "interview":
         _warn_if_typed(program)
     if not report.sandboxed:
@@ -236,6 +240,6 @@ def _warn_if_typed(program: list[tuple[int, str]]) -> None:
     if a.ok and b.ok and a.value == b.value:
         print(
             "\n!!! HANDSHAKE_SEGMENTS does not change when SCENARIO does: you typed the numbers."
-            "\n!!! The grader uses the scenario of your id in the class, which may not be "
-            f"{student_id()!r}: compute every number from SCENARIO instead."
+            "\n!!! The grader uses the scenario of your id in the class, which may not be"
+            f"\n!!! {student_id()!r}: compute every number from SCENARIO instead."
         )
