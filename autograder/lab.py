@@ -13,12 +13,17 @@ ever runs without that plugin, the refusal makes the cell score zero instead of 
 
 from __future__ import annotations
 
+import builtins
 import getpass
+import json
 import os
+import sys
 from typing import Any
 
 from . import checks, keys
-from .grading import cell_text, grade_program, program_from_history
+from .answerer import _decode, _describe, _encode, _magic_free
+from .grading import Report, cell_text, grade_program, program_from_history
+from .sandbox import Answer, LoadReport, _unwire, _wire
 
 
 class GradedOutsideKernel(RuntimeError):
@@ -166,13 +171,16 @@ def scenario(student: str = "") -> dict[str, Any]:
 # -- the self-check, from inside the notebook ----------------------------------------------------
 
 
-def check(assignment: str) -> float:
+def check(assignment: str, *, in_process: bool = False) -> float:
     """Run every automatic check of an assignment on this kernel's code, as a student's check.
 
     The same checks as ``python -m autograder check NOTEBOOK``, with the public seed (0): your
     functions are asked every case, your written-down predictions are only checked for their
     form (their answers stay hidden, and your hidden cases differ). Your code runs in a separate
-    process, sandboxed when bubblewrap is installed. Returns the points the functions earned.
+    process, sandboxed when bubblewrap is installed. Where no process can be started (JupyterLite's
+    Pyodide kernel), or with ``in_process=True``, it runs in this process instead, in a namespace
+    of its own, unsandboxed and without time limits: fine for checking your own code, never for
+    grading. Returns the points the functions earned.
     """
     if os.environ.get("NBGRADER_EXECUTION"):
         print("The self-check does not run while nbgrader executes the notebook.")
@@ -182,14 +190,17 @@ def check(assignment: str) -> float:
             f"no assignment {assignment!r}; the assignments are {', '.join(checks.ASSIGNMENTS)}"
         )
     program = _own_cells(_history())
-    report = grade_program(
-        program,
-        checks.for_assignment(assignment),
-        student="",
-        assignment=assignment,
-        reveal=False,
-        allow_unsandboxed=True,
-    )
+    if in_process or not _can_start_processes():
+        report = _grade_in_process(program, assignment)
+    else:
+        report = grade_program(
+            program,
+            checks.for_assignment(assignment),
+            student="",
+            assignment=assignment,
+            reveal=False,
+            allow_unsandboxed=True,
+        )
     if report.notes():
         print(report.notes())
     earned = 0.0
@@ -205,11 +216,9 @@ def check(assignment: str) -> float:
         print("\nNo function to test here: your predictions and written answers are scored")
         print("when graded; above, the predictions are only checked for their form.")
     if assignment == "interview":
-        _warn_if_typed(program)
+        _warn_if_typed(program, in_process or not _can_start_processes())
     if not report.sandboxed:
-        print(
-            "(your code ran unsandboxed: bubblewrap is not installed here, which is fine for you)"
-        )
+        print("(your code ran unsandboxed, which is fine for checking your own work)")
     return earned
 
 
@@ -222,19 +231,17 @@ def _own_cells(history: list[str]) -> list[tuple[int, str]]:
     ]
 
 
-def _warn_if_typed(program: list[tuple[int, str]]) -> None:
+def _warn_if_typed(program: list[tuple[int, str]], in_process: bool) -> None:
     """Say loudly when the predictions do not follow SCENARIO (numbers typed in by hand).
 
     The grader re-runs your cells with the scenario of the id you are graded under; answers
     computed from SCENARIO follow it, typed numbers do not, and score 0 if that id is not the
     one this notebook guessed. Asked by running your cells under two other scenarios.
     """
-    from .sandbox import Answerer
-
     seen = []
     for seed in (1, 2):
         cells = [(0, checks.scenario_prelude(seed)), *program]
-        with Answerer(cells, allow_unsandboxed=True) as answerer:
+        with _answerer(cells, in_process) as answerer:
             seen.append(answerer.get("HANDSHAKE_SEGMENTS"))
     a, b = seen
     if a.ok and b.ok and a.value == b.value:
@@ -243,3 +250,90 @@ def _warn_if_typed(program: list[tuple[int, str]]) -> None:
             "\n!!! The grader uses the scenario of your id in the class, which may not be"
             f"\n!!! {student_id()!r}: compute every number from SCENARIO instead."
         )
+
+
+# -- where no process can be started (JupyterLite) ------------------------------------------------
+
+
+def _can_start_processes() -> bool:
+    """False in Pyodide (JupyterLite), whose Python has no processes at all."""
+    return sys.platform != "emscripten"
+
+
+def _answerer(cells: list[tuple[int, str]], in_process: bool) -> Any:
+    from .sandbox import Answerer
+
+    if in_process:
+        return InProcessAnswerer(cells)
+    return Answerer(cells, allow_unsandboxed=True)
+
+
+def _grade_in_process(program: list[tuple[int, str]], assignment: str) -> Report:
+    """grade_program's work with the student's code in this process (see InProcessAnswerer)."""
+    wanted = checks.for_assignment(assignment)
+    report = Report("", assignment)
+    preludes = sorted({c.prelude(0) for c in wanted if c.prelude is not None})
+    with InProcessAnswerer([(0, text) for text in preludes] + program) as answerer:
+        report.sandboxed = False
+        for check_ in wanted:
+            report.outcomes.append(check_.run(answerer, 0, False))
+        report.load = answerer.load
+    return report
+
+
+class InProcessAnswerer:
+    """The student's cells, run in this process in a namespace of their own, answering questions.
+
+    The same questions and the same plain-data answers as :class:`autograder.sandbox.Answerer`
+    (values cross as JSON, so an object "equal to everything" is still no answer), but no
+    sandbox, no time limit and no separate process: for a student checking their own code where
+    processes do not exist (JupyterLite), never for grading.
+    """
+
+    sandboxed = False
+
+    def __init__(self, cells: list[tuple[int, str]]) -> None:
+        self.cells = cells
+        self.load = LoadReport()
+        self.questions = 0
+        self._namespace: dict[str, Any] = {}
+
+    def __enter__(self) -> InProcessAnswerer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._namespace.clear()
+
+    def start(self) -> LoadReport:
+        self._namespace = {"__name__": "__main__", "__builtins__": builtins}
+        errors = []
+        for index, source in self.cells:
+            try:
+                exec(compile(_magic_free(source), f"<cell {index}>", "exec"), self._namespace)
+            except Exception as exc:  # the student's code may raise anything
+                errors.append((index, _describe(exc)))
+        self.load = LoadReport(errors=errors)
+        return self.load
+
+    def get(self, name: str) -> Answer:
+        return self._answer(name, None)
+
+    def call(self, name: str, *args: Any) -> Answer:
+        return self._answer(name, args)
+
+    def _answer(self, name: str, args: tuple[Any, ...] | None) -> Answer:
+        self.questions += 1
+        try:
+            if name not in self._namespace:
+                raise NameError(f"name {name!r} is not defined")
+            target = self._namespace[name]
+            if args is not None:
+                if not callable(target):
+                    raise TypeError(f"{name} is not a function")
+                plain = [_decode(json.loads(json.dumps(_wire(a)))) for a in args]
+                target = target(*plain)
+            value = json.loads(json.dumps(_encode(target)))
+        except Exception as exc:
+            return Answer(False, error=_describe(exc))
+        return Answer(True, value=_unwire(value))

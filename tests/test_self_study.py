@@ -139,3 +139,45 @@ def test_the_self_check_says_loudly_when_interview_numbers_are_typed(tmp_path: P
     computed = self_check_output(run_notebook(json.loads(path.read_text()), tmp_path / "interview"))
     assert "you typed the numbers" in typed, typed
     assert "you typed the numbers" not in computed, computed
+
+
+@pytest.mark.slow
+def test_the_in_process_self_check_gives_the_same_result_as_the_sandboxed_one(
+    tmp_path: Path,
+) -> None:
+    """check(in_process=True), JupyterLite's path, scores the solutions and flags typed numbers."""
+    for assignment in ("handshake", "interview"):
+        path = ROOT / "course" / "source" / assignment / f"{ASSIGNMENTS[assignment]}.ipynb"
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            text = "".join(cell["source"])
+            if f'check("{assignment}")' in text:
+                cell["source"] = [text.replace(")", ", in_process=True)")]
+            if cell["metadata"].get("nbgrader", {}).get("grade_id") == "predict-handshake-solution":
+                cell["source"] = [
+                    'HANDSHAKE_SEGMENTS = [["SYN", 7, 0], ["SYN+ACK", 9, 8], ["ACK", 8, 10]]'
+                ]
+        (tmp_path / assignment).mkdir()
+        out = self_check_output(run_notebook(nb, tmp_path / assignment))
+        assert "ran unsandboxed" in out, out
+        if assignment == "handshake":
+            total = sum(c.points for c in for_assignment("handshake") if c.kind != "value")
+            assert f"Auto-graded parts: {total:g} of {total:g}" in out, out
+        else:
+            assert "you typed the numbers" in out, out
+
+
+def test_the_in_process_answerer_answers_plain_data_only() -> None:
+    """InProcessAnswerer: values cross as JSON; an object equal to everything is no answer."""
+    cells = [
+        (1, "def double(x):\n    return [x, x]"),
+        (2, "class Any:\n    def __eq__(self, other):\n        return True"),
+        (3, "CHEAT = Any()"),
+        (4, "raise ValueError('oops')"),
+    ]
+    with lab.InProcessAnswerer(cells) as answerer:
+        assert answerer.call("double", (1, b"\x01")).value == [[1, b"\x01"], [1, b"\x01"]]
+        cheat = answerer.get("CHEAT")
+        assert not cheat.ok and "Any" in cheat.error
+        assert not answerer.get("missing").ok
+        assert answerer.load.errors == [(4, "ValueError: oops")]
