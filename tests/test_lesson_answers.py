@@ -176,3 +176,10 @@ def test_the_guide_is_linked_from_both_readmes() -> None:
     assert "../docs/instructor-guide.md" in (ROOT / "course" / "README.md").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_guide_answers_only_prompts_that_exist() -> None:
+    """No guide entry is left over for an exercise or prompt the lessons no longer ask."""
+    asked = {ident for ident, _ in all_prompts()}
+    stale = sorted(set(guide_entries()) - asked)
+    assert not stale, f"docs/instructor-guide.md answers prompts nobody asks: delete {stale}"
