@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from .flags import Flags
 from .observe import Transition, observe_stream
 from .pcap import Capture, Packet
 from .segment import Segment
@@ -49,11 +50,17 @@ def trace_from_capture(
     *,
     connection: int | tuple[str, str] | None = None,
     name: str = "capture",
+    relative: bool = False,
 ) -> Trace:
     """The capture's TCP segments as a Trace with inferred states.
 
     ``connection`` keeps one connection: its index in :func:`connections`, or its two
     addresses (either order). None keeps them all.
+
+    ``relative=True`` numbers as Wireshark does by default: each sender's sequence numbers
+    count from its ISN (its SYN's seq, else the first seq it sends), so its SYN is 0 and its
+    first data byte 1, and an acknowledgment counts from the ISN of the side it acknowledges.
+    Only the numbers drawn change; the states are inferred from the real ones.
     """
     packets = _tcp(capture)
     if connection is not None:
@@ -73,6 +80,7 @@ def trace_from_capture(
         return trace
     t0 = packets[0].time
     order = 0
+    isn: dict[str, int] = {}  # each sender's first sequence number, for relative=True
 
     def event(t: float, move: Transition) -> None:
         nonlocal order
@@ -103,6 +111,8 @@ def trace_from_capture(
         rec = SegmentRecord(order, t, src, dst, seg, sender=src, receiver=dst, arrival=t)
         rec.src_state = _state(seen.states.get(src))
         rec.dst_state = _state(seen.states.get(dst))
+        if relative:
+            rec.segment = _relative(seg, src, dst, isn)
         trace.records.append(rec)
         if seen.note:
             notes[i] = seen.note
@@ -111,6 +121,15 @@ def trace_from_capture(
 
 def _state(text: str | None) -> State | None:
     return None if text is None else State.parse(text)
+
+
+def _relative(seg: Segment, src: str, dst: str, isn: dict[str, int]) -> Segment:
+    """seg with Wireshark's relative numbers (RFC 9293 3.4: both mod 2**32)."""
+    isn.setdefault(src, seg.seq)
+    ack = seg.ack
+    if seg.flags & Flags.ACK and dst in isn:
+        ack = (seg.ack - isn[dst]) % 2**32
+    return seg.with_(seq=(seg.seq - isn[src]) % 2**32, ack=ack)
 
 
 # -- the captures that ship with tcpcore ---------------------------------------------------------

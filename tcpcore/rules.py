@@ -97,7 +97,13 @@ def in_window(tcb: TCB, seq: Seq) -> bool:
 
 
 def acceptable(tcb: TCB, seg: Segment) -> bool:
-    """RFC 9293 Table 6: is any part of the segment inside the receive window?"""
+    """RFC 9293 Table 6: is the first or the last octet of the segment inside the window?
+
+    A zero-length segment must start in the window (exactly at RCV.NXT when it is closed); a
+    longer one needs SEG.SEQ or SEG.SEQ+SEG.LEN-1 inside it. A segment covering the whole window
+    with neither end inside is refused. Linux's tcp_sequence() is more lenient: it accepts any
+    segment that overlaps the window.
+    """
     seq = Seq(seg.seq)
     length = seg.seg_len
     if length == 0:
