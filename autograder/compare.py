@@ -75,7 +75,11 @@ class Outcome:
         if not self.asked:
             return 0.0
         share = self.right / self.asked if self.credit is None else self.credit
-        return round(self.points * share, 2)
+        score = round(self.points * share, 2)
+        # Rounding never hides a difference: some credit is never 0, a mistake never full marks.
+        if 0 < share < 1:
+            score = min(max(score, 0.01), self.points - 0.01)
+        return round(score, 2)
 
     def feedback(self) -> str:
         head = (
@@ -261,12 +265,19 @@ def _run_value(
             scored.append((j, answer_key(f), right))
         if not ok and not out.first:
             reason = f" ({why[i]})" if i < len(why) else ""
-            out.first = f"{check.target}[{i}]: you wrote {g!r}; the reference has {w!r}{reason}"
+            wrote = f"you wrote {g!r}" if i < len(value) else "your list ends before it"
+            out.first = f"{check.target}[{i}]: {wrote}; the reference has {w!r}{reason}"
     for i in range(len(want), len(value)):
         scored.append((0, f"(no entry {i})", False))
-    if len(value) > len(want) and not out.first:
-        out.first = f"{check.target} has {len(value) - len(want)} entries too many"
+    if len(value) > len(want):
         out.right = max(0, out.right - (len(value) - len(want)))
+        if not out.first:
+            reason = f" ({why[-1]})" if why else ""
+            out.first = (
+                f"{check.target}[{len(want)}]: you wrote {value[len(want)]!r}, and "
+                f"{len(value) - len(want)} entries in all after the reference's last, "
+                f"{want[-1]!r}{reason}"
+            )
     out.credit = skill(scored)
 
 

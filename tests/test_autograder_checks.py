@@ -358,6 +358,16 @@ def _checksum(pseudo: bool = True, zero_field: bool = True, pad: bool = True) ->
     return checksum
 
 
+def _pseudo(raw: bytes, src: str, dst: str) -> bytes:
+    """The pseudo-header and the segment with its checksum field zeroed, padded to even length."""
+    import ipaddress
+
+    seg = raw[:16] + b"\0\0" + raw[18:]
+    addresses = ipaddress.ip_address(src).packed + ipaddress.ip_address(dst).packed
+    data = addresses + bytes([0, 6]) + len(seg).to_bytes(2, "big") + seg
+    return data + b"\0" * (len(data) % 2)
+
+
 def _spoken_order_forgotten(byte: int) -> str:
     names = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
     return "+".join(n for i, n in enumerate(names) if byte >> i & 1) or "none"
@@ -506,6 +516,34 @@ MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {
         "teardown",
         _changed("teardown", teardown=_rows({("CLOSE-WAIT", "CLOSE"): ("CLOSED", "FIN")})),
     ),
+    "flag_byte does not know 'none'": (
+        "header",
+        _changed("header", flag_byte=lambda names: keys.flag_byte(names.replace("none", "FIN"))),
+    ),
+    "checksum's carries not folded back": (
+        "header",
+        _changed(
+            "header",
+            checksum=lambda raw, src, dst: (
+                ~(
+                    sum(
+                        int.from_bytes(d[i : i + 2], "big")
+                        for d in [_pseudo(raw, src, dst)]
+                        for i in range(0, len(d), 2)
+                    )
+                )
+                & 0xFFFF
+            ),
+        ),
+    ),
+    "a closed port does not reset": (
+        "handshake",
+        _changed("handshake", handshake=_rows({("CLOSED", "ANY"): ("CLOSED", None)})),
+    ),
+    "the passive closer's FIN acknowledged by going to TIME-WAIT": (
+        "teardown",
+        _changed("teardown", teardown=_rows({("LAST-ACK", "ACK_OF_FIN"): ("TIME-WAIT", None)})),
+    ),
     "the SYN takes no sequence number in the prediction": (
         "interview",
         _changed("interview", HANDSHAKE_SEGMENTS=_segments_without_syn_space(_SEED)),
@@ -513,6 +551,10 @@ MISTAKES: dict[str, tuple[str, dict[str, Any]]] = {
     "the predicted states ignore the lost segment": (
         "interview",
         _changed("interview", CLIENT_STATES=_states_ignoring_the_loss(_SEED)),
+    ),
+    "the predicted states end in CLOSED twice": (
+        "interview",
+        _changed("interview", CLIENT_STATES=[*checks.expected_client_states(_SEED), "CLOSED"]),
     ),
     "the predicted states skip TIME-WAIT": (
         "interview",
