@@ -638,3 +638,17 @@ def test_the_best_answer_per_stratum_earns_nothing_in_every_group(grade_id: str)
     ]
     assert any(ok for *_, ok in items) and not all(ok for *_, ok in items)
     assert skill(items) == 0
+
+
+def test_each_notebook_says_how_its_points_are_weighed() -> None:
+    """Every assignment has a Points note whose total is the sum of its graded cells' points."""
+    for assignment, name in ASSIGNMENTS.items():
+        nb = json.loads((COURSE / "source" / assignment / f"{name}.ipynb").read_text())
+        notes = [source_of(c) for c in nb["cells"] if c.get("id") == "points"]
+        assert len(notes) == 1, assignment
+        points = sum(
+            c["metadata"]["nbgrader"]["points"]
+            for c in nb["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade")
+        )
+        assert notes[0].startswith(f"**Points ({points:g}).**"), (assignment, notes[0][:40])
