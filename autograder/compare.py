@@ -97,8 +97,8 @@ class Outcome:
 
 
 NO_SKILL = (
-    "No credit: answers that ignore the input (one fixed answer, or one per state whatever the "
-    "event) would be right as often; credit counts what your answers tell apart."
+    "No credit: answers that ignore the input (one fixed answer, one per state whatever the "
+    "event, or a coin) would be right as often; credit counts what your answers tell apart."
 )
 
 
@@ -273,10 +273,11 @@ def _run_value(
         out.right = max(0, out.right - (len(value) - len(want)))
         if not out.first:
             reason = f" ({why[-1]})" if why else ""
+            extra = len(value) - len(want)
             out.first = (
-                f"{check.target}[{len(want)}]: you wrote {value[len(want)]!r}, and "
-                f"{len(value) - len(want)} entries in all after the reference's last, "
-                f"{want[-1]!r}{reason}"
+                f"{check.target}[{len(want)}]: you wrote {value[len(want)]!r}, but the "
+                f"reference's list ends before it, at {want[-1]!r}{reason}; "
+                f"{extra} {'entry' if extra == 1 else 'entries'} too many"
             )
     out.credit = skill(scored)
 

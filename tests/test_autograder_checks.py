@@ -652,3 +652,15 @@ def test_each_notebook_says_how_its_points_are_weighed() -> None:
             if c["metadata"].get("nbgrader", {}).get("grade")
         )
         assert notes[0].startswith(f"**Points ({points:g}).**"), (assignment, notes[0][:40])
+
+
+def test_feedback_says_why_right_answers_earned_nothing() -> None:
+    """A constant that is often right is told that its right answers tell nothing apart."""
+    outcome = checks.CHECKS["sequence-compare"].run(Direct(seq_lt=lambda a, b: False))
+    assert outcome.right > outcome.asked / 2 and outcome.score == 0
+    assert "No credit: answers that ignore the input" in outcome.feedback()
+    partly = _rows({("LISTEN", "SYN"): ("SYN-RECEIVED", "ACK")})
+    assert (
+        "No credit"
+        not in checks.CHECKS["handshake-listen"].run(Direct(handshake=partly)).feedback()
+    )
