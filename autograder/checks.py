@@ -219,6 +219,11 @@ def _time_waits(seed: int) -> list[tuple[float, list[float], float]]:
         (0.5, [1.0], 30.0),
         (3.0, [4.0, 50.0], 30.0),
         (100.0, [101.0, 102.5, 150.0], 60.0),
+        (0.0, [], 1.0),
+        (7.0, [8.0], 10.0),
+        (20.0, [21.0, 30.0], 5.0),
+        (2.0, [2.5, 3.0, 3.5, 4.0], 0.5),
+        (60.0, [61.0], 120.0),
     ]
 
 
@@ -335,6 +340,11 @@ def _cases(
 
 def _state_cases(states: tuple[State, ...]) -> Callable[[int], list[Case]]:
     return lambda seed: _table_cases(keys.handshake_scope, states)
+
+
+def _every_row(scope: Callable[[State, Trigger], bool]) -> Callable[[int], list[Case]]:
+    """A state machine's every row: what compare.informed pools to test that it reads events."""
+    return lambda seed: _table_cases(scope, keys.HANDSHAKE_STATES + keys.TEARDOWN_STATES)
 
 
 # The points: each assignment's central ideas (its "What you'll learn") weigh more than the
@@ -485,6 +495,7 @@ for gid, title, pts, states in (
             "handshake",
             "cases",
             _state_cases(states),
+            whole=_every_row(keys.handshake_scope),
         )
     )
 _add(
@@ -498,6 +509,7 @@ _add(
         lambda seed: [sc(seed) for sc in traces.HANDSHAKE_TRACES],
         personal=True,
         scope=keys.handshake_scope,
+        whole=_every_row(keys.handshake_scope),
     )
 )
 
@@ -545,7 +557,18 @@ def _group(pairs: set[tuple[State, Trigger]]) -> Callable[[int], list[Case]]:
 
 
 for gid, (title, pts, pairs) in _GROUPS.items():
-    _add(Check(gid, W, title, pts, "teardown", "cases", _group(pairs)))
+    _add(
+        Check(
+            gid,
+            W,
+            title,
+            pts,
+            "teardown",
+            "cases",
+            _group(pairs),
+            whole=_every_row(keys.teardown_scope),
+        )
+    )
 _add(
     Check(
         "teardown-2msl",
@@ -573,6 +596,7 @@ _add(
         lambda seed: [sc(seed) for sc in traces.TEARDOWN_TRACES],
         personal=True,
         scope=keys.teardown_scope,
+        whole=_every_row(keys.teardown_scope),
     )
 )
 

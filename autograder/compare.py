@@ -19,8 +19,12 @@ student's answers *tell apart*, not how many happen to match (:func:`skill`):
   the cases it gets wrong and a little more (the baseline's share).
 
 Generated traces are scored the same way: passed traces, above the most that one
-event-ignoring machine passes. The points in the notebooks (and :mod:`autograder.checks`) weigh the
-groups against each other; the comments there say why.
+event-ignoring machine passes. And a function must show, over all its cases (a state machine's
+every row), that its answers follow the input more than a die's would (:func:`informed`): else
+none of its cells earns anything.
+
+The points in the notebooks (and :mod:`autograder.checks`) weigh the groups against each other;
+the comments there say why.
 
 The feedback names the first divergence in the RFC's words, e.g.
 "in FIN-WAIT-1, on FIN+ACK acknowledging your FIN (FIN_ACK_OF_FIN), you returned
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import weakref
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -103,6 +108,7 @@ NO_SKILL = (
 
 
 LUCK = 3.0  # how many standard deviations of a coin's luck a True/False group must beat
+INFORMED = 4.0  # ... and of a die's luck a whole function must beat (see informed())
 
 
 def skill(items: Iterable[tuple[Hashable, Hashable, bool]]) -> float:
@@ -198,6 +204,7 @@ class Check:
     scope: Callable[[State, Trigger], bool] | None = None  # traces: which steps to ask
     prelude: Callable[[int], str] | None = None  # seed -> code run before the student's
     why: Callable[[int], list[str]] | None = None  # value: seed -> each entry's RFC reason
+    whole: Callable[[int], Sequence[Case]] | None = None  # the target's every case (informed())
 
     def run(self, answerer: Answerer, seed: int = 0, reveal: bool = True) -> Outcome:
         out = Outcome(self.grade_id, self.title, self.points)
@@ -207,13 +214,69 @@ class Check:
             _run_traces(self, answerer, self.make(seed), out)
         else:
             _run_value(self, answerer, self.make(seed), out, reveal, seed)
+            return out
+        # Asked after the cell's own questions, so that a question that hangs elsewhere in the
+        # function costs this cell nothing; answers are remembered, so each is asked once.
+        cases = self.whole(seed) if self.whole else self.make(seed)
+        if out.credit and not informed(self.target, answerer, cases):
+            out.credit = 0.0
         return out
+
+
+_ASKED: weakref.WeakKeyDictionary[Any, dict[str, Answer]] = weakref.WeakKeyDictionary()
+
+
+def ask(answerer: Answerer, target: str, *args: Any) -> Answer:
+    """The student's answer to one question, asked of their process once per answerer."""
+    memo = _ASKED.setdefault(answerer, {})
+    key = json.dumps([target, [a.hex() if isinstance(a, bytes) else a for a in args]])
+    if key not in memo:
+        memo[key] = answerer.call(target, *args)
+    return memo[key]
+
+
+def informed(target: str, answerer: Answerer, cases: Sequence[Case]) -> bool:
+    """Do the function's answers, over all its cases, depend on what they should depend on?
+
+    The null hypothesis is that they do not: that in each stratum the student's answers are
+    drawn, whatever the case, from the answers they gave there (a die, weighted as they weighted
+    it). Their balanced accuracy must beat that draw's mean by :data:`INFORMED` standard
+    deviations (four, not three: strata are small, and the normal approximation flatters a die).
+    Pooled over the whole function, the test tells a student with a few wrong rows (far above)
+    from a lucky die, which a group of four rows alone could not; every group of the function
+    earns nothing when it fails.
+    """
+    given: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = []
+    for case in cases:
+        got = ask(answerer, target, *case.args)
+        want = answer_key(case.expected)
+        if got.ok and same(got.value, case.expected):
+            mine = want
+        else:
+            mine = answer_key(got.value) if got.ok else "(an error)"
+        given[case.stratum][mine] += 1
+        rows.append((case.stratum, want, mine))
+    if all(want == mine for _, want, mine in rows):
+        return True
+    sizes: dict[str, int] = defaultdict(int)
+    for _, want, _ in rows:
+        sizes[want] += 1
+    weight = {e: 1 / (len(sizes) * n) for e, n in sizes.items()}
+    n_in = {s: sum(counts.values()) for s, counts in given.items()}
+    got = mean = var = 0.0
+    for stratum, want, mine in rows:
+        p = given[stratum].get(want, 0) / n_in[stratum]
+        got += weight[want] * (want == mine)
+        mean += weight[want] * p
+        var += weight[want] ** 2 * p * (1 - p)
+    return got > mean + INFORMED * var**0.5 + 1e-9
 
 
 def _run_cases(check: Check, answerer: Answerer, cases: Sequence[Case], out: Outcome) -> None:
     scored = []
     for case in cases:
-        got = answerer.call(check.target, *case.args)
+        got = ask(answerer, check.target, *case.args)
         ok = got.ok and same(got.value, case.expected)
         out.asked += 1
         out.right += ok
@@ -313,7 +376,7 @@ def _run_traces(
                 if not check.scope(step.state, step.trigger):
                     continue
                 want = keys.TableCase(step.state, step.trigger, step.row).expected
-                got = answerer.call(check.target, step.state.value, step.trigger.name)
+                got = ask(answerer, check.target, step.state.value, step.trigger.name)
                 ok = got.ok and same(got.value, want)
                 seg = step.segment.label() if step.segment is not None else "-"
                 lines.append(

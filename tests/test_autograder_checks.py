@@ -664,3 +664,23 @@ def test_feedback_says_why_right_answers_earned_nothing() -> None:
         "No credit"
         not in checks.CHECKS["handshake-listen"].run(Direct(handshake=partly)).feedback()
     )
+
+
+@pytest.mark.parametrize("assignment", ["handshake", "teardown"])
+def test_a_die_over_each_states_answers_earns_nothing(assignment: str) -> None:
+    """Answers drawn at random from the ones a state can have (knowing them, not when) score 0."""
+    import random
+
+    scope = keys.handshake_scope if assignment == "handshake" else keys.teardown_scope
+    per: dict[str, list[Any]] = {}
+    for tc in keys.table_cases(scope):
+        if tc.expected not in per.setdefault(tc.state.value, []):
+            per[tc.state.value].append(tc.expected)
+    for seed in range(20):
+        rng = random.Random(seed)
+        die = {
+            n: (lambda s, e, r=rng: r.choice(per.get(s, [None]))) for n in right_answers(assignment)
+        }
+        if assignment == "teardown":
+            die["time_wait_ends"] = lambda *a, r=rng: r.choice([70.0, 130.0, 250.0])
+        assert total(graded(assignment, die)) == 0, seed
