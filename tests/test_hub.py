@@ -15,7 +15,7 @@ free port. Everything then happens as those users:
 The three answers and their scores come from the course's own red-team class
 (``tests/test_grade_class.py``, where each score is derived by hand from the assignment's groups):
 the correct solution (full marks: 14, also the sum of the graded cells' points in the source
-notebook), the partly wrong one (11.5) and the red-team submission that hunts for the source
+notebook), the partly wrong one (9.67) and the red-team submission that hunts for the source
 notebooks (0: the sandbox shows it none, though on a hub it would look in the instructor's home).
 
 Isolation is tried, not assumed: as each student, reading the instructor's course, sources and
@@ -248,7 +248,7 @@ def test_exported_grades_are_exactly_what_each_answer_deserves(
     )
     expected = cycle["expected"]
     assert expected["tcpt-s1"] == full == 14.0
-    assert expected["tcpt-s2"] == 11.5 < full  # the hand derivation in test_grade_class.py
+    assert expected["tcpt-s2"] == 9.67 < full  # the hand derivation in test_grade_class.py
     assert expected["tcpt-s3"] == 0.0
     rows = {r["student_id"]: r for r in cycle["grades"] if r["assignment"] == A}
     assert set(rows) == set(hub.students), cycle["grades"]
