@@ -926,13 +926,14 @@ _LETTERS = "ABCDEFGHIJ"
 # Each choice is a letter button beside an HTML label: an HTML widget wraps its text and grows
 # to fit it, where RadioButtons (JupyterLab 4) keep one line per label and overlap long ones.
 _LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:4px 0"
+# An HTML widget's content has the line height of a one-line control (28 px): set a reading one.
+_TEXT_CSS = "white-space:normal;line-height:1.45"
 
 
 def _paragraphs_html(paragraphs: Sequence[str]) -> str:
     """Paragraphs as <p> elements (a blank line in the text is a new paragraph)."""
-    return "".join(
-        f'<p style="margin:0 0 0.6em 0;white-space:normal">{html.escape(p)}</p>' for p in paragraphs
-    )
+    body = "".join(f'<p style="margin:0 0 0.6em 0">{html.escape(p)}</p>' for p in paragraphs)
+    return f'<div style="{_TEXT_CSS}">{body}</div>'
 
 
 class PredictThenReveal(_App):
@@ -954,8 +955,7 @@ class PredictThenReveal(_App):
         self.question = question
         self.student = student if student is not None else student_id()
         self.prompt = w.HTML(
-            f'<div style="white-space:normal;line-height:1.4"><b>'
-            f"{html.escape(question.prompt)}</b></div>"
+            f'<div style="{_TEXT_CSS}"><b>{html.escape(question.prompt)}</b></div>'
         )
         self.choices: tuple[str, ...] = question.choices_for(self.student)
         self.buttons: list[Any] = []
@@ -1063,11 +1063,12 @@ class PredictThenReveal(_App):
         right = q.correct
         if self.choices:
             right = f"{_LETTERS[self.choices.index(right)]}. {right}"
-        self.feedback.value = f"<b>{verdict}</b> The answer: {html.escape(right)}"
-        refs = ", ".join(q.rfc_refs)
-        self.explanation.value = _paragraphs_html(q.paragraphs()) + (
-            f"<p><i>See {html.escape(refs)}.</i></p>" if refs else ""
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}"><b>{verdict}</b> The answer: {html.escape(right)}</div>'
         )
+        refs = ", ".join(q.rfc_refs)
+        see = [f"See {refs}."] if refs else []
+        self.explanation.value = _paragraphs_html([*q.paragraphs(), *see])
         self.trace = q.run()
         self._show(viz.ladder(self.trace))
 
