@@ -10,7 +10,7 @@ commit to an answer, then runs the scenario and shows the trace (predict, then r
     q = quiz.get("time-wait-2msl")
     q.prompt, q.choices                  # the choices as stored
     q.choices_for("ada")                 # the order the student "ada" sees them in
-    quiz.check("time-wait-2msl", 2)      # (True, explanation)
+    quiz.check("time-wait-2msl", q.correct)   # (True, explanation)
     trace = q.run()                      # the scenario that shows the answer
 
 Each student sees the choices in an order of their own (:meth:`Question.choices_for`, keyed by
@@ -230,8 +230,9 @@ class Question:
         return self.choices[self.answer]
 
     def check(self, answer: object) -> tuple[bool, str]:
-        """(whether ``answer`` is right, the explanation). A choice may be given by its index,
-        its letter ("b") or its text; a short answer as text (or a number)."""
+        """(whether ``answer`` is right, the explanation). A choice may be given by its text,
+        or by its index or letter ("b") in the stored order (not the order a student sees, see
+        :meth:`choices_for`); a short answer as text (or a number)."""
         if isinstance(answer, bool) or not isinstance(answer, int | str):
             raise QuizError(
                 f"question {self.id!r}: answer with an int or a str, not {type(answer).__name__}"
@@ -1161,24 +1162,24 @@ QUESTIONS: tuple[Question, ...] = (
         ),
         answer=2,
         explanation=_text("""
-            The server closed first, so its old connections are in TIME-WAIT, and each still
-            holds local port 80; by default bind() refuses a local address that any socket
-            still uses. SO_REUSEADDR lets the new listening socket bind anyway, while the old
-            connections finish their TIME-WAIT untouched.
+            The server closed first, so its old connections are in TIME-WAIT, and each still holds
+            local port 80; by default bind() refuses a local address that any socket still uses.
+            SO_REUSEADDR lets the new listening socket bind anyway, while the old connections
+            finish their TIME-WAIT untouched.
 
-            TIME-WAIT protects one four-tuple (local and remote address and port), not a port:
-            a new connection from another client, or from another port, can never be confused
-            with an old one. bind() is stricter than it needs to be because it is checked before
-            any remote address is known. SO_REUSEADDR (on Linux: allowed unless another socket
-            is listening on the same address and port) removes only that over-strict check;
-            the kernel still refuses a new connection whose four-tuple is in TIME-WAIT, apart
-            from the SYN-in-TIME-WAIT rule (RFC 9293 3.6.1 MAY-2). Every server should set it
-            before bind(); Python's socketserver and most frameworks do.
+            TIME-WAIT protects one four-tuple (local and remote address and port), not a port: a
+            new connection from another client, or from another port, can never be confused with an
+            old one. bind() is stricter than it needs to be because it is checked before any remote
+            address is known. SO_REUSEADDR (on Linux: allowed unless another socket is listening on
+            the same address and port) removes only that over-strict check; the kernel still
+            refuses a new connection whose four-tuple is in TIME-WAIT, apart from the
+            SYN-in-TIME-WAIT rule (RFC 9293 3.6.1 MAY-2). Every server should set it before bind();
+            Python's http.server and asyncio's create_server do.
 
-            It is not SO_REUSEPORT (several live sockets sharing a port), nor
-            net.ipv4.tcp_tw_reuse (outgoing connections reusing a TIME-WAIT four-tuple, relying
-            on timestamps), nor SO_LINGER 0 (which skips TIME-WAIT with a RST, 3.10.5). In the
-            scenario B closes first, and B, not A, spends 60 s in TIME-WAIT on port 80."""),
+            It is not SO_REUSEPORT (several live sockets sharing a port), nor net.ipv4.tcp_tw_reuse
+            (outgoing connections reusing a TIME-WAIT four-tuple, relying on timestamps), nor
+            SO_LINGER 0 (which skips TIME-WAIT with a RST, 3.10.5). In the scenario B closes first,
+            and B, not A, spends 60 s in TIME-WAIT on port 80."""),
         rfc_refs=("RFC 9293 3.6.1", "RFC 9293 3.10.5", "RFC 6191"),
         scenario="server-closes-first",
         scenario_params={"profile": "linux"},
@@ -1288,27 +1289,26 @@ QUESTIONS: tuple[Question, ...] = (
         ),
         answer=1,
         explanation=_text("""
-            Two queues: connections in SYN-RECEIVED wait in the SYN queue for the client's ACK,
-            and ESTABLISHED ones wait in the accept queue until accept() takes them (its length
-            is listen()'s backlog, capped by net.core.somaxconn). When the SYN queue overflows,
-            Linux (tcp_syncookies=1) answers each further SYN with a SYN cookie and keeps
-            nothing; when the accept queue is full, it drops the client's ACK and lets the
-            client retransmit.
+            Two queues: connections in SYN-RECEIVED wait in the SYN queue for the client's ACK, and
+            ESTABLISHED ones wait in the accept queue until accept() takes them (its length is
+            listen()'s backlog, capped by net.core.somaxconn). When the SYN queue overflows, Linux
+            (tcp_syncookies=1) answers each further SYN with a SYN cookie and keeps nothing; when
+            the accept queue is full, it drops the client's ACK, keeps the connection in
+            SYN-RECEIVED and retransmits its SYN+ACK.
 
             The SYN+ACK is sent by the kernel, never by the application: by the time accept()
-            returns, the handshake is long over (RFC 9293 3.10.7.2; the user's OPEN only
-            creates the LISTEN). A client whose ACK was dropped believes it is connected; the
-            server retransmits its SYN+ACK, and the connection moves to the accept queue when
-            room appears (with tcp_abort_on_overflow=1 it is reset instead). `ss -ltn` shows a
-            listener's accept queue: Recv-Q is how many connections wait, Send-Q the
-            backlog.
+            returns, the handshake is long over (RFC 9293 3.10.7.2; the user's OPEN only creates
+            the LISTEN). A client whose ACK was dropped believes it is connected; the server
+            retransmits its SYN+ACK, and the connection moves to the accept queue when room appears
+            (with tcp_abort_on_overflow=1 it is reset instead). `ss -ltn` shows a listener's accept
+            queue: Recv-Q is how many connections wait, Send-Q the backlog.
 
-            A SYN cookie (RFC 4987 3.6) is the ISN of the SYN+ACK: a keyed hash of the
-            addresses, ports, the client's ISN and a coarse clock, with the client's MSS coded
-            in two bits. The scenario fills the SYN queue (backlog 4) with forged SYNs; A's SYN
-            then gets a cookie SYN+ACK (not retransmitted: nothing remembers it), and A's ACK,
-            returning cookie + 1, makes B create A's connection directly in ESTABLISHED. The
-            second demonstration turns cookies off (tcp_syncookies=0) and A waits 63 s."""),
+            A SYN cookie (RFC 4987 3.6) is the ISN of the SYN+ACK: a keyed hash of the addresses,
+            ports, the client's ISN and a coarse clock, with the client's MSS coded in two bits.
+            The scenario fills the SYN queue (backlog 4) with forged SYNs; A's SYN then gets a
+            cookie SYN+ACK (not retransmitted: nothing remembers it), and A's ACK, returning cookie
+            + 1, makes B create A's connection directly in ESTABLISHED. The second demonstration
+            turns cookies off (tcp_syncookies=0) and A waits 63 s."""),
         rfc_refs=("RFC 4987 3.6", "RFC 9293 3.10.7.2", "RFC 4987 2"),
         scenario="syn-flood",
         scenario_params={"profile": "linux", "syncookies": True},

@@ -925,9 +925,15 @@ def capture_viewer(name: str = "client-closes-first") -> Any:
 _LETTERS = "ABCDEFGHIJ"
 # Each choice is a letter button beside an HTML label: an HTML widget wraps its text and grows
 # to fit it, where RadioButtons (JupyterLab 4) keep one line per label and overlap long ones.
-_LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:4px 0"
+_LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:4px 6px"
 # An HTML widget's content has the line height of a one-line control (28 px): set a reading one.
 _TEXT_CSS = "white-space:normal;line-height:1.45"
+
+
+def _choice_html(text: str, *, chosen: bool) -> str:
+    """A choice's label; the chosen one is tinted, so the choice shows beside its letter too."""
+    tint = "background:#e3f2fd;border-radius:3px" * chosen
+    return f'<div class="tcpcore-choice" style="{_LABEL_CSS};{tint}">{html.escape(text)}</div>'
 
 
 def _paragraphs_html(paragraphs: Sequence[str]) -> str:
@@ -970,7 +976,7 @@ class PredictThenReveal(_App):
                     layout=w.Layout(width="2.6em", min_width="2.6em", flex="0 0 auto"),
                 )
                 label = w.HTML(
-                    f'<div class="tcpcore-choice" style="{_LABEL_CSS}">{html.escape(text)}</div>',
+                    _choice_html(text, chosen=False),
                     layout=w.Layout(flex="1 1 auto", width="auto", min_width="0"),
                 )
                 button.observe(self._picker(i), names="value")
@@ -1014,6 +1020,8 @@ class PredictThenReveal(_App):
             elif self.selected == i:  # its letter clicked again: nothing chosen
                 self.selected = None
                 self.buttons[i].button_style = ""
+                self.labels[i].value = _choice_html(self.choices[i], chosen=False)
+                self.feedback.value = ""
 
         return picked
 
@@ -1026,6 +1034,11 @@ class PredictThenReveal(_App):
             if b.value != (j == i):
                 b.value = j == i
             b.button_style = "info" if j == i else ""
+            self.labels[j].value = _choice_html(self.choices[j], chosen=j == i)
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}">You chose {_LETTERS[i]}. Press '
+            "<b>Commit my answer</b> when you are sure.</div>"
+        )
 
     @property
     def answer(self) -> str | None:

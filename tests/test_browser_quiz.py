@@ -12,6 +12,9 @@ checks that the explanation arrives as paragraphs.
 ``test_the_overlap_check_catches_radio_buttons`` first proves on a throwaway notebook that the
 same measurement flags the RadioButtons the quiz used to have, so a pass means something.
 
+The same measurement runs on lesson 06's copy in the JupyterLite site (built by test_lite's
+``site`` fixture: npm, then its cache in build/cache/lite).
+
 Screenshots (file browser open) go to ``.artifacts/browser-quiz/`` (or
 ``$TCPCOURSE_ARTIFACTS/browser-quiz``). Needs chromium and playwright: skips on a laptop
 without them, fails in CI.
@@ -37,10 +40,13 @@ from browser import (
     lab_server,
 )
 from conftest import ROOT, require
+from test_lite import _run_all, visit
+from test_lite import site as lite_site  # noqa: F401 - a fixture: the Lite site, built once
 
 if TYPE_CHECKING:
     from browser import LabServer
     from playwright.sync_api import Browser, Page
+    from test_lite import Site
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -209,8 +215,28 @@ def test_an_answered_quiz_explains_in_paragraphs(browser: Browser, lab: LabServe
         tops = [b["y"] for b in boxes if b]
         assert tops == sorted(tops) and len(set(tops)) == len(tops)  # stacked, not run together
         _shoot(page, "06-answered-1024x768", ".jp-OutputArea-output p")
+        first.screenshot(path=str(ARTIFACTS / "06-answered-whole-quiz-1024x768.png"))
     finally:
         context.close()
+
+
+def test_quiz_choices_are_legible_in_jupyterlite(
+    browser: Browser,
+    lite_site: Site,  # noqa: F811 - the fixture imported above
+) -> None:
+    """Lesson 06's Lite copy (Pyodide, the site alone), at 1024x768: the same measurement."""
+    rel = "notebooks/06-answer-the-interview-questions.ipynb"
+    with visit(browser, lite_site, rel) as v:
+        v.page.set_viewport_size({"width": 1024, "height": 768})
+        report = _run_all(v)
+        assert all(not c["errors"] for c in report["cells"])
+        v.page.evaluate("() => window.jupyterapp.shell.activateById('filebrowser')")
+        v.page.wait_for_timeout(800)
+        groups = v.page.evaluate(MEASURE_JS, QUIZ_LABELS)
+        shot = _shoot(v.page, "lite-06-1024x768", QUIZ_LABELS)
+    assert len(groups) == 12 and all(len(g["labels"]) == 4 for g in groups)
+    found = legibility_problems(groups)
+    assert not found, f"Lite {rel} at 1024x768 (screenshot {shot}):\n" + "\n".join(found)
 
 
 # --------------------------------------------------------------------------- the check itself

@@ -514,7 +514,9 @@ def test_without_delayed_acks_the_reference_closes_in_four_segments() -> None:
 
 
 def test_a_linux_server_closing_first_holds_time_wait_for_60_s() -> None:
-    """The side that closes first (here B, the server) is the one left in TIME-WAIT."""
+    """The side that closes first (here B, the server) is the one left in TIME-WAIT; the RFC
+    row for a SYN there is a challenge ACK (the conservative reading of MAY-2)."""
+    assert lookup(TW, Trigger.SYN).actions[0].name == "SEND_CHALLENGE_ACK"
     for qid in ("syn-in-time-wait", "so-reuseaddr"):
         t = demo(qid, 0)
         assert TW in states(t, "B") and TW not in states(t, "A")
