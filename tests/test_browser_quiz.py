@@ -215,7 +215,9 @@ def test_an_answered_quiz_explains_in_paragraphs(browser: Browser, lab: LabServe
         tops = [b["y"] for b in boxes if b]
         assert tops == sorted(tops) and len(set(tops)) == len(tops)  # stacked, not run together
         _shoot(page, "06-answered-1024x768", ".jp-OutputArea-output p")
-        first.screenshot(path=str(ARTIFACTS / "06-answered-whole-quiz-1024x768.png"))
+        first.locator("img").first.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "06-answered-ladder-1024x768.png"))
     finally:
         context.close()
 
