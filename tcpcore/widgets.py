@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -930,15 +931,20 @@ _LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:
 _TEXT_CSS = "white-space:normal;line-height:1.45"
 
 
+def _inline(text: str) -> str:
+    """Text as HTML: escaped, with `backquoted` words as <code>, as in the lessons' Markdown."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
 def _choice_html(text: str, *, chosen: bool) -> str:
     """A choice's label; the chosen one is tinted, so the choice shows beside its letter too."""
     tint = "background:#e3f2fd;border-radius:3px" * chosen
-    return f'<div class="tcpcore-choice" style="{_LABEL_CSS};{tint}">{html.escape(text)}</div>'
+    return f'<div class="tcpcore-choice" style="{_LABEL_CSS};{tint}">{_inline(text)}</div>'
 
 
 def _paragraphs_html(paragraphs: Sequence[str]) -> str:
     """Paragraphs as <p> elements (a blank line in the text is a new paragraph)."""
-    body = "".join(f'<p style="margin:0 0 0.6em 0">{html.escape(p)}</p>' for p in paragraphs)
+    body = "".join(f'<p style="margin:0 0 0.6em 0">{_inline(p)}</p>' for p in paragraphs)
     return f'<div style="{_TEXT_CSS}">{body}</div>'
 
 
@@ -960,9 +966,7 @@ class PredictThenReveal(_App):
         w = self.w
         self.question = question
         self.student = student if student is not None else student_id()
-        self.prompt = w.HTML(
-            f'<div style="{_TEXT_CSS}"><b>{html.escape(question.prompt)}</b></div>'
-        )
+        self.prompt = w.HTML(f'<div style="{_TEXT_CSS}"><b>{_inline(question.prompt)}</b></div>')
         self.choices: tuple[str, ...] = question.choices_for(self.student)
         self.buttons: list[Any] = []
         self.labels: list[Any] = []
@@ -1062,7 +1066,9 @@ class PredictThenReveal(_App):
         shown = value
         if self.selected is not None:
             shown = f"{_LETTERS[self.selected]}. {value}"
-        self.feedback.value = f"Your prediction: <b>{html.escape(shown)}</b>. Now run it."
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}">Your prediction: <b>{_inline(shown)}</b>. Now run it.</div>'
+        )
 
     def reveal(self) -> None:
         if self.committed is None:
@@ -1077,7 +1083,7 @@ class PredictThenReveal(_App):
         if self.choices:
             right = f"{_LETTERS[self.choices.index(right)]}. {right}"
         self.feedback.value = (
-            f'<div style="{_TEXT_CSS}"><b>{verdict}</b> The answer: {html.escape(right)}</div>'
+            f'<div style="{_TEXT_CSS}"><b>{verdict}</b> The answer: {_inline(right)}</div>'
         )
         refs = ", ".join(q.rfc_refs)
         see = [f"See {refs}."] if refs else []

@@ -362,3 +362,23 @@ def test_predict_then_reveal_refuses_what_is_not_a_question() -> None:
     with pytest.raises(TypeError, match=r"quiz\.get"):
         widgets.predict_then_reveal(SimpleNamespace(prompt="?", choices=None, answer=("x",)))
     assert not hasattr(widgets, "is_correct")  # one checker: Question.check
+
+
+def test_predict_then_reveal_shows_backquoted_words_as_code_and_escapes_the_rest() -> None:
+    """`ss -tan` in a prompt, a choice or an explanation is code on the page; <, > and & are
+    text, never markup."""
+    q = question(
+        prompt="What does `ss -tan` show when A<B & B>A?",
+        choices=("`SYN-RECV` on B", "nothing <b>", "ESTAB on both"),
+        answer=0,
+        explanation="B shows `SYN-RECV`.\n\nIt waits for A's ACK <here>.",
+    )
+    w = widgets.predict_then_reveal(q, student="ada")
+    assert "<code>ss -tan</code>" in w.prompt.value and "A&lt;B &amp; B&gt;A" in w.prompt.value
+    labels = " ".join(label.value for label in w.labels)
+    assert "<code>SYN-RECV</code> on B" in labels and "nothing &lt;b&gt;" in labels
+    w.choose(w.choices.index("`SYN-RECV` on B"))
+    w.commit.click()
+    w.run.click()
+    assert w.correct is True and "<code>SYN-RECV</code>" in w.explanation.value
+    assert "ACK &lt;here&gt;" in w.explanation.value
