@@ -1332,8 +1332,8 @@ QUESTIONS: tuple[Question, ...] = (
             "the client sees an orderly close after reading the response.",
             "Nothing until the client sends again: the kernel keeps the socket in CLOSE-WAIT "
             "until another process has read what is left in the buffer.",
-            "A RST instead of a FIN (Linux; RFC 9293 SHLD-3, RFC 2525 2.17): data was lost, so "
-            "the client gets a reset and may lose the reply unread.",
+            "A RST instead of a FIN, as Linux does and the RFC recommends: data was lost, so the "
+            "client gets a reset and may lose the reply unread.",
             "A FIN, once the kernel has passed the unread bytes on to the next process that "
             "accepts on the same port, so that none of the data is lost.",
         ),
