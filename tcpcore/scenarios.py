@@ -472,21 +472,35 @@ def syn_flood(
     spoofed: int = 4,
     attack_at: float = 0.0,
     client_at: float = 0.5,
+    syncookies: bool = False,
     client_iss: int = 100,
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
     """A SYN flood (RFC 4987). ``spoofed`` SYNs from addresses that do not answer fill the
     server's backlog of half-open connections; they sit in SYN-RECEIVED retransmitting their
-    SYN+ACK into the void. A legitimate client's SYN is dropped without an answer and A
-    retransmits it at growing intervals. It only gets in if a retransmission arrives after the
-    half-open connections give up (Linux: after 5 SYN+ACK retries, 63 s; RFC: 3 minutes, by
-    which time A has given up as well)."""
+    SYN+ACK into the void, each from its own ISN (300, 1300, 2300, ...).
+
+    With ``syncookies=False`` (RFC 9293 has no cookies; on Linux this is
+    net.ipv4.tcp_syncookies=0, not the default) a legitimate client's SYN is dropped without an
+    answer and A retransmits it at growing intervals. It only gets in if a retransmission
+    arrives after the half-open connections give up (Linux: after 5 SYN+ACK retries, 63 s;
+    RFC: 3 minutes, by which time A has given up as well).
+
+    With ``syncookies=True`` (Linux's default, tcp_syncookies=1: cookies once the SYN queue
+    overflows) the full backlog answers A's SYN at once with a SYN+ACK whose ISN is a SYN
+    cookie, keeps nothing, and creates A's connection when A's ACK returns cookie + 1."""
     net.add("A", _client(profile, client_iss))
     net.add(
         "B",
         Listener(
-            SERVER_PORT, SERVER_IP, backlog=backlog, profile=profile, name="B", iss=server_iss
+            SERVER_PORT,
+            SERVER_IP,
+            backlog=backlog,
+            profile=profile,
+            name="B",
+            iss=lambda n: server_iss + 1000 * n,
+            syncookies=syncookies,
         ),
     )
     ips = [f"10.66.0.{i + 1}" for i in range(spoofed)]
