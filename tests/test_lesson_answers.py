@@ -150,7 +150,7 @@ def test_the_answer_check_sees_questions_and_missing_answers() -> None:
 def test_exercises_are_found_in_every_lesson_that_has_them() -> None:
     """The exercise parser finds the numbered exercises and the think-further prompts."""
     ids = dict(all_prompts())
-    assert {"01-own-1", "03-own-3", "07-own-4", "06-think-16", "sequence-own-2"} <= set(ids)
+    assert {"01-own-1", "03-own-3", "07-own-4", "06-own-3", "sequence-own-2"} <= set(ids)
     assert not any(text.startswith("**Assignment") for text in ids.values())
 
 
