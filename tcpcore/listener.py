@@ -13,7 +13,9 @@ connection of its own. :class:`Listener` is that socket, built from plain
 * the *backlog* bounds the half-open (SYN-RECEIVED) children. When it is full a new SYN is
   dropped without an answer, as Linux does without SYN cookies (the SYN queue of
   ``tcp_max_syn_backlog``; RFC 4987 3 describes the attack that fills it). The drop is reported
-  as a :class:`SynDropped` event;
+  as a :class:`SynDropped` event. The same backlog bounds the accept queue: once more than
+  ``backlog`` established children wait for :meth:`accept`, a new SYN is dropped too (Linux's
+  sk_acceptq_is_full(), whatever tcp_syncookies says);
 * a child that ends (CLOSED, or back in LISTEN after a RST: 3.10.7.4 second step) is forgotten
   at the next arriving segment, so a child whose SYN+ACK retransmissions ran out frees its place;
 * :meth:`accept` hands out established children, oldest first.
@@ -109,6 +111,16 @@ class Listener:
         """How many children are in SYN-RECEIVED (the SYN queue)."""
         return sum(1 for c in self.children.values() if c.state is State.SYN_RECEIVED)
 
+    @property
+    def waiting(self) -> int:
+        """How many established children wait for accept() (the accept queue)."""
+        return sum(
+            1
+            for c in self.children.values()
+            if c.state not in (State.LISTEN, State.SYN_RECEIVED, State.CLOSED)
+            and id(c) not in self._accepted
+        )
+
     def pop_events(self) -> list[SynDropped]:
         out, self._events = self._events, []
         return out
@@ -125,7 +137,10 @@ class Listener:
         key = (remote_ip, seg.src_port)
         child = self.children.get(key)
         if child is not None:
+            was = child.state
             child.receive(seg, now)
+            if was is State.TIME_WAIT and child.state is State.SYN_RECEIVED:
+                self._accepted.discard(id(child))  # reopened (TIME-WAIT reuse): a new connection
             return child
         if self.state is not State.LISTEN:
             return self._answer(seg, now, remote_ip, listening=False)
@@ -134,6 +149,9 @@ class Listener:
             return self._answer(seg, now, remote_ip, listening=True)
         if self.half_open >= self.backlog:
             self._events.append(SynDropped(now, key, f"listen backlog full ({self.backlog})"))
+            return None
+        if self.waiting > self.backlog:
+            self._events.append(SynDropped(now, key, f"accept queue full ({self.waiting})"))
             return None
         child = self._child(remote_ip, seg.src_port, now)
         self.children[key] = child

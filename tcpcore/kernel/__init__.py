@@ -1,0 +1,107 @@
+"""Drive this machine's own TCP: sockets on loopback, ``ss``, your own capture, and tcpcore's
+prediction beside them.
+
+    from tcpcore import kernel
+    run = kernel.run_experiment("handshake-and-close")   # the kernel, step by step
+    print(run.ss())                                      # what ss said after the last step
+    run.trace                                            # the capture, as a Trace (or None)
+    print(kernel.side_by_side(run))                      # and tcpcore's linux profile
+
+Standard library only. The experiment runs in a process of its own under ``unshare -Urn`` (an
+unprivileged user + network namespace) where that is allowed; elsewhere on 127.0.0.1 without a
+capture, or, where no process can start (JupyterLite), from a recorded run: ``run.note`` says
+which in one line. See :mod:`tcpcore.kernel.run`, :mod:`~tcpcore.kernel.ss`,
+:mod:`~tcpcore.kernel.experiments`, :mod:`~tcpcore.kernel.predict` and
+:mod:`~tcpcore.kernel.compare`.
+"""
+
+from __future__ import annotations
+
+from ..trace import Trace
+from .compare import Comparison, compare
+from .experiments import EXPERIMENTS, Experiment, roles
+from .predict import predict
+from .results import Run, StepResult
+from .run import (
+    can_start_processes,
+    namespace_refusal,
+    recorded_run,
+    run_experiment,
+    run_from_json,
+)
+from .ss import SocketRecord, parse_proc_net_tcp, parse_ss, read_sockets
+
+__all__ = [
+    "EXPERIMENTS",
+    "Comparison",
+    "Experiment",
+    "Run",
+    "SocketRecord",
+    "StepResult",
+    "compare",
+    "ladder_trace",
+    "namespace_refusal",
+    "numbers",
+    "parse_proc_net_tcp",
+    "parse_ss",
+    "predict",
+    "read_sockets",
+    "recorded_run",
+    "roles",
+    "run_experiment",
+    "run_from_json",
+    "side_by_side",
+    "where",
+]
+
+
+def side_by_side(run: Run) -> Comparison:
+    """The kernel's run beside tcpcore's prediction (``linux`` profile, the same ports)."""
+    return compare(run, predict(run.experiment, run.ports or None))
+
+
+def where() -> str:
+    """One line: what the experiments can do on this machine."""
+    reason = namespace_refusal()
+    if reason is None:
+        return (
+            "Each experiment runs in a private network namespace of its own (unshare -Urn), "
+            "with a capture on its lo."
+        )
+    if can_start_processes():
+        return (
+            f"No capture here: {reason}. The experiments run on this machine's loopback "
+            "(states from ss); the ladders show captures recorded on Linux."
+        )
+    return f"No live kernel here: {reason}. Every experiment shows a run recorded on Linux."
+
+
+def ladder_trace(run: Run) -> Trace:
+    """The run's capture as a Trace; without one, the recorded run's (saying so in one line)."""
+    if run.trace is not None:
+        return run.trace
+    recorded = recorded_run(run.experiment)
+    print(f"(no capture in this run; the ladder below is the {recorded.note})")
+    assert recorded.trace is not None
+    return recorded.trace
+
+
+def numbers(run: Run) -> str:
+    """Every captured segment with its absolute sequence and acknowledgment numbers and the
+    relative ones (minus the sender's or the receiver's ISN), as Wireshark shows them."""
+    trace = ladder_trace(run)
+    isn: dict[str, int] = {}
+    for r in trace.segments():
+        if r.segment.flags & r.segment.flags.SYN:
+            isn[r.src] = r.segment.seq
+    lines = [f"{'segment':<34}{'seq':>12}{'ack':>12}   {'rel seq':>8}{'rel ack':>8}"]
+    for r in trace.segments():
+        seg = r.segment
+        rel_seq = (seg.seq - isn.get(r.src, seg.seq)) & 0xFFFFFFFF
+        has_ack = bool(seg.flags & seg.flags.ACK)
+        rel_ack = (seg.ack - isn.get(r.dst, seg.ack)) & 0xFFFFFFFF if has_ack else None
+        who = f"{r.src.rsplit(':', 1)[1]} > {r.dst.rsplit(':', 1)[1]} {seg.flags.tcpdump()}"
+        ack = f"{seg.ack:>12}" if has_ack else f"{'':>12}"
+        rel = f"{rel_ack:>8}" if rel_ack is not None else ""
+        lines.append(f"{who:<34}{seg.seq:>12}{ack}   {rel_seq:>8}{rel}")
+    return "\n".join(lines)
