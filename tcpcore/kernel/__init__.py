@@ -23,7 +23,7 @@ from .experiments import EXPERIMENTS, Experiment, roles
 from .predict import predict
 from .results import Run, StepResult
 from .run import (
-    can_start_processes,
+    auto_mode,
     namespace_refusal,
     recorded_run,
     run_experiment,
@@ -38,6 +38,7 @@ __all__ = [
     "Run",
     "SocketRecord",
     "StepResult",
+    "auto_mode",
     "compare",
     "ladder_trace",
     "namespace_refusal",
@@ -62,13 +63,13 @@ def side_by_side(run: Run) -> Comparison:
 
 def where() -> str:
     """One line: what the experiments can do on this machine."""
-    reason = namespace_refusal()
+    reason, mode = namespace_refusal(), auto_mode()
     if reason is None:
         return (
             "Each experiment runs in a private network namespace of its own (unshare -Urn), "
             "with a capture on its lo."
         )
-    if can_start_processes():
+    if mode == "host":
         return (
             f"No capture here: {reason}. The experiments run on this machine's loopback "
             "(states from ss); the ladders show captures recorded on Linux."
@@ -90,18 +91,16 @@ def numbers(run: Run) -> str:
     """Every captured segment with its absolute sequence and acknowledgment numbers and the
     relative ones (minus the sender's or the receiver's ISN), as Wireshark shows them."""
     trace = ladder_trace(run)
-    isn: dict[str, int] = {}
-    for r in trace.segments():
-        if r.segment.flags & r.segment.flags.SYN:
-            isn[r.src] = r.segment.seq
-    lines = [f"{'segment':<34}{'seq':>12}{'ack':>12}   {'rel seq':>8}{'rel ack':>8}"]
+    isn: dict[str, int] = {}  # each side's ISN, from its latest SYN (a reopened connection too)
+    lines = [f"{'segment':<22}{'seq':>12}{'ack':>12}  {'rel seq':>9}{'rel ack':>9}"]
     for r in trace.segments():
         seg = r.segment
+        if seg.flags & seg.flags.SYN:
+            isn[r.src] = seg.seq
         rel_seq = (seg.seq - isn.get(r.src, seg.seq)) & 0xFFFFFFFF
         has_ack = bool(seg.flags & seg.flags.ACK)
-        rel_ack = (seg.ack - isn.get(r.dst, seg.ack)) & 0xFFFFFFFF if has_ack else None
         who = f"{r.src.rsplit(':', 1)[1]} > {r.dst.rsplit(':', 1)[1]} {seg.flags.tcpdump()}"
-        ack = f"{seg.ack:>12}" if has_ack else f"{'':>12}"
-        rel = f"{rel_ack:>8}" if rel_ack is not None else ""
-        lines.append(f"{who:<34}{seg.seq:>12}{ack}   {rel_seq:>8}{rel}")
+        ack = f"{seg.ack:>12}" if has_ack else " " * 12
+        rel_ack = f"{(seg.ack - isn.get(r.dst, seg.ack)) & 0xFFFFFFFF:>9}" if has_ack else ""
+        lines.append(f"{who:<22}{seg.seq:>12}{ack}  {rel_seq:>9}{rel_ack}")
     return "\n".join(lines)

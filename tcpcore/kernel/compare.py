@@ -14,18 +14,9 @@ from dataclasses import dataclass, field
 
 from ..states import State
 from .results import Run
+from .results import short as _short
 
 __all__ = ["Comparison", "compare"]
-
-_SHORT = {
-    State.ESTABLISHED: "ESTAB",
-    State.SYN_RECEIVED: "SYN-RCVD",
-    State.CLOSED: "-",
-}
-
-
-def _short(s: State) -> str:
-    return _SHORT.get(s, str(s))
 
 
 @dataclass
@@ -46,7 +37,7 @@ class Comparison:
     def table(self, roles: list[str] | None = None) -> str:
         """One line per step: the call, each role's state (kernel | tcpcore), the errors."""
         roles = roles or self.kernel.roles
-        width = max(14, *(len(r) + 2 for r in roles))
+        width = max(12, *(len(r) + 2 for r in roles))
         head = (
             f"{'step':<22}" + "".join(f"{r:<{width}}" for r in roles) + "errno (kernel | tcpcore)"
         )

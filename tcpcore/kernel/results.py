@@ -20,7 +20,7 @@ from ..trace import Trace
 from .experiments import Experiment, roles
 from .ss import SocketRecord
 
-__all__ = ["Run", "StepResult", "port_symbols", "segment_label"]
+__all__ = ["Run", "StepResult", "port_symbols", "segment_label", "short"]
 
 
 @dataclass
@@ -116,7 +116,7 @@ class Run:
         if self.note:
             lines.append(self.note)
         for s in self.steps:
-            states = ", ".join(f"{r} {s.states.get(r, State.CLOSED)}" for r in self.roles)
+            states = "  ".join(f"{r} {short(s.states.get(r, State.CLOSED))}" for r in self.roles)
             lines.append(f"{s.index:>2}. {s.call:<16} {s.error or 'ok':<12} {states}")
         if self.problem:
             lines.append("stopped: " + self.problem)
@@ -124,6 +124,14 @@ class Run:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+_SHORT = {State.ESTABLISHED: "ESTAB", State.SYN_RECEIVED: "SYN-RCVD", State.CLOSED: "-"}
+
+
+def short(state: State) -> str:
+    """A state in a table: ESTAB, SYN-RCVD, "-" for CLOSED, the RFC name otherwise."""
+    return _SHORT.get(state, str(state))
 
 
 def port_symbols(ports: dict[str, int]) -> dict[int, str]:

@@ -72,6 +72,8 @@ def namespace_refusal() -> str | None:
     reason: str | None = None
     if not can_start_processes():
         reason = "this Python cannot start processes (Pyodide?)"
+    elif not sys.platform.startswith("linux"):
+        reason = f"this is not Linux ({sys.platform}): no ss, no network namespaces"
     elif shutil.which("unshare") is None:
         reason = "the unshare program (util-linux) is not installed"
     else:
@@ -86,6 +88,16 @@ def namespace_refusal() -> str | None:
             reason = f"unshare -Urn failed: {exc}"
     _refusal["reason"] = reason
     return reason
+
+
+def auto_mode() -> str:
+    """What ``mode="auto"`` uses here: "namespace", "host" or "recorded"."""
+    reason = namespace_refusal()
+    if reason is None:
+        return "namespace"
+    if can_start_processes() and sys.platform.startswith("linux"):
+        return "host"
+    return "recorded"
 
 
 def _launch(spec: dict[str, Any], namespace: bool, timeout: float) -> tuple[dict[str, Any], str]:
@@ -245,7 +257,7 @@ def run_experiment(
         reason = namespace_refusal()
         if reason is None:
             use, note = "namespace", ""
-        elif mode == "namespace" or not can_start_processes():
+        elif mode == "namespace" or auto_mode() == "recorded":
             use = "recorded"
             note = f"No live kernel experiment: {reason}; showing a recorded run."
         else:

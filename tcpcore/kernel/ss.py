@@ -44,6 +44,7 @@ KERNEL_STATE_NUMBERS = {
     11: "CLOSING",
     12: "SYN-RECV",  # TCP_NEW_SYN_RECV: a request socket, shown as SYN-RECV
 }
+_TIMER_NAMES = {"on": "retransmit"}
 _PROC_TIMERS = {1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
 _TIMER = re.compile(r"timer:\((\w+),([^,]*),(\d+)\)")
 _DURATION = re.compile(r"(?:(\d+)min)?(?:(\d+)(sec|\.))?(?:(\d+)ms)?")
@@ -84,7 +85,8 @@ class SocketRecord:
         name = self.kernel_state + (
             "" if self.kernel_state == str(self.state) else f" ({self.state})"
         )
-        timer = f"  {self.timer} {self.timer_left:g} s left" if self.timer else ""
+        kind = _TIMER_NAMES.get(self.timer or "", self.timer)
+        timer = f"  {kind} timer, {self.timer_left:g} s left" if self.timer else ""
         return (
             f"{name:<25} {self.recv_q:>6} {self.send_q:>6}  {self.local:<21} {self.peer:<21}{timer}"
         )
@@ -183,11 +185,11 @@ def _proc_address(hexaddr: str) -> str:
 
 
 def parse_proc_net_tcp(text: str) -> list[SocketRecord]:
-    """The records of /proc/net/tcp or /proc/net/tcp6 (the header line is skipped)."""
+    """The records of /proc/net/tcp and /proc/net/tcp6 (their header lines are skipped)."""
     out: list[SocketRecord] = []
-    for raw in text.splitlines()[1:]:
+    for raw in text.splitlines():
         parts = raw.split()
-        if len(parts) < 7:
+        if len(parts) < 7 or parts[0] == "sl":
             continue
         number = int(parts[3], 16)
         name = KERNEL_STATE_NUMBERS.get(number, "UNCONN")
