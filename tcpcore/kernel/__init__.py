@@ -17,6 +17,7 @@ which in one line. See :mod:`tcpcore.kernel.run`, :mod:`~tcpcore.kernel.ss`,
 
 from __future__ import annotations
 
+from ..capturetrace import trace_from_capture
 from ..trace import Trace
 from .compare import Comparison, compare
 from .experiments import EXPERIMENTS, Experiment, roles
@@ -77,14 +78,15 @@ def where() -> str:
     return f"No live kernel here: {reason}. Every experiment shows a run recorded on Linux."
 
 
-def ladder_trace(run: Run) -> Trace:
-    """The run's capture as a Trace; without one, the recorded run's (saying so in one line)."""
-    if run.trace is not None:
-        return run.trace
-    recorded = recorded_run(run.experiment)
-    print(f"(no capture in this run; the ladder below is the {recorded.note})")
-    assert recorded.trace is not None
-    return recorded.trace
+def ladder_trace(run: Run, connection: int | None = None) -> Trace:
+    """The run's capture as a Trace (only its ``connection``-th connection, counted from 0 in
+    order of appearance, when given); without a capture, the recorded run's, saying so."""
+    if run.capture is None:
+        recorded = recorded_run(run.experiment)
+        print(f"(no capture in this run; the ladder below is the {recorded.note})")
+        run = recorded
+    assert run.capture is not None
+    return trace_from_capture(run.capture, connection=connection, name=run.experiment.name)
 
 
 def numbers(run: Run) -> str:

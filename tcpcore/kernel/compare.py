@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..states import State
-from .results import Run
+from .results import LEGEND, Run
 from .results import short as _short
 
 __all__ = ["Comparison", "compare"]
@@ -35,7 +35,8 @@ class Comparison:
         return not self.state_differences and not self.error_differences and self.kernel.ok
 
     def table(self, roles: list[str] | None = None) -> str:
-        """One line per step: the call, each role's state (kernel | tcpcore), the errors."""
+        """One line per step: the call, each role's state (kernel|tcpcore! where they differ),
+        the errnos."""
         roles = roles or self.kernel.roles
         width = max(12, *(len(r) + 2 for r in roles))
         head = (
@@ -52,7 +53,7 @@ class Comparison:
             if k.error != p.error:
                 err += f" | {p.error or 'ok'}  <- differs"
             lines.append(f"{k.index:>2}. {k.call:<18}" + "".join(cells) + err)
-        lines.append(self.verdict())
+        lines += [LEGEND, self.verdict()]
         return "\n".join(lines)
 
     def segments(self) -> str:

@@ -20,7 +20,7 @@ from ..trace import Trace
 from .experiments import Experiment, roles
 from .ss import SocketRecord
 
-__all__ = ["Run", "StepResult", "port_symbols", "segment_label", "short"]
+__all__ = ["LEGEND", "Run", "StepResult", "port_symbols", "segment_label", "short"]
 
 
 @dataclass
@@ -109,15 +109,18 @@ class Run:
         return buf.getvalue()
 
     def summary(self) -> str:
-        """Step by step: the call, its result, and the states of every role."""
-        lines = [
-            f"{self.experiment.title} ({self.source}{', ' + self.kernel if self.kernel else ''})"
-        ]
+        """A table: one line per step, with the call's errno and every role's state."""
+        title = f"{self.experiment.title} ({self.source}"
+        lines = [title + (f", Linux {self.kernel})" if self.kernel else ")")]
         if self.note:
             lines.append(self.note)
+        width = max(12, *(len(r) + 2 for r in self.roles))
+        head = f"{'step':<22}{'errno':<14}" + "".join(f"{r:<{width}}" for r in self.roles)
+        lines += [head.rstrip(), "-" * len(head.rstrip())]
         for s in self.steps:
-            states = "  ".join(f"{r} {short(s.states.get(r, State.CLOSED))}" for r in self.roles)
-            lines.append(f"{s.index:>2}. {s.call:<16} {s.error or 'ok':<12} {states}")
+            states = "".join(f"{short(s.states.get(r, State.CLOSED)):<{width}}" for r in self.roles)
+            lines.append(f"{s.index:>2}. {s.call:<18}{s.error or 'ok':<14}{states}".rstrip())
+        lines.append(LEGEND)
         if self.problem:
             lines.append("stopped: " + self.problem)
         return "\n".join(lines)
@@ -127,6 +130,9 @@ class Run:
 
 
 _SHORT = {State.ESTABLISHED: "ESTAB", State.SYN_RECEIVED: "SYN-RCVD", State.CLOSED: "-"}
+
+
+LEGEND = "(- : no such connection, CLOSED; cli@server: the server's side of cli's connection)"
 
 
 def short(state: State) -> str:
