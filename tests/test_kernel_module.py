@@ -253,6 +253,8 @@ def test_where_no_process_can_start_the_recorded_run_is_shown(
     run = kernel.run_experiment("half-close")
     assert run.source == "recorded"
     assert run.note.startswith("No live kernel experiment: this Python cannot start processes")
+    assert run.note.endswith(").")
+    assert "Showing the run recorded on" in run.note
     assert run.trace is not None
 
 

@@ -83,7 +83,7 @@ def ladder_trace(run: Run, connection: int | None = None) -> Trace:
     order of appearance, when given); without a capture, the recorded run's, saying so."""
     if run.capture is None:
         recorded = recorded_run(run.experiment)
-        print(f"(no capture in this run; the ladder below is the {recorded.note})")
+        print(f"(No capture in this run. {recorded.note})")
         run = recorded
     assert run.capture is not None
     return trace_from_capture(run.capture, connection=connection, name=run.experiment.name)

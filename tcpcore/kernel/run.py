@@ -231,9 +231,9 @@ def recorded_run(experiment: str | Experiment, note: str = "") -> Run:
     exp = _experiment(experiment)
     path = _recorded_folder() / f"{exp.name}.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    when = data.get("recorded", "")
-    line = f"recorded {when} on Linux {data.get('kernel', '?')}"
-    return run_from_json(exp, data, "recorded", "; ".join(x for x in (note, line) if x))
+    when, release = data.get("recorded", "?"), data.get("kernel", "?")
+    line = f"Showing the run recorded on {when} (Linux {release})."
+    return run_from_json(exp, data, "recorded", " ".join(x for x in (note, line) if x))
 
 
 def run_experiment(
@@ -259,7 +259,7 @@ def run_experiment(
             use, note = "namespace", ""
         elif mode == "namespace" or auto_mode() == "recorded":
             use = "recorded"
-            note = f"No live kernel experiment: {reason}; showing a recorded run."
+            note = f"No live kernel experiment: {reason}."
         else:
             use = "host"
             note = f"No capture: {reason}; running on this machine's loopback, states from ss only."
