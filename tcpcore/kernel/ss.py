@@ -86,10 +86,9 @@ class SocketRecord:
             "" if self.kernel_state == str(self.state) else f" ({self.state})"
         )
         kind = _TIMER_NAMES.get(self.timer or "", self.timer)
-        timer = f"  {kind} timer, {self.timer_left:g} s left" if self.timer else ""
-        return (
-            f"{name:<25} {self.recv_q:>6} {self.send_q:>6}  {self.local:<21} {self.peer:<21}{timer}"
-        )
+        timer = f"{kind} timer, {self.timer_left:g} s left" if self.timer else ""
+        line = f"{name:<25} {self.recv_q:>6} {self.send_q:>6}  {self.local:<21} {self.peer:<21}"
+        return (line + timer).rstrip()
 
 
 def _port(addr: str) -> int:
