@@ -282,3 +282,29 @@ def test_recorded_files_name_their_kernel_and_date() -> None:
         data = json.loads((folder / f"{name}.json").read_text())
         assert data["experiment"] == name and data["source"] == "namespace"
         assert data["kernel"] and data["recorded"] and data["namespace"] is True
+
+
+def test_a_step_that_is_not_one_is_named_at_once() -> None:
+    """Experiment() checks its steps: an unknown op, a missing key, a socket not made yet."""
+    with pytest.raises(ValueError, match="step 2: unknown op 'conect'; choose one of listen,"):
+        Experiment("x", "x", "?", [{"op": "sleep", "seconds": 0}, {"op": "conect", "sock": "c"}])
+    with pytest.raises(ValueError, match=r"step 1 \(connect\) needs to"):
+        Experiment("x", "x", "?", [{"op": "connect", "sock": "c", "port": "C"}])
+    with pytest.raises(ValueError, match=r"step 1 \(accept\): no socket 'srv' yet"):
+        Experiment("x", "x", "?", [{"op": "accept", "sock": "srv", "as": "c"}])
+
+
+def test_keepalive_probes_are_predicted_where_the_clock_puts_them() -> None:
+    """The lesson's exercise 3, predicted (steps 0.5 s apart, 0.5 ms each way): keepalive set at
+    1.5 s, 1 s after the client last heard from the server (0.5 s), probes at once; each answer
+    restarts the 1 s idle time, so the 2.5 s sleep from 2.0 s holds probes at 2.5, 3.5, 4.5."""
+    steps = [
+        *kernel.EXPERIMENTS["handshake-and-close"].steps[:3],
+        {"op": "keepalive", "sock": "cli", "idle": 1, "interval": 1, "probes": 2},
+        {"op": "sleep", "seconds": 2.5},
+    ]
+    run = kernel.predict(Experiment("keep", "keep", "?", steps))
+    probe = ["C>S .", "S>C ."]
+    assert run.steps[3].segments == probe
+    assert run.steps[4].segments == probe * 3
+    assert run.states("cli") == [State.CLOSED, *[State.ESTABLISHED] * 4]

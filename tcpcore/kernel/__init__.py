@@ -58,8 +58,10 @@ __all__ = [
 
 
 def side_by_side(run: Run) -> Comparison:
-    """The kernel's run beside tcpcore's prediction (``linux`` profile, the same ports)."""
-    return compare(run, predict(run.experiment, run.ports or None))
+    """The kernel's run beside tcpcore's prediction (``linux`` profile, the same ports, each
+    call at the moment the kernel run made it)."""
+    times = [s.time for s in run.steps] or None
+    return compare(run, predict(run.experiment, run.ports or None, times=times))
 
 
 def where() -> str:

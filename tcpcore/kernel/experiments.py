@@ -22,7 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CLIENT_IP", "EXPERIMENTS", "SERVER_IP", "Experiment", "port_numbers", "roles"]
+__all__ = [
+    "CLIENT_IP",
+    "EXPERIMENTS",
+    "OPS",
+    "SERVER_IP",
+    "Experiment",
+    "check_steps",
+    "port_numbers",
+    "roles",
+]
 
 Step = dict[str, Any]
 # Servers on 127.0.0.1, clients on 127.0.0.2: Linux routes all of 127.0.0.0/8 to lo, and two
@@ -31,14 +40,54 @@ SERVER_IP, CLIENT_IP = "127.0.0.1", "127.0.0.2"
 NAMESPACE_PORTS = {"S": 8080, "T": 8081, "C": 40000, "C2": 40001, "C3": 40002, "C4": 40003, "X": 9}
 
 
+# Each op and the keys it needs.
+OPS: dict[str, tuple[str, ...]] = {
+    "listen": ("sock", "port"),
+    "connect": ("sock", "port", "to"),
+    "accept": ("sock", "as"),
+    "send": ("sock", "data"),
+    "recv": ("sock",),
+    "shutdown": ("sock",),
+    "close": ("sock",),
+    "linger0": ("sock",),
+    "keepalive": ("sock", "idle", "interval", "probes"),
+    "user_timeout": ("sock", "seconds"),
+    "sleep": ("seconds",),
+    "sysctl": ("name", "value"),
+}
+
+
+def check_steps(steps: tuple[Step, ...] | list[Step]) -> None:
+    """ValueError naming the first step that is not one (unknown op, a missing key, a socket
+    used before a listen, connect or accept made it)."""
+    made: set[str] = set()
+    for i, step in enumerate(steps, 1):
+        op = step.get("op") if isinstance(step, dict) else None
+        if op not in OPS:
+            raise ValueError(f"step {i}: unknown op {op!r}; choose one of {', '.join(OPS)}")
+        missing = [k for k in OPS[op] if k not in step]
+        if missing:
+            raise ValueError(f"step {i} ({op}) needs {', '.join(missing)}")
+        if op in ("listen", "connect"):
+            made.add(step["sock"])
+        elif "sock" in step and step["sock"] not in made:
+            raise ValueError(f"step {i} ({op}): no socket {step['sock']!r} yet")
+        if op == "accept":
+            made.add(step["as"])
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """One experiment: a name, a title, what to predict, and the steps."""
+    """One experiment: a name, a title, what to predict, and the steps (checked at once)."""
 
     name: str
     title: str
     question: str
     steps: tuple[Step, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.steps))
+        check_steps(self.steps)
 
 
 def _open(cli: str = "cli", port: str = "C", conn: str = "conn", srv: str = "srv") -> list[Step]:

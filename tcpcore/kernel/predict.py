@@ -3,8 +3,9 @@
 Each step of the experiment is carried out on :class:`~tcpcore.connection.Connection` s (the
 clients) and :class:`~tcpcore.listener.Listener` s (the servers, with ``auto_read`` off so that
 unread data stays unread) on a simulated loopback: one network, a 0.5 ms one-way delay, the
-``linux`` profile. Step i happens at i * 0.5 s of the virtual clock; the states are read 0.4 s
-later, when the segments it set off have settled, like the kernel run's ``ss`` after each step.
+``linux`` profile. Step i happens at i * 0.5 s of the virtual clock (after any sleeps), or at
+the moment it started in a kernel run when ``times`` are given; the states are read once the
+segments it set off have settled, like the kernel run's ``ss`` after each step.
 
 What the sockets API adds to TCP is modelled here, in one place, as Linux does it:
 
@@ -49,6 +50,7 @@ class _Model:
         self.reuse: dict[int, bool] = {}  # id(socket or listener) -> SO_REUSEADDR
         self.linger0: set[int] = set()
         self.reported: dict[int, int] = {}  # id(conn) -> how many errors it has given
+        self.until = 0.0  # the end of the current step's window: a blocking call waits to here
 
     def port(self, symbol: str) -> int:
         return self.ports[symbol]
@@ -112,7 +114,7 @@ class _Model:
         self.socks[step["sock"]] = conn
         self.reported[id(conn)] = 0
         self.net.at(now, lambda: conn.connect(self.net.now))
-        self.net.run(now + SETTLE)
+        self.net.run(self.until)
         if not step.get("wait", True):
             return None, "SYN sent (not waiting for the answer)"
         if conn.state is State.ESTABLISHED:
@@ -186,7 +188,17 @@ class _Model:
         return None, "SO_LINGER {on, 0 s}"
 
     def op_sleep(self, step: dict[str, Any], now: float) -> tuple[str | None, str]:
-        return None, f"waited {step['seconds']} s"
+        return None, f"waited {step['seconds']} s"  # predict() moves the clock on
+
+    def op_keepalive(self, step: dict[str, Any], now: float) -> tuple[str | None, str]:
+        conn = self._conn(step)
+        idle, interval, probes = float(step["idle"]), float(step["interval"]), int(step["probes"])
+        self.net.at(now, lambda: conn.set_keepalive(self.net.now, True, idle, interval, probes))
+        return None, f"keepalive after {idle:g} s idle"
+
+    def op_user_timeout(self, step: dict[str, Any], now: float) -> tuple[str | None, str]:
+        self._conn(step).user_timeout = float(step["seconds"])
+        return None, f"user timeout {step['seconds']} s"
 
     def op_sysctl(self, step: dict[str, Any], now: float) -> tuple[str | None, str]:
         return None, "not modelled: tcpcore has no sysctl (and needs none here)"
@@ -210,21 +222,38 @@ class _Model:
 
 
 def predict(
-    experiment: Experiment, ports: dict[str, int] | None = None, profile: str | Profile = "linux"
+    experiment: Experiment,
+    ports: dict[str, int] | None = None,
+    profile: str | Profile = "linux",
+    times: list[float] | None = None,
 ) -> Run:
-    """tcpcore's run of the experiment's steps (see the module docstring)."""
+    """tcpcore's run of the experiment's steps (see the module docstring).
+
+    ``times``: when each step started in a kernel run (seconds from its first step); the steps
+    then happen at those moments of the virtual clock, and each step's states are read just
+    before the next one starts, as the kernel run read ``ss``.
+    """
+    if times is not None and len(times) != len(experiment.steps):
+        times = None
     prof = get_profile(profile)
     ports = {**port_numbers(experiment.steps), **(ports or {})}
     model = _Model(ports, prof)
     names = port_symbols(ports)
     the_roles = roles(experiment.steps)
     results: list[StepResult] = []
+    waited = 0.0  # the sleeps so far: the kernel run waits them out, and so does the clock here
     for i, step in enumerate(experiment.steps):
-        t = i * GAP
+        t = times[i] if times else i * GAP + waited
+        pause = min(float(step["seconds"]), 10.0) if step["op"] == "sleep" else 0.0  # as the driver
+        waited += pause
+        if times and i + 1 < len(times):
+            model.until = max(t, times[i + 1] - 1e-6)
+        else:
+            model.until = t + pause + SETTLE
         model.net.run(t)
         before = len(model.net.trace.records)
         error, detail = model.do(step, t)
-        model.net.run(t + SETTLE)
+        model.net.run(model.until)
         segs = [
             segment_label(
                 r.segment.src_port,
