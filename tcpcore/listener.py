@@ -16,7 +16,10 @@ connection of its own. :class:`Listener` is that socket, built from plain
   as a :class:`SynDropped` event. With ``syncookies=True`` (Linux's default,
   net.ipv4.tcp_syncookies=1) it is answered instead, statelessly, with a SYN+ACK whose ISN is a
   SYN cookie (RFC 4987 3.6); an ACK that returns a valid cookie + 1 then creates the
-  connection directly, as if its SYN had been queued (see :meth:`Listener.cookie`);
+  connection directly, as if its SYN had been queued (see :meth:`Listener.cookie`). The same
+  backlog bounds the accept queue: once more than ``backlog`` established children wait for
+  :meth:`accept`, a new SYN is dropped too (Linux's sk_acceptq_is_full(), whatever
+  tcp_syncookies says);
 * a child that ends (CLOSED, or back in LISTEN after a RST: 3.10.7.4 second step) is forgotten
   at the next arriving segment, so a child whose SYN+ACK retransmissions ran out frees its place;
 * :meth:`accept` hands out established children, oldest first.
@@ -124,6 +127,16 @@ class Listener:
         """How many children are in SYN-RECEIVED (the SYN queue)."""
         return sum(1 for c in self.children.values() if c.state is State.SYN_RECEIVED)
 
+    @property
+    def waiting(self) -> int:
+        """How many established children wait for accept() (the accept queue)."""
+        return sum(
+            1
+            for c in self.children.values()
+            if c.state not in (State.LISTEN, State.SYN_RECEIVED, State.CLOSED)
+            and id(c) not in self._accepted
+        )
+
     def pop_events(self) -> list[SynDropped]:
         out, self._events = self._events, []
         return out
@@ -140,7 +153,10 @@ class Listener:
         key = (remote_ip, seg.src_port)
         child = self.children.get(key)
         if child is not None:
+            was = child.state
             child.receive(seg, now)
+            if was is State.TIME_WAIT and child.state is State.SYN_RECEIVED:
+                self._accepted.discard(id(child))  # reopened (TIME-WAIT reuse): a new connection
             return child
         if self.state is not State.LISTEN:
             return self._answer(seg, now, remote_ip, listening=False)
@@ -151,6 +167,9 @@ class Listener:
                 return revived
         if not (f & Flags.SYN) or f & (Flags.ACK | Flags.RST):
             return self._answer(seg, now, remote_ip, listening=True)
+        if self.waiting > self.backlog:  # checked first: cookies do not help a full accept queue
+            self._events.append(SynDropped(now, key, f"accept queue full ({self.waiting})"))
+            return None
         if self.half_open >= self.backlog and self.syncookies:
             return self._send_cookie(seg, now, remote_ip)
         if self.half_open >= self.backlog:

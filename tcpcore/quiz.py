@@ -650,7 +650,14 @@ QUESTIONS: tuple[Question, ...] = (
             Contrast CLOSE-WAIT, which never ends on its own and is a bug."""),
         rfc_refs=("RFC 9293 3.6", "RFC 9293 3.6.1", "RFC 6191", "RFC 9293 3.10.5"),
         scenario="server-closes-first",
-        also=(Demo("client-closes-first", caption="client closes first: the client waits"),),
+        also=(
+            Demo("client-closes-first", caption="client closes first: the client waits"),
+            Demo(
+                "time-wait-reuse",
+                {"profile": "linux"},
+                caption="Linux: a new SYN above RCV.NXT reopens the four-tuple in TIME-WAIT",
+            ),
+        ),
     ),
     Question(
         id="random-isn",
@@ -780,13 +787,16 @@ QUESTIONS: tuple[Question, ...] = (
             What is not answered with a RST: in a synchronized state a segment outside the
             window gets an ACK (3.5.2, third group), and a RST inside the window but not
             exactly at RCV.NXT gets a "challenge ACK" (RFC 5961 3.2), so that a blind attacker
-            cannot reset connections by guessing. A RST is never acknowledged or answered."""),
+            cannot reset connections by guessing. A RST is never acknowledged or answered.
+            One RST is accepted where it does harm: exactly at RCV.NXT it ends TIME-WAIT early
+            ("TIME-WAIT assassination", RFC 1337; scenario time-wait-assassination)."""),
         rfc_refs=("RFC 9293 3.5.2", "RFC 9293 3.10.7.1", "RFC 9293 3.10.5", "RFC 2525 2.17"),
         scenario="connection-refused",
         also=(
             Demo("abort", caption="ABORT: <SEQ=SND.NXT><CTL=RST>, no FIN, no TIME-WAIT"),
             Demo("half-open-after-server-reboot", caption="data for a forgotten connection"),
             Demo("old-duplicate-syn", caption="a SYN+ACK for a SYN A never sent"),
+            Demo("time-wait-assassination", caption="a stray segment's RST ends TIME-WAIT early"),
         ),
     ),
     Question(
