@@ -1145,12 +1145,15 @@ QUESTIONS: tuple[Question, ...] = (
             02's syn-after-handshake). TIME-WAIT is the exception because the connection is
             over: the only danger is an old duplicate, and the sequence or timestamp test
             rules that out. This is why a client that reconnects from the same port to a
-            server that closed first usually succeeds on Linux. The scenario shows B in
-            TIME-WAIT after closing first; tcpcore's rfc9293 profile answers any SYN there with
-            a challenge ACK, the conservative reading."""),
+            server that closed first usually succeeds on Linux. The scenario runs exactly this
+            under linux: B goes TIME-WAIT -> SYN-RECEIVED -> ESTABLISHED, with a new ISS of the
+            old SND.NXT + 65537 as Linux picks it. The second ladder is the same SYN under
+            tcpcore's rfc9293 profile, which answers it with a challenge ACK, the conservative
+            reading."""),
         rfc_refs=("RFC 9293 3.6.1", "RFC 9293 3.10.7.4", "RFC 6191", "RFC 5961 4.2"),
-        scenario="server-closes-first",
+        scenario="time-wait-reuse",
         scenario_params={"profile": "linux"},
+        also=(Demo("time-wait-reuse", caption="rfc9293: a challenge ACK, TIME-WAIT goes on"),),
     ),
     Question(
         id="so-reuseaddr",
@@ -1229,11 +1232,19 @@ QUESTIONS: tuple[Question, ...] = (
 
             tcpcore has both behaviours as profiles: rfc9293 and linux close on a RST in
             TIME-WAIT (the profile switch ignore_rst_in_time_wait is off), linux-rfc1337 ignores
-            it. The scenario shows A's TIME-WAIT under linux-rfc1337 in an ordinary close; the
-            assassination itself needs a RST injected during TIME-WAIT."""),
+            it. The scenario replays the assassination: a delayed copy of A's last ACK reaches
+            B, which has closed and answers <SEQ=SEG.ACK><CTL=RST>, exactly at A's RCV.NXT, and
+            A leaves TIME-WAIT at once. The second ladder is the same run under linux-rfc1337:
+            A ignores the RST and waits its full 60 s."""),
         rfc_refs=("RFC 1337 2", "RFC 1337 3", "RFC 9293 3.10.7.4"),
-        scenario="client-closes-first",
-        scenario_params={"profile": "linux-rfc1337"},
+        scenario="time-wait-assassination",
+        also=(
+            Demo(
+                "time-wait-assassination",
+                {"profile": "linux-rfc1337"},
+                caption="linux-rfc1337: the RST is ignored, TIME-WAIT runs its 60 s",
+            ),
+        ),
     ),
     Question(
         id="half-connection",

@@ -514,26 +514,40 @@ def test_without_delayed_acks_the_reference_closes_in_four_segments() -> None:
 
 
 def test_a_linux_server_closing_first_holds_time_wait_for_60_s() -> None:
-    """The side that closes first (here B, the server) is the one left in TIME-WAIT; the RFC
-    row for a SYN there is a challenge ACK (the conservative reading of MAY-2)."""
-    assert lookup(TW, Trigger.SYN).actions[0].name == "SEND_CHALLENGE_ACK"
-    for qid in ("syn-in-time-wait", "so-reuseaddr"):
-        t = demo(qid, 0)
-        assert TW in states(t, "B") and TW not in states(t, "A")
-        assert when(t, "B", CLOSED, nth=1) - when(t, "B", TW) == pytest.approx(60.0)
+    """The side that closes first (here B, the server) is the one left in TIME-WAIT, 60 s."""
+    t = demo("so-reuseaddr", 0)
+    assert TW in states(t, "B") and TW not in states(t, "A")
+    assert when(t, "B", CLOSED, nth=1) - when(t, "B", TW) == pytest.approx(60.0)
+
+
+def test_a_syn_in_time_wait_reopens_under_linux_and_is_challenged_under_the_rfc() -> None:
+    """syn-in-time-wait: Linux goes TIME-WAIT -> SYN-RECEIVED -> ESTABLISHED (MAY-2); the
+    rfc9293 profile answers with a challenge ACK and B stays in TIME-WAIT until A's RST."""
+    linux, rfc = demo("syn-in-time-wait", 0), demo("syn-in-time-wait", 1)
+    child = "B[10.0.0.1:40000]"  # the listener's child for A's four-tuple
+    path = states(linux, child)
+    i = path.index(TW)
+    assert path[i + 1 :] == [SYN_RCVD, ESTAB]  # reopened from TIME-WAIT, same child
+    after = states(rfc, child)[states(rfc, child).index(TW) + 1 :]
+    assert after == [CLOSED]  # the challenge ACK drew A's RST at RCV.NXT: no reopening
+    assert states(rfc, child + "#2")[-1] is ESTAB  # A's retried SYN found the listener
 
 
 def test_rfc1337_profile_alone_ignores_a_rst_in_time_wait() -> None:
     """tcp_rfc1337=1 is the only profile that survives TIME-WAIT assassination."""
     from tcpcore.profiles import get_profile
 
-    assert quiz.get("time-wait-assassination").profile == "linux-rfc1337"
+    q = quiz.get("time-wait-assassination")
+    assert q.scenario == "time-wait-assassination" and q.also[0].profile == "linux-rfc1337"
     assert get_profile("linux-rfc1337").ignore_rst_in_time_wait
     assert not get_profile("linux").ignore_rst_in_time_wait
     assert not get_profile("rfc9293").ignore_rst_in_time_wait
     row = lookup(TW, Trigger.RST)
     assert row.next is CLOSED and row.clause == "3.10.7.4 second"
     assert dict(row.variants)["ignore_rst_in_time_wait"].next is TW
+    killed, kept = demo("time-wait-assassination", 0), demo("time-wait-assassination", 1)
+    assert when(killed, "A", CLOSED, nth=1) - when(killed, "A", TW) < 5.0
+    assert when(kept, "A", CLOSED, nth=1) - when(kept, "A", TW) == pytest.approx(60.0)
 
 
 def test_a_half_connection_is_an_entry_of_the_syn_queue() -> None:
