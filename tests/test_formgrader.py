@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -145,12 +146,29 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
-def test_make_formgrader_lists_the_five_assignments(page: Any) -> None:
+def test_make_formgrader_lists_the_five_assignments(page: Any, server: Any) -> None:
     """`make formgrader` serves a Formgrader that finds the course and its five assignments."""
     page.wait_for_selector("td.name a", timeout=60_000)
     names = sorted(page.locator("td.name a").all_inner_texts())
     _shot(page, "manage-assignments")
     assert names == sorted(ASSIGNMENTS)
+    request = urllib.request.Request(
+        f"{server.url}/formgrader", headers={"Authorization": f"token {server.token}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert "object-src 'none'" in policy and "connect-src 'self'" in policy
+
+
+def test_jupyterlab_opens_the_formgrader_from_its_nbgrader_menu(page: Any, server: Any) -> None:
+    """The JupyterLab of `make formgrader` (under its CSP) opens the Formgrader from its menu."""
+    page.goto(f"{server.url}/lab?token={server.token}")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click(timeout=90_000)
+    page.locator(".lm-Menu-itemLabel").get_by_text("Formgrader", exact=True).click()
+    frame = page.frame_locator("iframe[src*='formgrader']")
+    frame.locator("td.name a").first.wait_for(timeout=60_000)
+    _shot(page, "lab-formgrader")
+    assert sorted(frame.locator("td.name a").all_inner_texts()) == sorted(ASSIGNMENTS)
 
 
 def test_the_autograde_button_records_the_trusted_score(page: Any, server: Any) -> None:
