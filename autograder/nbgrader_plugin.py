@@ -51,6 +51,7 @@ from typing import Any
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import channel_socket_types
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
@@ -71,6 +72,7 @@ def _output(kind: str, **fields: Any) -> NotebookNode:
     return out
 
 
+MAX_MESSAGE = 32 << 20  # bytes: a larger message from the kernel is dropped unread
 GRACE = 60  # seconds a kernel may outlive SandboxedExecute.kernel_budget before it is killed
 KERNEL_LIMITS = sandbox.Limits(
     memory=2048 * sandbox.MiB, cpu=30, file_size=16 * sandbox.MiB, processes=64, open_files=256
@@ -105,6 +107,29 @@ class SandboxKernelClient(AsyncKernelClient):
         control: bool = True,
     ) -> None:
         super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+    def _create_connected_socket(self, channel: str, identity: bytes | None = None) -> Any:
+        """The channel's socket, refusing messages too large to keep and queueing few.
+
+        A print loop makes the kernel send messages of hundreds of MiB as fast as it can; each
+        would be received and decoded in full before the output caps could drop it. ZeroMQ drops
+        a message over MAX_MESSAGE (the connection is made again) and, on iopub, keeps at most a
+        few hundred messages waiting: the kernel's surplus output is lost, not the grader's memory.
+        """
+        url = self._make_url(channel)
+        sock = self.context.socket(channel_socket_types[channel])
+        sock.linger = 1000
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        if channel == "iopub":
+            sock.setsockopt(zmq.RCVHWM, 200)
+        if identity:
+            sock.identity = identity
+        if getattr(self, "curve_publickey", None) is not None:  # as jupyter_client does
+            sock.curve_secretkey = self.curve_secretkey
+            sock.curve_publickey = self.curve_publickey
+            sock.curve_serverkey = self.curve_publickey
+        sock.connect(url)
+        return sock
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -349,7 +374,7 @@ class SandboxedExecute(Execute):  # type: ignore[misc]  # nbgrader is untyped
         Without the caps a print loop fills the grader's memory (over a GiB measured) and leaves
         autograded notebooks of tens of MiB for the instructor's browser.
         """
-        size = len(json.dumps(msg.get("content", {}), ensure_ascii=False))
+        size = _content_size(msg.get("content", {}))
         kept = self._kept.get(index, 0)
         total = sum(self._kept.values())
         if kept + size > self.max_cell_output or total + size > self.max_notebook_output:
@@ -478,6 +503,22 @@ class ForgetDuplicates(NbGraderPreprocessor):  # type: ignore[misc]
 def clean_text(text: str) -> str:
     """Text that can be written as UTF-8: lone surrogates (a student's "\\udc80") become '?'."""
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _content_size(content: Any) -> int:
+    """About how many bytes an output message adds to the notebook, without copying it."""
+    if not isinstance(content, dict):
+        return 0
+    size = 64
+    for key in ("text", "ename", "evalue"):
+        if isinstance(content.get(key), str):
+            size += len(content[key])
+    for part in content.get("traceback") or []:
+        size += len(part) if isinstance(part, str) else 64
+    data = content.get("data")
+    for value in data.values() if isinstance(data, dict) else []:
+        size += len(value) if isinstance(value, str) else len(json.dumps(value))
+    return size
 
 
 def _budget_note(seconds: float, stopped: bool = False) -> NotebookNode:
