@@ -20,6 +20,7 @@ help:
 	@echo "make lab    open the course in JupyterLab (creates .venv on first run)"
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make formgrader  open nbgrader's Formgrader on the course (instructors)"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("tcpcourse needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -43,6 +44,19 @@ lab: $(VENV)/.stamp-course
 	@echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $(PORT)"
 	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
+
+# make formgrader: JupyterLab started in the course folder, where nbgrader reads
+# nbgrader_config.py (the sandboxed, trusted-score pipeline), with the environment's tools
+# (alembic) on PATH. The Formgrader is in the Nbgrader menu, or at /formgrader.
+# COURSE=path serves another copy of the course.
+COURSE ?= course
+.PHONY: formgrader
+formgrader: $(VENV)/.stamp-course
+	@echo "Formgrader for $(COURSE) at http://localhost:$(PORT)/formgrader (or Nbgrader > Formgrader)"
+	@echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $(PORT)"
+	cd "$(COURSE)" && PATH="$(CURDIR)/$(BIN):$$PATH" "$(CURDIR)/$(BIN)/jupyter" lab \
+		--port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$$(pwd)" \
+		--config="$(CURDIR)/course/jupyter_server_config.py" $(LAB_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check tcpcore autograder tests benchmarks tools hub

@@ -98,6 +98,7 @@ class Report:
     load: LoadReport = field(default_factory=LoadReport)
     sandboxed: bool = True
     seconds: float = 0.0
+    budget: str = ""  # set when the submission ran out of its grading time budget
 
     @property
     def score(self) -> float:
@@ -114,13 +115,17 @@ class Report:
         raise KeyError(grade_id)
 
     def notes(self) -> str:
-        """What went wrong while the code loaded, in a sentence or two."""
+        """What went wrong while the code loaded (or ran out of time), in a sentence or two."""
+        budget = f"Grading stopped early: {self.budget}." if self.budget else ""
         if self.load.fatal:
-            return f"Your notebook's code could not be graded: {self.load.fatal}."
+            if self.load.fatal == self.budget:
+                return budget
+            return f"Your notebook's code could not be graded: {self.load.fatal}. {budget}".strip()
         if self.load.errors:
             parts = [f"cell {i}: {e}" for i, e in self.load.errors[:5]]
-            return "Some of your cells raised while loading (" + "; ".join(parts) + ")."
-        return ""
+            text = "Some of your cells raised while loading (" + "; ".join(parts) + ")."
+            return f"{text} {budget}".strip()
+        return budget
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -168,6 +173,8 @@ def grade_program(
         for check in checks:
             report.outcomes.append(check.run(answerer, seed if check.personal else 0, reveal))
         report.load = answerer.load  # after any restart, the last word on how the code loaded
+        if answerer.budget_hit:
+            report.budget = answerer.budget_note()
     report.seconds = time.monotonic() - start
     return report
 

@@ -15,23 +15,76 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+REPORT_SUFFIX = ".autograder.json"  # TrustedScores writes <notebook>.autograder.json
+
 
 def collect(course: Path, assignment: str) -> tuple[dict[str, float], Counter[str], Counter[str]]:
-    """(total per student, how often each item was asked, how often it was missed)."""
+    """(total per student, how often each item was asked, how often it was missed).
+
+    Only the grader's own reports are read: ``<notebook>.autograder.json`` for the assignment's
+    notebooks (nbgrader's configuration keeps a student's files of that name out of
+    ``autograded/``), regular files naming the same student and assignment as their folder. A
+    file a student slipped in under another name, or for another student, is not read.
+    """
     totals: dict[str, float] = {}
     asked: Counter[str] = Counter()
     missed: Counter[str] = Counter()
     base = course / "autograded"
-    for path in sorted(base.glob(f"*/{assignment}/*.autograder.json")):
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        student = path.parent.parent.name
-        totals[student] = totals.get(student, 0.0) + float(data.get("score", 0.0))
-        for cell in data.get("cells", {}).values():
-            for item, right in cell.get("items", {}).items():
-                asked[item] += 1
-                missed[item] += not right
+    notebooks = _notebooks(course, assignment)
+    for folder in sorted(base.glob(f"*/{assignment}")):
+        student = folder.parent.name
+        for name in notebooks:
+            data = _grader_report(folder / f"{name}{REPORT_SUFFIX}", student, assignment)
+            if data is None:
+                continue
+            totals[student] = totals.get(student, 0.0) + float(data["score"])
+            for cell in data["cells"].values():
+                for item, right in cell.get("items", {}).items():
+                    asked[item] += 1
+                    missed[item] += not right
     _add_gradebook_totals(course, assignment, totals)
     return totals, asked, missed
+
+
+def _notebooks(course: Path, assignment: str) -> list[str]:
+    """The assignment's notebooks: the gradebook's, else the source folder's."""
+    db = course / "gradebook.db"
+    if db.exists():
+        from nbgrader.api import Gradebook, MissingEntry
+
+        from .batch import quiet_sqlalchemy
+
+        with quiet_sqlalchemy(), Gradebook(f"sqlite:///{db}") as gb:
+            try:
+                return sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+            except MissingEntry:
+                return []
+    return sorted(p.stem for p in (course / "source" / assignment).glob("*.ipynb"))
+
+
+def _grader_report(path: Path, student: str, assignment: str) -> dict[str, Any] | None:
+    """The report at path if it is one the grader wrote for this student, else None."""
+    try:
+        if not path.is_file() or path.is_symlink():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not (
+        isinstance(data, dict)
+        and data.get("student") == student
+        and data.get("assignment") == assignment
+        and type(data.get("score")) in (int, float)
+        and isinstance(data.get("cells"), dict)
+        and all(
+            isinstance(c, dict)
+            and isinstance(c.get("items", {}), dict)
+            and all(type(v) is bool for v in c.get("items", {}).values())
+            for c in data["cells"].values()
+        )
+    ):
+        return None
+    return data
 
 
 def _add_gradebook_totals(course: Path, assignment: str, totals: dict[str, float]) -> None:

@@ -41,6 +41,7 @@ from typing import Any
 ANSWERER = Path(__file__).with_name("answerer.py")
 MiB = 1 << 20
 HOME = "/home/student"  # where the private writable directory appears inside the sandbox
+TMP_SIZE = 64 * MiB  # the sandbox's /tmp (measured: a flood wrote 512 MiB there without it)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -151,7 +152,8 @@ def jail_command(
             cmd += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
         elif os.path.isdir(f"/{link}"):
             cmd += ["--ro-bind", f"/{link}", f"/{link}"]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+    cmd += ["--size", str(TMP_SIZE), "--tmpfs", "/tmp"]  # tmpfs is memory: cap it
     bound: set[str] = set()
     for path in [*_python_paths(), *read_only]:
         real = os.path.realpath(path)
@@ -250,8 +252,15 @@ class Answerer:
         call_timeout: float = 2.0,
         restarts: int = 2,
         allow_unsandboxed: bool = False,
+        budget: float | None = None,
     ) -> None:
         self.cells = [(int(i), str(s)) for i, s in cells]
+        # Wall-clock seconds for the whole submission, loading and every question (None: no
+        # budget). Each question still has its own call_timeout; the budget stops a slow but
+        # correct solution from holding a worker for many minutes, one question at a time.
+        self.budget = budget
+        self.budget_hit = False
+        self._born = time.monotonic()
         self.limits = limits or Limits()
         self.load_timeout = load_timeout
         self.call_timeout = call_timeout
@@ -292,6 +301,10 @@ class Answerer:
                 self.load.errors = sorted(self.load.errors + skipped)
                 return self.load
             self._kill()
+            if self.out_of_budget():
+                self.budget_hit = True
+                self.load = LoadReport(errors=list(skipped), fatal=self.budget_note())
+                return self.load
             if last is None or self.restarts_left <= 0:
                 where = f"cell {last}" if last is not None else "your code"
                 self.load = LoadReport(errors=list(skipped), fatal=f"{where} {why}")
@@ -302,15 +315,21 @@ class Answerer:
 
     def _load_until_done(self) -> tuple[int | None, str]:
         last_cell: int | None = None
-        deadline = time.monotonic() + self.load_timeout
+        deadline = self._deadline(self.load_timeout)
         while True:
             msg, why = self._read(deadline)
             if msg is None:
                 return last_cell, why
             if "cell" in msg:
-                last_cell = int(msg["cell"])
+                cell = msg["cell"]
+                if type(cell) is not int:
+                    return last_cell, GARBLED
+                last_cell = cell
                 continue
-            self.load = LoadReport(errors=[(int(i), str(e)) for i, e in msg.get("errors", [])])
+            errors = msg.get("errors", [])
+            if msg.get("ok") is not True or not _load_errors_ok(errors):
+                return last_cell, GARBLED
+            self.load = LoadReport(errors=[(i, _clean(e)) for i, e in errors])
             return last_cell, ""
 
     def close(self) -> None:
@@ -330,6 +349,9 @@ class Answerer:
     def _ask(self, req: dict[str, Any]) -> Answer:
         if self.load.fatal:
             return Answer(False, error=f"not asked: {self.load.fatal}")
+        if self.out_of_budget():
+            self.budget_hit = True
+            return Answer(False, error=f"not asked: {self.budget_note()}")
         if self._proc is None:
             if self.restarts_left <= 0:
                 return Answer(False, error="not asked: your code stopped the grader too often")
@@ -339,13 +361,37 @@ class Answerer:
                 return Answer(False, error=f"not asked: {self.load.fatal}")
         self.questions += 1
         self._send(req)
-        msg, why = self._read(time.monotonic() + self.call_timeout)
+        msg, why = self._read(self._deadline(self.call_timeout))
         if msg is None:
             self._kill()
+            if self.out_of_budget():
+                self.budget_hit = True
+                return Answer(False, error=f"not answered: {self.budget_note()}")
             return Answer(False, error=f"your code {why}")
-        if msg.get("ok"):
-            return Answer(True, value=_unwire(msg.get("value")))
-        return Answer(False, error=str(msg.get("error", "failed")))
+        try:
+            return _answer(msg)
+        except ValueError:
+            # A line the answerer never writes: the student's code wrote to the pipe itself.
+            self._kill()
+            return Answer(False, error=f"your code {GARBLED}")
+
+    # -- the budget --------------------------------------------------------------------------
+
+    def out_of_budget(self) -> bool:
+        return self.budget is not None and time.monotonic() - self._born >= self.budget
+
+    def budget_note(self) -> str:
+        return (
+            f"grading this submission used up its {self.budget:g} s budget, so the questions "
+            "left were not asked (is some function very slow?)"
+        )
+
+    def _deadline(self, timeout: float) -> float:
+        """When a read must give up: its own timeout, or the end of the budget if sooner."""
+        now = time.monotonic()
+        if self.budget is None:
+            return now + timeout
+        return min(now + timeout, self._born + self.budget)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -409,12 +455,9 @@ class Answerer:
         finally:
             sel.close()
         line, _, self._buf = self._buf.partition(b"\n")
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            return None, "garbled the grader's pipe and was stopped"
-        if not isinstance(msg, dict):
-            return None, "garbled the grader's pipe and was stopped"
+        msg = parse_line(line)
+        if msg is None:
+            return None, GARBLED
         return msg, ""
 
     def _death(self) -> str:
@@ -453,9 +496,56 @@ def _wire(value: Any) -> Any:
     return value
 
 
-def _unwire(value: Any) -> Any:
-    if isinstance(value, dict) and set(value) == {"bytes"}:
-        return bytes.fromhex(value["bytes"])
-    if isinstance(value, list):
-        return [_unwire(v) for v in value]
-    return value
+# -- reading the pipe ------------------------------------------------------------------------------
+# Everything below parses what the student's process wrote. The answerer writes only well-formed
+# lines, but the student's code shares its process and can write to the pipe too: every line is
+# checked field by field, and anything the answerer would never send ends that process as
+# "garbled", which costs the student that question and nothing else. No exception escapes.
+
+GARBLED = "garbled the grader's pipe and was stopped"
+MAX_DEPTH = 16  # the answerer refuses answers nested deeper than 8
+
+
+def _clean(text: str) -> str:
+    """A string that can be written anywhere: lone surrogates (JSON's "\\udc80") become '?'."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def parse_line(line: bytes) -> dict[str, Any] | None:
+    """One message from the pipe as a dict, or None when it is not a JSON object."""
+    try:
+        msg = json.loads(line)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python recurses
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
+def _load_errors_ok(errors: Any) -> bool:
+    return type(errors) is list and all(
+        type(e) is list and len(e) == 2 and type(e[0]) is int and type(e[1]) is str for e in errors
+    )
+
+
+def _answer(msg: dict[str, Any]) -> Answer:
+    """The Answer a reply stands for; ValueError when the reply is not one the answerer sends."""
+    ok = msg.get("ok")
+    if ok is True and "value" in msg:
+        return Answer(True, value=_unwire(msg["value"]))
+    if ok is False and type(msg.get("error")) is str:
+        return Answer(False, error=_clean(msg["error"]))
+    raise ValueError("not an answer")
+
+
+def _unwire(value: Any, depth: int = 0) -> Any:
+    """An answer's value back from JSON: plain data, bytes from hex; ValueError otherwise."""
+    if depth > MAX_DEPTH:
+        raise ValueError("answer nested too deep")
+    if type(value) is str:
+        return _clean(value)
+    if value is None or type(value) in (bool, int, float):
+        return value
+    if type(value) is list:
+        return [_unwire(v, depth + 1) for v in value]
+    if type(value) is dict and set(value) == {"bytes"} and type(value["bytes"]) is str:
+        return bytes.fromhex(value["bytes"])  # ValueError on anything but hex digits
+    raise ValueError("not a value the answerer sends")

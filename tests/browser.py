@@ -740,3 +740,49 @@ def _screenshot(page: Page, path: str, artifacts: Path) -> Path:
     page.wait_for_timeout(500)
     page.screenshot(path=str(target), full_page=True)
     return target
+
+
+# --------------------------------------------------------------------------- the Formgrader
+
+
+@contextlib.contextmanager
+def formgrader_server(course: Path, *, timeout: float = 120.0) -> Iterator[LabServer]:
+    """``make formgrader COURSE=<course>``: the instructor's way in, run as the guide says.
+
+    The server gets its own token, port and Jupyter folders (nothing from ``~/.jupyter``), and a
+    PATH of the bare system only: the target itself must put the environment's tools on it.
+    It is stopped, kernels and all, on the way out.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="tcpcourse-formgrader-"))
+    server: LabServer | None = None
+    try:
+        for _attempt in range(3):  # another process may take the free port first
+            port, token = free_port(), secrets.token_hex(16)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
+            env.update(jupyter_dirs(workdir), PATH="/usr/bin:/bin")
+            args = (
+                f"--no-browser --ip=127.0.0.1 --ServerApp.port_retries=0 "
+                f"--IdentityProvider.token={token} --LabApp.expose_app_in_browser=True"
+            )
+            command = ["make", "-s", "formgrader", f"COURSE={course}", f"PORT={port}"]
+            with (workdir / "server.log").open("ab") as log:
+                process = subprocess.Popen(
+                    [*command, f"LAB_ARGS={args}"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    cwd=Path(__file__).resolve().parent.parent,
+                    env=env,
+                    start_new_session=True,
+                )
+            server = LabServer(course, port, token, process, workdir)
+            if _wait_until_up(server, timeout):
+                break
+        else:
+            assert server is not None
+            raise RuntimeError(f"make formgrader did not start; its log ends:\n{server.log_tail()}")
+        yield server
+    finally:
+        if server is not None:
+            _stop(server)
+        shutil.rmtree(workdir, ignore_errors=True)
