@@ -163,7 +163,7 @@ def to_packet(rec: Record) -> Packet:
     """Decode one record's frame into a Packet."""
     time, time_ns = rec.time, rec.time_ns
     try:
-        frame = decode_frame(rec.linktype, rec.data)
+        frame = decode_frame(rec.linktype, rec.data, rec.wire_len)
     except DecodeError as exc:
         return Packet(
             rec.index,

@@ -53,7 +53,9 @@ def tcp(
     if csum is None and src is not None and dst is not None:
         s, d = packed(src), packed(dst)
         if len(s) == 4:
-            pseudo = s + d + struct.pack("!BBH", 0, 6, len(seg))
+            # Zero, protocol, TCP length: one 32-bit word, so that a "BIG TCP" segment longer
+            # than 65,535 bytes carries into the upper half (as Wireshark sums it).
+            pseudo = s + d + struct.pack("!I", (6 << 16) + len(seg))
         else:
             pseudo = s + d + struct.pack("!I3xB", len(seg), 6)
         csum = checksum(pseudo + seg)
@@ -121,6 +123,12 @@ def ext_header(next_header: int, body: bytes) -> bytes:
     in 8-byte units after the first 8, then ``body`` (padded by the caller to 6 + 8n bytes)."""
     assert (len(body) + 2) % 8 == 0
     return bytes((next_header, (len(body) + 2) // 8 - 1)) + body
+
+
+def jumbo_header(next_header: int, length: int) -> bytes:
+    """A hop-by-hop header holding only the Jumbo Payload option (RFC 2675 2): type 0xC2,
+    length 4, the 32-bit payload length (everything after the fixed IPv6 header)."""
+    return ext_header(next_header, struct.pack("!BBI", 0xC2, 4, length))
 
 
 def fragment_header(next_header: int, offset: int, more: bool, ident: int = 7) -> bytes:
@@ -290,6 +298,18 @@ def random_tcp_frame(rng: random.Random, linktype: int = ETHERNET) -> bytes:
     return frame(linktype, packet, 6 if v6 else 4)
 
 
+def big_segment(src: str, dst: str, size: int = 65_600) -> bytes:
+    """An ACK carrying ``size`` bytes (over 65,535 by default: a Linux "BIG TCP" / TSO segment,
+    whose IPv4 total length must be 0 and whose IPv6 header needs a Jumbo Payload option)."""
+    return tcp(flags=0x10, ack=1, payload=bytes(i % 251 for i in range(size)), src=src, dst=dst)
+
+
+def jumbogram(src: str, dst: str, segment: bytes, length: int | None = None) -> bytes:
+    """An IPv6 jumbogram (RFC 2675): payload length 0, hop-by-hop Jumbo Payload option."""
+    jumbo = 8 + len(segment) if length is None else length
+    return ipv6(src, dst, segment, nh=0, plen=0, ext=jumbo_header(6, jumbo))
+
+
 def odd_frames() -> list[tuple[int, bytes, str]]:
     """Frames that exercise every branch of the decoder: (link type, bytes, what it is)."""
     a4, b4, a6, b6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
@@ -306,6 +326,9 @@ def odd_frames() -> list[tuple[int, bytes, str]]:
         ),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, options=b"\x94\x04\x00\x00")), "IPv4 options"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, total=0)), "TSO zero length"),
+        (ETHERNET, ethernet(ipv4(a4, b4, big_segment(a4, b4), total=0)), "BIG TCP"),
+        (ETHERNET, ethernet(jumbogram(a6, b6, big_segment(a6, b6)), 0x86DD), "IPv6 jumbogram"),
+        (ETHERNET, ethernet(jumbogram(a6, b6, seg6, 9000), 0x86DD), "jumbo length < 65536"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, flags=0b001)), "first fragment, whole header"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4[:12], flags=0b001)), "first fragment, short"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, frag=3)), "later fragment"),
