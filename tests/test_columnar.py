@@ -209,15 +209,13 @@ def test_mutated_frames_match_read_pcap(tmp_path: Path) -> None:
             at = rng.randrange(min(len(linktype_frame), 120))
             linktype_frame[at] ^= 1 << rng.randrange(8)
         cut = rng.random() < 0.2
-        recs.append(
-            (
-                i,
-                0,
-                bytes(
-                    linktype_frame[: rng.randrange(len(linktype_frame))] if cut else linktype_frame
-                ),
-            )
+        data = bytes(
+            linktype_frame[: rng.randrange(len(linktype_frame))] if cut else linktype_frame
         )
+        # The original length: the whole frame (an honest cut), what was captured (the IP
+        # length then lies), or anything between and beyond.
+        wire = rng.choice([len(linktype_frame), len(data), rng.randint(len(data), 400)])
+        recs.append((i, 0, data, wire))
     path = tmp_path / "c.pcap"
     path.write_bytes(pcap(recs))
     assert len(assert_same(path)) > 1000
