@@ -21,8 +21,10 @@ import contextlib
 import io
 import ipaddress
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +136,12 @@ def tshark_rows(path: Path) -> dict[int, dict[str, list[str]]]:
         command += ["-o", f"{pref}:{value}"]
     for name in FIELDS:
         command += ["-e", name]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+    # An empty configuration folder: no preference of the machine's user changes the dissection.
+    with tempfile.TemporaryDirectory() as config:
+        env = {**os.environ, "WIRESHARK_CONFIG_DIR": config}
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=True, env=env
+        )
     rows = {}
     for line in done.stdout.splitlines():
         values = line.split("\t")
