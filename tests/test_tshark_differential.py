@@ -36,6 +36,7 @@ from conftest import ROOT, require
 from tcpcore.cli import main
 from tcpcore.pcap import Packet, read_pcap
 
+pytestmark = pytest.mark.slow  # tshark runs once per capture: about 20 s in all
 TSHARK = shutil.which("tshark")
 FLAG_LETTERS = [(0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, ".")]
 FLAG_LETTERS += [(0x20, "U"), (0x40, "E"), (0x80, "W")]
