@@ -184,8 +184,8 @@ def sent_payload_length(packet: Packet) -> int:
         tcp_length = ip.total_length - ip.header_length
     elif isinstance(ip, IPv6) and ip.payload_length:
         tcp_length = 40 + ip.payload_length - ip.header_length
-    else:  # a length of 0 (TSO, jumbogram) means "whatever was captured"
-        return captured
+    else:  # a length of 0 (TSO, BIG TCP): the packet ran to the end of the frame on the wire
+        return captured + max(packet.wire_len - len(packet.data), 0)
     return max(captured, tcp_length - seg.header_length)
 
 

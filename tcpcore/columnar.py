@@ -163,7 +163,8 @@ def _map(fileno: int, size: int) -> mmap.mmap:
 class _Table:
     """The records to decode. Rows are gathered at ``base``; the frame starts ``shift`` bytes
     in (16 when ``base`` is a pcap record header, whose timestamp is then read from the row in
-    ``order`` with ``units`` fractions a second), else ``time``/``time_ns`` are given."""
+    ``order`` with ``units`` fractions a second, and so is the original length), else
+    ``time``/``time_ns`` and ``wire`` (the original lengths) are given."""
 
     index: Array
     base: Array
@@ -174,6 +175,7 @@ class _Table:
     units: int = 0
     time: Array | None = None
     time_ns: Array | None = None
+    wire: Array | None = None
 
     def chunk(self, start: int, stop: int) -> _Table:
         return self.take(slice(start, stop))
@@ -190,6 +192,7 @@ class _Table:
             self.units,
             None if self.time is None else self.time[cut],
             None if self.time_ns is None else self.time_ns[cut],
+            None if self.wire is None else self.wire[cut],
         )
 
 
@@ -224,6 +227,7 @@ def _generic_table(buf: Array, size: int) -> _Table:
         0,
         time=np.array([r.time for r in recs], np.float64),
         time_ns=np.array([min(max(r.time_ns, _I64_MIN), _I64_MAX) for r in recs], np.int64),
+        wire=np.array([r.wire_len for r in recs], np.int64),
     )
 
 
@@ -241,18 +245,26 @@ def _decode_chunk(buf: Array, t: _Table) -> dict[str, Array]:
         rows = np.flatnonzero(t.linktype == linktype) if len(groups) > 1 else None
         part = t if rows is None else t.take(rows)
         group = block if rows is None else block[rows]
+        wire = _wire(part, group)
         cols, take, slow = decode_group(
-            buf, group, part.base + t.shift, t.shift, part.caplen, linktype
+            buf, group, part.base + t.shift, t.shift, part.caplen, linktype, wire
         )
         cols["index"] = part.index[take]
         cols["time"], cols["time_ns"] = _times(part, group, take)
         parts.append(cols)
         if len(slow):
             times = _times(part, group, slow)
-            parts.append(_fallback(buf, part.take(slow), linktype, *times))
+            parts.append(_fallback(buf, part.take(slow), linktype, wire[slow], *times))
     if len(parts) == 1:
         return parts[0]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _wire(t: _Table, block: Array) -> Array:
+    """The records' original lengths: from the table, or from the pcap record headers."""
+    if t.wire is not None:
+        return t.wire
+    return np.ascontiguousarray(block[:, 12:16]).view(t.order + "u4")[:, 0].astype(np.int64)
 
 
 def _times(t: _Table, block: Array, rows: Array) -> tuple[Array, Array]:
@@ -271,7 +283,7 @@ def _times(t: _Table, block: Array, rows: Array) -> tuple[Array, Array]:
 
 
 def _fallback(
-    buf: Array, t: _Table, linktype: int, time: Array, time_ns: Array
+    buf: Array, t: _Table, linktype: int, wire_len: Array, time: Array, time_ns: Array
 ) -> dict[str, Array]:
     """Rows for the records the vectorised rules left open, from the per-packet decoder."""
     found: list[tuple[int | float, ...]] = []
@@ -279,7 +291,7 @@ def _fallback(
     for k in range(len(index)):
         start, cap = int(data[k]), int(caplen[k])
         try:
-            frame = decode_frame(linktype, bytes(buf[start : start + cap]))
+            frame = decode_frame(linktype, bytes(buf[start : start + cap]), int(wire_len[k]))
         except DecodeError:
             continue
         seg, ip = frame.segment, frame.ip
@@ -288,10 +300,12 @@ def _fallback(
         l3 = frame.link.header_length if frame.link is not None else 0
         hlen = seg.header_length
         if isinstance(ip, IPv4):
-            wire = (ip.total_length or cap - l3) - ip.header_length - hlen
+            wire = (ip.total_length or max(cap, int(wire_len[k])) - l3) - ip.header_length - hlen
             addrs = (int(ipaddress.IPv4Address(ip.src)), int(ipaddress.IPv4Address(ip.dst)), 0, 0)
         else:
-            wire = (ip.payload_length or cap - l3 - 40) - (ip.header_length - 40) - hlen
+            jumbo = ip.jumbo[1] if ip.jumbo is not None else 0
+            plen = ip.payload_length or jumbo or max(cap, int(wire_len[k])) - l3 - 40
+            wire = plen - (ip.header_length - 40) - hlen
             addrs = (0, 0, int(ipaddress.IPv6Address(ip.src)), int(ipaddress.IPv6Address(ip.dst)))
         s4, d4, s6, d6 = addrs
         found.append(

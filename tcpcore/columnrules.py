@@ -55,22 +55,25 @@ def within(block: Array, cols: Array, width: int) -> Array:
 
 
 def decode_group(
-    buf: Array, block: Array, data: Array, shift: int, cap: Array, linktype: int
+    buf: Array, block: Array, data: Array, shift: int, cap: Array, linktype: int, wire: Array
 ) -> tuple[dict[str, Array], Array, Array]:
-    """Apply decode_frame's rules to one link type's records.
+    """Apply decode_frame's rules to one link type's records (``wire``: original lengths).
 
     Returns the fields of the rows that are TCP segments, those rows' positions in ``block``,
     and the positions of the rows the per-packet decoder must settle.
     """
     ethertype, l3, ok, slow = _link_layer(block[:, shift : shift + 32], cap, linktype)
     ipf = _at(block, shift + l3, 40).view(_IP_FIELDS)
+    # Where each frame ended on the wire (decode_frame's ``wire``): an IP length field may run
+    # past the captured bytes (a snap-length cut) but not past this.
+    frame_end = np.maximum(wire, cap)
     cap, l3 = cap.astype(np.int32), l3.astype(np.int32)  # int32 halves the memory traffic
     capip = cap - l3
     version = ipf["vihl"] >> 4
     is4 = ethertype == 0x0800
     v4, v6 = bool(is4.any()), not bool(is4.all())
     # IPv4 (RFC 791 3.1): header within the capture, IHL >= 5, total length >= header length,
-    # not a later fragment, protocol TCP. A total length of 0 (TSO) runs to the end of the capture.
+    # not a later fragment, protocol TCP. A total length of 0 (TSO) runs to the end of the frame.
     if v4:
         ihl = (ipf["vihl"] & 0x0F).astype(np.int32) * 4
         total = ipf["total"].astype(np.int32)
@@ -78,9 +81,10 @@ def decode_group(
         good4 &= ((total >= ihl) | (total == 0)) & ((ipf["frag"] & 0x1FFF) == 0)
         good4 &= ipf["proto"] == 6
         tcp4 = l3 + ihl
-        end4 = np.where(total == 0, cap, l3 + total)
+        end4 = np.where(total == 0, frame_end, l3 + total)
     # IPv6 (RFC 8200 3): TCP right after the fixed header; extension headers go the slow way.
-    # A payload length of 0 (jumbogram, TSO) runs to the end of the capture too.
+    # A payload length of 0 (TSO) runs to the end of the frame too (a jumbogram's Jumbo Payload
+    # option is in a hop-by-hop header: the slow path).
     if v6:
         plen = ipf["plen"].astype(np.int32)
         nh = ipf["nh"]
@@ -88,7 +92,7 @@ def decode_group(
         slow |= ok & ~is4 & good6 & _IS_EXTENSION[nh]
         good6 &= nh == 6
         tcp6 = l3 + 40
-        end6 = np.where(plen == 0, cap, tcp6 + plen)
+        end6 = np.where(plen == 0, frame_end, tcp6 + plen)
     if v4 and v6:
         ok &= np.where(is4, good4, good6)
         tcp, ip_end = np.where(is4, tcp4, tcp6), np.where(is4, end4, end6)
@@ -98,6 +102,7 @@ def decode_group(
     else:
         ok &= good6
         tcp, ip_end = tcp6, end6
+    ok &= ip_end <= frame_end  # an IP length beyond the frame on the wire: malformed
     declared = ip_end - tcp
     captured = np.minimum(ip_end, cap) - tcp
     ok &= (declared >= 20) & (captured >= 20)

@@ -11,6 +11,13 @@ UDP, a fragment, a TCP header cut off by the capture's snap length) is not an er
 says why in ``reason``. Bytes that break a header's rules raise
 :class:`~tcpcore.errors.DecodeError` naming the field and its byte offset in the frame.
 
+Lengths. An IP length field that runs past the captured bytes is a snap-length cut only if the
+frame was longer on the wire: given the record's original length (``wire_len``), a length field
+that claims more than the frame had on the wire is malformed (DecodeError). A length of 0 (IPv4
+total length, IPv6 payload length) is what Linux shows for TSO and "BIG TCP" super-packets, which
+may exceed 65,535 bytes: the packet runs to the end of the frame, as Wireshark takes it. An IPv6
+jumbogram (RFC 2675) takes its length from the Jumbo Payload option.
+
 :func:`encode_frame` is the exact inverse (``encode_frame(decode_frame(t, b)) == b``): padding after
 the IP packet is kept in ``trailer``, checksums and lengths are written as received.
 :func:`build_frame` wraps a new segment for the encapsulation lesson, with every length and
@@ -88,16 +95,25 @@ class Frame:
     trailer: bytes = b""
 
 
-def decode_frame(linktype: int, data: bytes | bytearray | memoryview) -> Frame:
-    """Decode a captured frame of the given link type down to its TCP segment."""
+def decode_frame(
+    linktype: int, data: bytes | bytearray | memoryview, wire_len: int | None = None
+) -> Frame:
+    """Decode a captured frame of the given link type down to its TCP segment.
+
+    ``wire_len`` is the frame's length on the wire (the capture record's original length). With
+    it, an IP length field larger than the frame on the wire is malformed, not a snap-length
+    cut; without it, any IP length beyond the captured bytes is taken as a cut.
+    """
     data = bytes(data)
     link, ethertype, l3 = decode_link(linktype, data)
     if ethertype is None:
         return Frame(linktype, link, reason=f"link type {linktype} is not supported", payload=data)
+    # Where the frame ended on the wire; None when unknown (any length may be a cut).
+    wire = None if wire_len is None else max(wire_len, len(data))
     if ethertype == ETHERTYPE_IPV4:
-        return _ipv4(linktype, link, data, l3)
+        return _ipv4(linktype, link, data, l3, wire)
     if ethertype == ETHERTYPE_IPV6:
-        return _ipv6(linktype, link, data, l3)
+        return _ipv6(linktype, link, data, l3, wire)
     return Frame(linktype, link, reason=_not_ip(link, ethertype), payload=data[l3:])
 
 
@@ -110,14 +126,14 @@ def _not_ip(link: LinkHeader | None, ethertype: int) -> str:
     return f"ethertype 0x{ethertype:04x}{f' ({name})' if name else ''}, not IP"
 
 
-def _ipv4(linktype: int, link: LinkHeader | None, data: bytes, l3: int) -> Frame:
+def _ipv4(linktype: int, link: LinkHeader | None, data: bytes, l3: int, wire: int | None) -> Frame:
     ip = IPv4.decode(data, l3)
     start = l3 + ip.header_length
     total = ip.total_length or 0
     if total == 0:
         # A length of 0 is what Linux shows for TSO super-packets it hands to the NIC: take the
-        # packet to run to the end of the capture (as Wireshark does).
-        end = len(data)
+        # packet to run to the end of the frame (as Wireshark does).
+        end = len(data) if wire is None else wire
     elif total < ip.header_length:
         raise DecodeError(
             f"IPv4 total length {total} < header length {ip.header_length} at byte {l3 + 2}",
@@ -125,6 +141,12 @@ def _ipv4(linktype: int, link: LinkHeader | None, data: bytes, l3: int) -> Frame
         )
     else:
         end = l3 + total
+        if wire is not None and end > wire:
+            raise DecodeError(
+                f"IPv4 total length {total} exceeds the {wire - l3} bytes the frame carried "
+                f"from the IP header on (not a snap-length cut) at byte {l3 + 2}",
+                l3 + 2,
+            )
     if ip.fragment_offset:
         reason = f"IPv4 fragment at offset {ip.fragment_offset * 8}, not reassembled"
         return _stop(linktype, link, ip, data, start, end, reason)
@@ -133,12 +155,25 @@ def _ipv4(linktype: int, link: LinkHeader | None, data: bytes, l3: int) -> Frame
     return _tcp(linktype, link, ip, data, start, end, data[l3 + 12 : l3 + 20])
 
 
-def _ipv6(linktype: int, link: LinkHeader | None, data: bytes, l3: int) -> Frame:
+def _ipv6(linktype: int, link: LinkHeader | None, data: bytes, l3: int, wire: int | None) -> Frame:
     plen = int.from_bytes(data[l3 + 4 : l3 + 6], "big") if len(data) >= l3 + 6 else 0
     # A payload length of 0 announces a jumbogram (RFC 2675) or, again, a TSO packet: take
-    # everything captured.
-    end = l3 + 40 + plen if plen else len(data)
+    # the frame to its end unless a Jumbo Payload option says otherwise.
+    end = l3 + 40 + plen if plen else (len(data) if wire is None else wire)
     ip = IPv6.decode(data, l3, end)
+    what, value, at = "payload length", plen, l3 + 4
+    if not plen and (jumbo := ip.jumbo) is not None:
+        what, (at, value) = "jumbo payload length", (l3 + jumbo[0], jumbo[1])
+        if value <= 0xFFFF:
+            raise DecodeError(f"IPv6 {what} {value} <= 65535 (RFC 2675 2) at byte {at}", at)
+        end = l3 + 40 + value
+        ip = IPv6.decode(data, l3, end)
+    if wire is not None and end > wire:
+        raise DecodeError(
+            f"IPv6 {what} {value} exceeds the {wire - l3 - 40} bytes the frame carried after "
+            f"the IPv6 header (not a snap-length cut) at byte {at}",
+            at,
+        )
     start = l3 + ip.header_length
     proto = ip.protocol
     if proto in EXTENSION_HEADERS:
@@ -222,7 +257,10 @@ def _tcp(
         # header the pseudo-header should carry the final destination, not the destination
         # field used here: such a segment may be reported with a bad checksum.)
         if ip.version == 4:
-            pseudo = addresses + b"\x00\x06" + declared.to_bytes(2, "big")
+            # Zero, protocol and TCP length summed as one 32-bit word, so that the length of a
+            # BIG TCP segment (over 65,535 bytes, IPv4 total length 0) carries into the upper
+            # half, as Wireshark verifies it; for any other segment this is the 16-bit field.
+            pseudo = addresses + b"\x00\x06" + declared.to_bytes(4, "big")
         else:
             pseudo = addresses + declared.to_bytes(4, "big") + b"\x00\x00\x00\x06"
         checksum_ok = ones_sum(pseudo + raw) == 0xFFFF

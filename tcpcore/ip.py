@@ -33,6 +33,7 @@ PROTO_TCP = 6
 # RFC 8200 4.1 (and RFC 4302 for AH): extension headers walked to reach the upper layer.
 HOP_BY_HOP, ROUTING, FRAGMENT, DEST_OPTIONS, AH = 0, 43, 44, 60, 51
 ESP, NO_NEXT_HEADER = 50, 59
+JUMBO_PAYLOAD = 0xC2  # hop-by-hop option type (RFC 2675 2)
 EXTENSION_HEADERS = frozenset({HOP_BY_HOP, ROUTING, FRAGMENT, DEST_OPTIONS, AH})
 PROTOCOL_NAMES = {
     1: "ICMP",
@@ -256,6 +257,27 @@ class IPv6:
             if frag is not None and (frag[0] != 0 or frag[1]):
                 return True
         return False
+
+    @property
+    def jumbo(self) -> tuple[int, int] | None:
+        """The Jumbo Payload option (RFC 2675 2) of a hop-by-hop header right after the fixed
+        header: (its value's byte offset from the start of the IPv6 header, the length); None
+        when there is none."""
+        if not self.extensions or self.extensions[0].header_type != HOP_BY_HOP:
+            return None
+        raw, pos = self.extensions[0].raw, 2
+        while pos < len(raw):
+            kind = raw[pos]
+            if kind == 0:  # Pad1 (RFC 8200 4.2): a single byte
+                pos += 1
+                continue
+            if pos + 2 > len(raw):
+                return None
+            size = raw[pos + 1]
+            if kind == JUMBO_PAYLOAD and size == 4 and pos + 6 <= len(raw):
+                return 40 + pos + 2, int.from_bytes(raw[pos + 2 : pos + 6], "big")
+            pos += 2 + size
+        return None
 
     @property
     def fragment_offset(self) -> int:

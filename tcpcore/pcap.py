@@ -5,7 +5,9 @@ decoded down to its TCP segment when it has one (:func:`tcpcore.framing.decode_f
 a file stops the reader except a first four bytes that are no capture magic at all
 (DecodeError "bad pcap magic 0x... at byte 0"):
 
-* a packet whose bytes are malformed becomes ``kind == "error"`` with the decoder's message;
+* a packet whose bytes are malformed becomes ``kind == "error"`` with the decoder's message
+  (an IP length field longer than the record's original length included: that frame was not
+  cut by the capture, its header lies);
 * a packet without TCP (ARP, UDP, a fragment...) becomes ``kind == "other"`` with the reason;
 * a record that cannot even be read (damaged or truncated record header, truncated data)
   becomes a :class:`CaptureProblem` in ``capture.problems``, and reading goes on with the next
@@ -171,7 +173,7 @@ def to_packet(rec: Record) -> Packet:
     """Decode one record's frame into a Packet."""
     time, time_ns = rec.time, rec.time_ns
     try:
-        frame = decode_frame(rec.linktype, rec.data)
+        frame = decode_frame(rec.linktype, rec.data, rec.wire_len)
     except DecodeError as exc:
         return Packet(
             rec.index,

@@ -53,7 +53,9 @@ def tcp(
     if csum is None and src is not None and dst is not None:
         s, d = packed(src), packed(dst)
         if len(s) == 4:
-            pseudo = s + d + struct.pack("!BBH", 0, 6, len(seg))
+            # Zero, protocol, TCP length: one 32-bit word, so that a "BIG TCP" segment longer
+            # than 65,535 bytes carries into the upper half (as Wireshark sums it).
+            pseudo = s + d + struct.pack("!I", (6 << 16) + len(seg))
         else:
             pseudo = s + d + struct.pack("!I3xB", len(seg), 6)
         csum = checksum(pseudo + seg)
@@ -121,6 +123,12 @@ def ext_header(next_header: int, body: bytes) -> bytes:
     in 8-byte units after the first 8, then ``body`` (padded by the caller to 6 + 8n bytes)."""
     assert (len(body) + 2) % 8 == 0
     return bytes((next_header, (len(body) + 2) // 8 - 1)) + body
+
+
+def jumbo_header(next_header: int, length: int) -> bytes:
+    """A hop-by-hop header holding only the Jumbo Payload option (RFC 2675 2): type 0xC2,
+    length 4, the 32-bit payload length (everything after the fixed IPv6 header)."""
+    return ext_header(next_header, struct.pack("!BBI", 0xC2, 4, length))
 
 
 def fragment_header(next_header: int, offset: int, more: bool, ident: int = 7) -> bytes:
@@ -290,6 +298,18 @@ def random_tcp_frame(rng: random.Random, linktype: int = ETHERNET) -> bytes:
     return frame(linktype, packet, 6 if v6 else 4)
 
 
+def big_segment(src: str, dst: str, size: int = 65_600) -> bytes:
+    """An ACK carrying ``size`` bytes (over 65,535 by default: a Linux "BIG TCP" / TSO segment,
+    whose IPv4 total length must be 0 and whose IPv6 header needs a Jumbo Payload option)."""
+    return tcp(flags=0x10, ack=1, payload=bytes(i % 251 for i in range(size)), src=src, dst=dst)
+
+
+def jumbogram(src: str, dst: str, segment: bytes, length: int | None = None) -> bytes:
+    """An IPv6 jumbogram (RFC 2675): payload length 0, hop-by-hop Jumbo Payload option."""
+    jumbo = 8 + len(segment) if length is None else length
+    return ipv6(src, dst, segment, nh=0, plen=0, ext=jumbo_header(6, jumbo))
+
+
 def odd_frames() -> list[tuple[int, bytes, str]]:
     """Frames that exercise every branch of the decoder: (link type, bytes, what it is)."""
     a4, b4, a6, b6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
@@ -306,6 +326,9 @@ def odd_frames() -> list[tuple[int, bytes, str]]:
         ),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, options=b"\x94\x04\x00\x00")), "IPv4 options"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, total=0)), "TSO zero length"),
+        (ETHERNET, ethernet(ipv4(a4, b4, big_segment(a4, b4), total=0)), "BIG TCP"),
+        (ETHERNET, ethernet(jumbogram(a6, b6, big_segment(a6, b6)), 0x86DD), "IPv6 jumbogram"),
+        (ETHERNET, ethernet(jumbogram(a6, b6, seg6, 9000), 0x86DD), "jumbo length < 65536"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, flags=0b001)), "first fragment, whole header"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4[:12], flags=0b001)), "first fragment, short"),
         (ETHERNET, ethernet(ipv4(a4, b4, seg4, frag=3)), "later fragment"),
@@ -365,3 +388,168 @@ def odd_frames() -> list[tuple[int, bytes, str]]:
         (147, b"anything", "unsupported link type"),
     ]
     return out
+
+
+# -- captures for the tshark differential -----------------------------------------------------
+
+A4, B4, A6, B6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
+SYN_OPTIONS = b"\x02\x04\x05\xb4\x04\x02\x08\x0a\x00\x00\x00\x07\x00\x00\x00\x00\x01\x03\x03\x07"
+TS_OPTIONS = b"\x01\x01\x08\x0a\x00\x00\x00\x09\x00\x00\x00\x07"
+
+
+def sack_option(*blocks: tuple[int, int]) -> bytes:
+    """NOP NOP SACK (RFC 2018 3) with the given (left, right) edges."""
+    body = b"".join(struct.pack("!II", left, right) for left, right in blocks)
+    return b"\x01\x01" + bytes((5, 2 + len(body))) + body
+
+
+def conversation(src: str, dst: str, sport: int = 40000, dport: int = 80) -> list[bytes]:
+    """A whole connection's segments (handshake with options, data with timestamps and SACK,
+    FIN exchange, a RST), checksummed for ``src``/``dst``."""
+    c, s = 1_000_000, 3_000_000_000  # the server's ISN near the top: sequence wrap in the data
+
+    def out(seq: int, ack: int, flags: int, opts: bytes = b"", data: bytes = b"") -> bytes:
+        return tcp(sport, dport, seq, ack, flags, 64240, opts, data, src=src, dst=dst)
+
+    def back(seq: int, ack: int, flags: int, opts: bytes = b"", data: bytes = b"") -> bytes:
+        return tcp(dport, sport, seq, ack, flags, 65160, opts, data, src=dst, dst=src)
+
+    data = bytes(range(200))
+    return [
+        out(c, 0, 0x02, SYN_OPTIONS),
+        back(s, c + 1, 0x12, SYN_OPTIONS),
+        out(c + 1, s + 1, 0x10, TS_OPTIONS),
+        out(c + 1, s + 1, 0x18, TS_OPTIONS, data),
+        back(s + 1, c + 1, 0x10, TS_OPTIONS + sack_option((c + 101, c + 201))),
+        back(s + 1, c + 201, 0x18, TS_OPTIONS, data * 7),
+        out(c + 201, (s + 1401) & 0xFFFFFFFF, 0x11, TS_OPTIONS),
+        back((s + 1401) & 0xFFFFFFFF, c + 202, 0x11, TS_OPTIONS),
+        out(c + 202, (s + 1402) & 0xFFFFFFFF, 0x10, TS_OPTIONS),
+        out(c + 202, 0, 0x04),
+    ]
+
+
+def _records(frames: Iterable[bytes | tuple[bytes, int]]) -> list[tuple[int, int, bytes, int]]:
+    """pcap records one millisecond apart; a (frame, wire length) pair keeps its length."""
+    out = []
+    for i, item in enumerate(frames):
+        raw, wire = item if isinstance(item, tuple) else (item, len(item))
+        out.append((1_700_000_000 + i // 1000, (i % 1000) * 1000, raw, wire))
+    return out
+
+
+def differential_captures() -> dict[str, bytes]:
+    """Capture files (name -> bytes) for the tshark differential: link types, VLANs, IPv6
+    extension headers, TSO and BIG TCP, snap-length cuts, bad checksums, options, lying lengths
+    and malformed headers, and seeded random traffic. Deterministic: same bytes on every run."""
+    rng = random.Random(16)
+    files: dict[str, bytes] = {}
+    v4, v6 = conversation(A4, B4), conversation(A6, B6, 50000, 443)
+    for name, linktype in [("sll", SLL), ("sll2", SLL2), ("null", NULL), ("loop", LOOP)]:
+        frames = [frame(linktype, ipv4(A4, B4, seg)) for seg in v4]
+        frames += [frame(linktype, ipv6(A6, B6, seg), 6) for seg in v6]
+        files[f"{name}.pcap"] = pcap(_records(frames), linktype=linktype)
+    files["raw.pcap"] = pcap(
+        _records([ipv4(A4, B4, seg) for seg in v4] + [ipv6(A6, B6, seg) for seg in v6]),
+        linktype=RAW,
+    )
+    files["vlan.pcap"] = pcap(
+        _records(
+            [ethernet(ipv4(A4, B4, seg), vlans=[(0x8100, 10)]) for seg in v4]
+            + [
+                ethernet(ipv6(A6, B6, seg), 0x86DD, vlans=[(0x88A8, 20), (0x8100, 30)])
+                for seg in v6
+            ]
+        )
+    )
+    hbh = ext_header(60, bytes(6))
+    dest = ext_header(6, b"\x01\x04" + bytes(4))  # a PadN option
+    files["ipv6-extensions.pcap"] = pcap(
+        _records(
+            [ethernet(ipv6(A6, B6, seg, nh=0, ext=hbh + dest), 0x86DD) for seg in v6[:5]]
+            + [
+                ethernet(ipv6(A6, B6, seg, nh=44, ext=fragment_header(6, 0, False)), 0x86DD)
+                for seg in v6[5:]
+            ]
+        )
+    )
+    big4, big6 = big_segment(A4, B4), big_segment(A6, B6, 70_000)
+    small4 = tcp(flags=0x18, ack=1, payload=b"x" * 1000, src=A4, dst=B4)
+    files["tso.pcap"] = pcap(
+        _records(
+            [
+                ethernet(ipv4(A4, B4, big4, total=0)),  # BIG TCP
+                ethernet(ipv4(A4, B4, small4, total=0)),  # TSO, under 64 KiB
+                ethernet(jumbogram(A6, B6, big6), 0x86DD),  # RFC 2675
+                ethernet(ipv6(A6, B6, big6, plen=0), 0x86DD),  # TSO IPv6, no jumbo option
+                (ethernet(ipv4(A4, B4, big4, total=0))[:2000], 14 + 20 + len(big4)),  # cut
+            ]
+        ),
+        snaplen=262144,
+    )
+    whole = [ethernet(ipv4(A4, B4, seg)) for seg in v4] + [
+        ethernet(ipv6(A6, B6, seg), 0x86DD) for seg in v6
+    ]
+    files["snaplen96.pcap"] = pcap(
+        _records((raw[:96], len(raw)) if len(raw) > 96 else raw for raw in whole), snaplen=96
+    )
+    files["snaplen60.pcap"] = pcap(
+        _records((raw[:60], len(raw)) if len(raw) > 60 else raw for raw in whole), snaplen=60
+    )
+    bad = [
+        ethernet(ipv4(A4, B4, tcp(flags=0x10, payload=b"bad", src=A4, dst=B4, csum=0xBEEF))),
+        ethernet(ipv6(A6, B6, tcp(flags=0x10, payload=b"bad", src=A6, dst=B6, csum=1)), 0x86DD),
+        ethernet(ipv4(A4, B4, tcp(flags=0x10, payload=b"ok", src=A4, dst=B4), options=b"\x01" * 4)),
+        ethernet(ipv4(A4, B4, tcp(flags=0x10, src=A4, dst=B4, csum=0))),  # offloaded: zero
+    ]
+    files["checksums.pcap"] = pcap(_records(bad))
+    odd_options = [
+        b"\x1c\x04\x00\x0a",  # User Timeout (RFC 5482)
+        b"\x22\x0a" + bytes(range(8)) + b"\x01\x01",  # TCP Fast Open cookie (RFC 7413)
+        b"\xfd\x06\x12\x34\x56\x78" + b"\x01\x01",  # experimental (RFC 4727) then NOPs
+        b"\x63\x03\x07\x00",  # unassigned kind 99, then EOL
+        b"\x02\x04\x05\xb4\x00\x00\x00\x00",  # MSS, EOL, padding
+        b"\x01\x03\x03\x0e",  # window scale 14
+        sack_option((1, 2), (3, 4), (5, 6)),
+        b"\x04\x02\x01\x01",
+    ]
+    files["options.pcap"] = pcap(
+        _records(
+            ethernet(ipv4(A4, B4, tcp(flags=0x12, ack=5, options=o, src=A4, dst=B4)))
+            for o in odd_options
+        )
+    )
+    lying4 = tcp(flags=0x18, ack=1, payload=b"hello world", src=A4, dst=B4)
+    files["lying-lengths.pcap"] = pcap(
+        _records(
+            [
+                ethernet(ipv4(A4, B4, lying4, total=200)),
+                (ethernet(ipv4(A4, B4, lying4, total=200))[:50], 100),
+                ethernet(ipv6(A6, B6, tcp(flags=0x10, src=A6, dst=B6), plen=300), 0x86DD),
+                ethernet(jumbogram(A6, B6, tcp(flags=0x10, src=A6, dst=B6), 9000), 0x86DD),
+                ethernet(ipv4(A4, B4, lying4)),  # one honest segment after them
+            ]
+        )
+    )
+    files["malformed.pcap"] = pcap(
+        _records(
+            [
+                ethernet(ipv4(A4, B4, tcp(offset=4))),
+                ethernet(ipv4(A4, B4, tcp(offset=15))),
+                ethernet(ipv4(A4, B4, tcp(options=b"\x02\x01\x00\x00"))),
+                ethernet(ipv4(A4, B4, tcp(options=b"\x08\x0a\x00\x00"))),
+                ethernet(ipv4(A4, B4, lying4, ihl=4)),
+                ethernet(ipv4(A4, B4, lying4, total=10)),
+            ]
+        )
+    )
+    mixed = [(lt, random_tcp_frame(rng, lt)) for lt in (ETHERNET, SLL, SLL2, NULL, LOOP, RAW) * 100]
+    rng.shuffle(mixed)
+    kinds = [ETHERNET, SLL, SLL2, NULL, LOOP, RAW]
+    blocks = [shb()] + [idb(lt, 0, option(9, b"\x09")) for lt in kinds]
+    blocks += [
+        epb(kinds.index(lt), 1_700_000_000_000_000_000 + i, raw)
+        for i, (lt, raw) in enumerate(mixed)
+    ]
+    files["random-mixed.pcapng"] = b"".join(blocks)
+    return files

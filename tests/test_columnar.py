@@ -24,11 +24,13 @@ from capture_factory import (
     RAW,
     SLL,
     SLL2,
+    big_segment,
     epb,
     ethernet,
     idb,
     ipv4,
     ipv6,
+    jumbogram,
     odd_frames,
     option,
     pcap,
@@ -83,11 +85,16 @@ def reference_rows(path: Path) -> dict[str, list[Any]]:
         if isinstance(ip, IPv4):
             v4 = (int(ipaddress.IPv4Address(ip.src)), int(ipaddress.IPv4Address(ip.dst)))
             v6 = (0, 0)
-            ip_payload = (ip.total_length or len(p.data) - l3) - ip.header_length
+            # A length of 0 (TSO, BIG TCP) runs to the end of the frame on the wire.
+            frame_end = max(p.wire_len, len(p.data))
+            ip_payload = (ip.total_length or frame_end - l3) - ip.header_length
         else:
             v4 = (0, 0)
             v6 = (int(ipaddress.IPv6Address(ip.src)), int(ipaddress.IPv6Address(ip.dst)))
-            plen = ip.payload_length or len(p.data) - l3 - 40  # type: ignore[attr-defined]
+            jumbo = ip.jumbo  # type: ignore[attr-defined]
+            plen = ip.payload_length or (  # type: ignore[attr-defined]
+                jumbo[1] if jumbo is not None else max(p.wire_len, len(p.data)) - l3 - 40
+            )
             ip_payload = plen - (ip.header_length - 40)  # type: ignore[attr-defined]
         values = {
             "index": p.index,
@@ -202,15 +209,13 @@ def test_mutated_frames_match_read_pcap(tmp_path: Path) -> None:
             at = rng.randrange(min(len(linktype_frame), 120))
             linktype_frame[at] ^= 1 << rng.randrange(8)
         cut = rng.random() < 0.2
-        recs.append(
-            (
-                i,
-                0,
-                bytes(
-                    linktype_frame[: rng.randrange(len(linktype_frame))] if cut else linktype_frame
-                ),
-            )
+        data = bytes(
+            linktype_frame[: rng.randrange(len(linktype_frame))] if cut else linktype_frame
         )
+        # The original length: the whole frame (an honest cut), what was captured (the IP
+        # length then lies), or anything between and beyond.
+        wire = rng.choice([len(linktype_frame), len(data), rng.randint(len(data), 400)])
+        recs.append((i, 0, data, wire))
     path = tmp_path / "c.pcap"
     path.write_bytes(pcap(recs))
     assert len(assert_same(path)) > 1000
@@ -239,7 +244,7 @@ def test_known_answer_columns(tmp_path: Path) -> None:
     )
     recs = [
         (10, 500_000, ethernet(ipv4(a, b, b"", proto=17))),  # not TCP: no row
-        (11, 250_000, ethernet(ipv4(a, b, seg))[:100], 154),  # cut by the capture
+        (11, 250_000, ethernet(ipv4(a, b, seg))[:100], 166),  # cut by the capture
         (12, 0, ethernet(v6, 0x86DD)),
     ]
     path = tmp_path / "c.pcap"
@@ -294,3 +299,32 @@ def test_pcap_offsets_follows_the_chain() -> None:
     big = pcap(recs, order=">")
     assert pcap_offsets(np.frombuffer(big, np.uint8), len(big), ">", 262144) is not None
     assert struct.unpack_from(">I", big, 24 + 8)[0] == 60
+
+
+def test_length_fields_beyond_the_wire_and_big_tcp_match_read_pcap(tmp_path: Path) -> None:
+    """Lying IP lengths are rejected, BIG TCP and jumbograms accepted, in pcap and pcapng alike."""
+    a, b, a6, b6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
+    seg = tcp(flags=0x18, ack=1, payload=b"hello world", src=a, dst=b)
+    whole = ethernet(ipv4(a, b, seg))
+    big = ethernet(ipv4(a, b, big_segment(a, b), total=0))
+    frames: list[tuple[bytes, int]] = [
+        (ethernet(ipv4(a, b, seg, total=200)), 0),  # 0: lying, not cut
+        (ethernet(ipv4(a, b, seg, total=200))[:50], 100),  # 1: lying beyond the wire length
+        (whole[:59], len(whole)),  # 2: an honest snap-length cut
+        (big, len(big)),  # 3: BIG TCP
+        (big[:1514], len(big)),  # 4: BIG TCP, cut
+        (ethernet(jumbogram(a6, b6, big_segment(a6, b6)), 0x86DD), 0),  # 5: jumbogram
+        (ethernet(ipv6(a6, b6, tcp(src=a6, dst=b6), plen=300), 0x86DD), 0),  # 6: v6 lying
+        (ethernet(ipv6(a6, b6, tcp(src=a6, dst=b6), plen=0), 0x86DD), 0),  # 7: v6 TSO
+    ]
+    frames = [(raw, wire or len(raw)) for raw, wire in frames]  # 0: not cut by the capture
+    recs = [(1_700_000_000 + i, 0, raw, wire) for i, (raw, wire) in enumerate(frames)]
+    path = tmp_path / "l.pcap"
+    path.write_bytes(pcap(recs, snaplen=262144))
+    ng = tmp_path / "l.pcapng"
+    blocks = [shb(), idb(ETHERNET)] + [epb(0, i, raw, wire) for i, (raw, wire) in enumerate(frames)]
+    ng.write_bytes(b"".join(blocks))
+    for file in (path, ng):
+        cols = assert_same(file)
+        assert cols.index.tolist() == [2, 3, 4, 5, 7]
+        assert cols.wire_payload_len.tolist() == [11, 65_600, 65_600, 65_600, 0]

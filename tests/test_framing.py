@@ -20,12 +20,14 @@ from capture_factory import (
     RAW,
     SLL,
     SLL2,
+    big_segment,
     checksum,
     ethernet,
     ext_header,
     fragment_header,
     ipv4,
     ipv6,
+    jumbogram,
     loop,
     null,
     odd_frames,
@@ -516,3 +518,104 @@ def test_build_frame_matches_dpkt() -> None:
         dst=bytes.fromhex("020000000002"), src=bytes.fromhex("020000000001"), type=0x0800, data=ip_d
     )
     assert ours == bytes(eth_d)
+
+
+# -- lengths: BIG TCP, jumbograms, lying length fields ------------------------------------------
+
+
+def test_big_tcp_frame_decodes_with_a_32_bit_pseudo_header_length() -> None:
+    """An IPv4 total length of 0 and a 65,620-byte segment: decoded, its checksum verified."""
+    seg = big_segment(A4, B4)
+    raw = ethernet(ipv4(A4, B4, seg, total=0))
+    f = decode_frame(ETHERNET, raw, len(raw))
+    assert f.segment is not None and f.segment.payload == seg[20:] and f.checksum_ok is True
+    bad = bytearray(raw)
+    bad[-1] ^= 0x01
+    assert decode_frame(ETHERNET, bytes(bad), len(raw)).checksum_ok is False
+    assert decode_frame(ETHERNET, raw).checksum_ok is True  # no original length given
+
+
+def test_big_tcp_frame_cut_by_the_snap_length_runs_to_the_wire_end() -> None:
+    """A cut BIG TCP frame keeps its segment; the checksum cannot be checked."""
+    raw = ethernet(ipv4(A4, B4, big_segment(A4, B4), total=0))
+    f = decode_frame(ETHERNET, raw[:1514], len(raw))
+    assert f.segment is not None and len(f.segment.payload) == 1514 - 14 - 20 - 20
+    assert f.checksum_ok is None
+
+
+def test_jumbogram_takes_its_length_from_the_jumbo_payload_option() -> None:
+    """RFC 2675: payload length 0, Jumbo Payload option; Ethernet padding after it is a trailer."""
+    seg = big_segment(A6, B6, 70_000)
+    raw = ethernet(jumbogram(A6, B6, seg), 0x86DD) + bytes(6)
+    f = decode_frame(ETHERNET, raw, len(raw))
+    assert f.segment is not None and f.segment.payload == seg[20:]
+    assert f.checksum_ok is True and f.trailer == bytes(6)
+    assert encode_frame(f) == raw
+
+
+def test_ipv6_payload_length_0_without_jumbo_option_runs_to_the_frame_end() -> None:
+    """A TSO IPv6 packet (payload length 0, no hop-by-hop header) takes the whole frame."""
+    seg = big_segment(A6, B6, 70_000)
+    f = decode_frame(ETHERNET, ethernet(ipv6(A6, B6, seg, plen=0), 0x86DD))
+    assert f.segment is not None and len(f.segment.payload) == 70_000 and f.checksum_ok is True
+
+
+HELLO4 = tcp(flags=0x18, ack=1, payload=b"hello world", src=A4, dst=B4)  # 31 bytes
+TEN6 = tcp(flags=0x10, payload=bytes(10), src=A6, dst=B6)  # 30 bytes
+
+
+@pytest.mark.parametrize(
+    ("raw", "wire", "message", "offset"),
+    [
+        # caplen = wirelen = 65: 51 bytes from the IP header on (tshark: "IPv4 total length
+        # exceeds packet length (51 bytes)")
+        (
+            ethernet(ipv4(A4, B4, HELLO4, total=200)),
+            None,
+            "IPv4 total length 200 exceeds the 51",
+            16,
+        ),
+        # cut to 50 bytes of a 100-byte frame, but the IP header claims 200 from byte 14
+        (
+            ethernet(ipv4(A4, B4, HELLO4, total=200))[:50],
+            100,
+            "IPv4 total length 200 exceeds the 86",
+            16,
+        ),
+        (
+            ethernet(ipv6(A6, B6, TEN6, plen=300), 0x86DD),
+            None,
+            "IPv6 payload length 300 exceeds the 30 bytes",
+            18,
+        ),
+        (
+            ethernet(jumbogram(A6, B6, big_segment(A6, B6), 100_000), 0x86DD),
+            None,
+            "IPv6 jumbo payload length 100000 exceeds the 65628 bytes",
+            14 + 44,
+        ),
+        (
+            ethernet(jumbogram(A6, B6, TEN6, 9000), 0x86DD),
+            None,
+            "IPv6 jumbo payload length 9000 <= 65535",
+            14 + 44,
+        ),
+    ],
+    ids=["v4 uncut", "v4 cut", "v6 uncut", "jumbo uncut", "jumbo too small"],
+)
+def test_ip_length_beyond_the_frame_on_the_wire_is_malformed(
+    raw: bytes, wire: int | None, message: str, offset: int
+) -> None:
+    """An IP length field claiming more than the frame had on the wire: DecodeError, not a cut."""
+    with pytest.raises(DecodeError) as info:
+        decode_frame(ETHERNET, raw, len(raw) if wire is None else wire)
+    assert str(info.value).startswith(message)
+    assert info.value.offset == offset
+
+
+def test_ip_length_beyond_the_capture_is_a_cut_when_the_wire_had_the_bytes() -> None:
+    """The same short frame is a snap-length cut when the wire length covers the IP length."""
+    whole = ethernet(ipv4(A4, B4, HELLO4))
+    for wire in (len(whole), None):
+        f = decode_frame(ETHERNET, whole[:59], wire)  # 14 + 20 + 20 + 5
+        assert f.segment is not None and f.segment.payload == b"hello" and f.checksum_ok is None

@@ -137,9 +137,10 @@ def test_fuzz_every_decoder() -> None:
     for _ in range(FRAMES):
         lt = rng.choice(kinds)
         data = inputs(rng, frame_seeds[lt], 1)[0]
+        wire = rng.choice([None, len(data), rng.randint(0, len(data) + 100)])
         for linktype in (lt, rng.choice(LINKTYPES)):
             with contextlib.suppress(DecodeError):
-                decode_frame(linktype, data)
+                decode_frame(linktype, data, wire)
 
     files = seed_files(rng)
     tcp_rows = 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import json
 import random
 import struct
 from pathlib import Path
@@ -18,6 +19,7 @@ from capture_factory import (
     ETHERNET,
     RAW,
     SLL,
+    big_segment,
     epb,
     ethernet,
     idb,
@@ -354,3 +356,35 @@ def test_packet_is_frozen() -> None:
     p = Packet(0, 24, 0.0, 0, 1, 0, 0, b"", "other", None, None, None, None, "x", None)
     with pytest.raises(AttributeError):
         p.kind = "tcp"  # type: ignore[misc]
+
+
+def test_record_whose_ip_length_exceeds_its_original_length_is_an_error(tmp_path: Path) -> None:
+    """caplen = wirelen and an IP total length beyond it: an error packet; a real cut is not."""
+    a, b = "192.0.2.1", "198.51.100.2"
+    seg = tcp(flags=0x18, ack=1, payload=b"hello world", src=a, dst=b)
+    lying = ethernet(ipv4(a, b, seg, total=200))
+    whole = ethernet(ipv4(a, b, seg))
+    path = tmp_path / "l.pcap"
+    path.write_bytes(pcap([(1, 0, lying), (2, 0, whole[:59], len(whole))]))
+    first, second = read_pcap(path)
+    assert first.kind == "error" and first.error is not None
+    assert first.error.startswith("IPv4 total length 200 exceeds the 51 bytes")
+    assert second.kind == "tcp" and second.checksum_ok is None
+
+
+def test_trace_survives_big_tcp_and_reports_the_lying_length(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tcpcore trace: a BIG TCP segment is a line with its length, a lying length an error line."""
+    from tcpcore.cli import main
+
+    a, b = "192.0.2.1", "198.51.100.2"
+    big = ethernet(ipv4(a, b, big_segment(a, b), total=0))
+    lying = ethernet(ipv4(a, b, tcp(flags=0x10, src=a, dst=b), total=900))
+    path = tmp_path / "big.pcap"
+    path.write_bytes(pcap([(1, 0, big), (2, 0, lying), (3, 0, big[:1514], len(big))]))
+    assert main(["trace", "--json", str(path)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line.get("len") for line in lines] == [65_600, None, 65_600]
+    assert [line.get("checksum_ok") for line in lines] == [True, None, None]
+    assert lines[1]["error"].startswith("IPv4 total length 900 exceeds the 40 bytes")
