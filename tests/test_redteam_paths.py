@@ -3,7 +3,7 @@
 One class of ``handshake`` submissions goes through plain, serial ``nbgrader autograde`` with the
 course's configuration, the way an instructor would run it. Each attacker is named for what it
 does; its expected score is derived by hand from the assignment's groups (see
-tests/test_grade_class.py): right 14, the partly wrong solution 11.5, CLOSED + LISTEN + SYN-SENT
+tests/test_grade_class.py): right 14, the partly wrong solution 9.67, CLOSED + LISTEN + SYN-SENT
 only 6. ``zz-honest`` sorts last, so it is graded after every attacker.
 """
 
@@ -117,7 +117,7 @@ def _class(course: Path) -> dict[str, tuple[Any, float]]:
         "c-pipe-deep-json": (right_and(_forge(b"[" * 200_000 + b"\n", "SYN-RECEIVED")), 6),
         "d-surrogate": (
             edited(wrong, add_cell_after(SOLUTION, "raise ValueError('bad \\udc80 byte')\n")),
-            11.5,
+            9.67,
         ),
         "e-dangling-link": (right, 14),
         # item 7
@@ -125,9 +125,9 @@ def _class(course: Path) -> dict[str, tuple[Any, float]]:
         # item 1
         "g-xss": (edited(right, xss), 14),
         # limits
-        "h-flood": (edited(wrong, add_cell_after(SOLUTION, "print('x' * 30_000_000)\n")), 11.5),
+        "h-flood": (edited(wrong, add_cell_after(SOLUTION, "print('x' * 30_000_000)\n")), 9.67),
         "h-slow": (right_and(SLOW_CODE), -1),  # partial: see test_a_slow_submission_...
-        "zz-honest": (wrong, 11.5),
+        "zz-honest": (wrong, 9.67),
     }
 
 
