@@ -173,6 +173,7 @@ def policy_for(profile: Profile) -> ComparePolicy:
 # -- FreeBSD's sysctls: a script's settings as profile values ---------------------------------
 
 _ECN = "ECN negotiation (RFC 3168) is outside the course's subset"
+_POSITIVE = "only a positive value is modelled"
 Sysctl = Callable[[int], "dict[str, object] | str"]
 
 
@@ -213,12 +214,27 @@ FREEBSD_SYSCTLS: dict[str, Sysctl] = {
     "net.inet.tcp.ecn.maxretries": lambda v: {},  # only read when ECN is negotiated
     "net.inet.tcp.blackhole": _only(0, "blackhole (no RST for a closed port) is not modelled"),
     "net.inet.tcp.hostcache.purgenow": lambda v: {},  # tcpcore keeps no host cache
-    "net.inet.tcp.keepinit": lambda v: {"syn_give_up": v / 1000} if v > 0 else "no limit",
-    "net.inet.tcp.rexmit_initial": lambda v: {"rto_initial": v / 1000} if v > 0 else "no RTO",
+    "net.inet.tcp.keepinit": lambda v: {"syn_give_up": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.rexmit_initial": lambda v: {"rto_initial": v / 1000} if v > 0 else _POSITIVE,
     "net.inet.tcp.rexmit_slop": lambda v: {"rto_slop": v / 1000},
     "net.inet.tcp.rexmit_drop_options": _only(
         0, "a SYN resent without its options (after the third try) is not modelled"
     ),
+    "net.inet.tcp.rexmit_min": _only(30, "the RTO's lower bound is not modelled"),
+    # tcp(4): TIME-WAIT lasts 2*MSL; the keepalive times are in milliseconds.
+    "net.inet.tcp.msl": lambda v: (
+        {"msl": v / 1000, "time_wait": 2 * v / 1000} if v > 0 else _POSITIVE
+    ),
+    "net.inet.tcp.keepidle": lambda v: {"keepalive_idle": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.keepintvl": lambda v: {"keepalive_interval": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.keepcnt": lambda v: {"keepalive_probes": v} if v > 0 else _POSITIVE,
+    "net.inet.tcp.delayed_ack": _only(0, "delayed ACKs (RFC 1122 4.2.3.2) are not modelled"),
+    "net.inet.tcp.syncookies": lambda v: {},  # cookies only once the syncache overflows
+    "net.inet.tcp.syncookies_only": _only(0, "SYN cookies are not modelled"),
+    "net.inet.tcp.nolocaltimewait": _only(0, "TIME-WAIT skipped for local peers: not modelled"),
+    "net.inet.tcp.fast_finwait2_recycle": _only(0, "FIN-WAIT-2 recycling is not modelled"),
+    "net.inet.tcp.path_mtu_discovery": lambda v: {},  # no ICMP here; the DF bit is not modelled
+    "net.inet.tcp.tolerate_missing_ts": lambda v: {},  # tcpcore sends no timestamps
 }
 SYSCTLS: dict[str, dict[str, Sysctl]] = {"freebsd": FREEBSD_SYSCTLS}
 _SYSCTL_W = re.compile(r"^sysctl\s+(?:-\w+\s+)*(?P<name>[\w.]+)=(?P<value>\S+)$")

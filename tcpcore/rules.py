@@ -23,6 +23,11 @@ decisions live:
   6. What the segment then is: FIN (acknowledging our FIN or not), the ACK of our SYN or FIN,
      data, or a plain ACK.
 
+A profile's rule switches (:data:`RULE_SWITCHES`, ``classify(switches=profile)``) change these
+checks where a real stack orders them differently: FreeBSD's sysctls that bring back RFC 793's
+answers to a RST or a SYN in the window, its TIME-WAIT (tcp_twcheck()), and a listener that
+drops a SYN+ACK. Without a profile the checks are the RFC's.
+
 Two pieces of the RFC's "idealized segment" (3.10.7.4 first step) are done here as well, because
 they change what the segment is: a SYN+ACK that repeats the peer's SYN (simultaneous open, RFC
 9293 Figure 7) has its old SYN trimmed off (and is the trigger SYN_ACK, whose row acknowledges
@@ -133,10 +138,11 @@ def classify(
     f = int(seg.flags)
     if state is State.CLOSED:
         return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
+    on = frozenset(n for n in RULE_SWITCHES if switches is not None and switches.switch(n))
     if state is State.LISTEN:
         if f & RST:
             return Verdict(Trigger.RST, seg)
-        if f & ACK and f & SYN and switches is not None and switches.switch("listen_drops_syn_ack"):
+        if f & ACK and f & SYN and "listen_drops_syn_ack" in on:
             return Verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
         if f & ACK:
             return Verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
@@ -145,7 +151,6 @@ def classify(
         return Verdict(Trigger.NO_ACK, seg)
     if state is State.SYN_SENT:
         return _syn_sent(tcb, seg)
-    on = frozenset(n for n in RULE_SWITCHES if switches is not None and switches.switch(n))
     if state is State.TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
         return _time_wait_freebsd(tcb, seg)
     return _synchronized(state, tcb, seg, passive, user_closed, trim_old, on)
@@ -160,6 +165,8 @@ RULE_SWITCHES = (
     # FreeBSD tcp_twcheck(): TIME-WAIT drops a RST and anything without ACK, and acknowledges
     # anything else but a duplicate of the last ACK.
     "time_wait_answers_all_but_duplicate_ack",
+    # FreeBSD tcp_input(): a SYN+ACK for a listener is the trigger SYN_ACK (dropped).
+    "listen_drops_syn_ack",
 )
 
 

@@ -435,7 +435,7 @@ def test_a_freebsd_sysctl_is_a_variant_of_the_profile() -> None:
     ("setting", "reason"),
     [
         ("net.inet.tcp.ecn.enable=1", "ECN negotiation (RFC 3168) is outside the course's subset"),
-        ("net.inet.tcp.nolocaltimewait=1", "not modelled by the freebsd profile"),
+        ("net.inet.tcp.abc_l_var=2", "not modelled by the freebsd profile"),
         ("net.inet.tcp.insecure_rst=2", "only 0 and 1 are modelled, not 2"),
     ],
 )
