@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from . import events as ev
 from .errors import TCPCoreError
 from .flags import Flags, flags_of
-from .options import MSS, Nop, Option, SackPermitted, WindowScale
+from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
 from .segment import Segment
@@ -143,6 +143,9 @@ class Connection:
     user_closed: bool = field(default=False, init=False)
     peer_mss: int = field(default=536, init=False)
     timers: dict[str, float] = field(default_factory=dict, init=False)
+    # Why the connection died, as the socket reports it (SO_ERROR): "ECONNRESET" after a reset,
+    # "ECONNREFUSED" after a refused open, "ETIMEDOUT" after giving up; None otherwise.
+    error: str | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.profile = get_profile(self.profile)
@@ -152,7 +155,7 @@ class Connection:
         p = self.profile
         self.tcb.rcv_wnd = p.rcv_wnd if self.rcv_wnd is None else self.rcv_wnd
         self.peer_mss = p.default_peer_mss
-        self._capacity = self.tcb.rcv_wnd
+        self._capacity = self._buffer = self.tcb.rcv_wnd
         self._now = 0.0
         self._out: list[Segment] = []
         self._events: list[ev.Event] = []
@@ -284,6 +287,12 @@ class Connection:
                 f"segment {seg.src_port}->{seg.dst_port} is not for this connection "
                 f"({self.remote_port}->{self.local_port})"
             )
+        f = int(seg.flags)
+        if self.profile_obj.drop_syn_fin and f & SYN and f & FIN and self.state is not State.CLOSED:
+            # FreeBSD tcp_input() with net.inet.tcp.drop_synfin=1: a connection's segment is
+            # dropped before any state sees it (a filter in front of the table, as a bad
+            # checksum would be); a closed port still answers with a RST.
+            return
         self._last_rx = now
         self._probes = 0
         self._on_segment(seg, now)
@@ -315,6 +324,7 @@ class Connection:
             passive=self.passive,
             user_closed=self.user_closed,
             trim_old=self.profile_obj.process_ack_of_old_segment,
+            switches=self.profile_obj,
         )
         if verdict.out_of_order:
             # Hold the whole segment for later (SHLD-31); process its ACK now and ask for the
@@ -375,6 +385,17 @@ class Connection:
             self._events.append(ev.Closed(now))
         elif new is State.FIN_WAIT_2:
             self._arm_fin_wait_2(now)
+        elif (
+            self.profile_obj.rcv_space
+            and self.rcv_wnd is None
+            and (new is State.ESTABLISHED or old is State.SYN_SENT)
+        ):
+            # FreeBSD tcp_mss_update(), when a connection's SYN has arrived (a listener's
+            # syncache keeps the SYN+ACK's window until the handshake ends): the buffer becomes
+            # a whole number of segments.
+            size = min(self.mss or self.default_mss(), self.peer_mss)
+            self._capacity = -(-self.profile_obj.rcv_space // size) * size
+            self.tcb.rcv_wnd = max(0, self._capacity - len(self.unread))
 
     # -- actions ----------------------------------------------------------------------------------
 
@@ -434,10 +455,13 @@ class Connection:
         elif action is A.SIGNAL_CONNECTED:
             self._events.append(ev.Connected(now))
         elif action is A.SIGNAL_RESET:
+            self.error = "ECONNRESET"
             self._events.append(ev.ConnectionReset(now))
         elif action is A.SIGNAL_REFUSED:
+            self.error = "ECONNREFUSED"
             self._events.append(ev.ConnectionRefused(now))
         elif action is A.SIGNAL_TIMEOUT:
+            self.error = "ETIMEDOUT"
             self._events.append(ev.TimedOut(now, self._timeout_reason))
         elif action is A.DISCARD:
             pass
@@ -488,7 +512,9 @@ class Connection:
         """RFC 9293 3.10.1, OPEN in CLOSED: "Create a new transmission control block". Nothing of
         an earlier connection on this object (its FIN, close(), unread data, RTT) carries over."""
         p = self.profile_obj
+        self._capacity = self._buffer
         self.tcb = TCB(rcv_wnd=self._capacity)
+        self.error = None
         self.user_closed = False
         self.unread.clear()
         self.peer_mss = p.default_peer_mss
@@ -577,12 +603,37 @@ class Connection:
         """MSS, then what the profile offers; a SYN+ACK (``reply``) only what the peer's SYN
         offered (RFC 7323 2.2, RFC 2018 2). NOPs align each option on four bytes."""
         p, t = self.profile_obj, self.tcb
-        opts: list[Option] = [MSS(self.mss or p.mss)]
-        if p.sack_permitted and (t.sack_ok or not reply):
+        mss = MSS(self.mss or self.default_mss())
+        sack = p.sack_permitted and (t.sack_ok or not reply)
+        scale = (
+            WindowScale(p.wscale) if p.wscale is not None and (t.wscale_ok or not reply) else None
+        )
+        if p.syn_option_layout == "freebsd":
+            # tcp_addoptions(): MSS, NOPs to an odd length then Window Scale, NOPs to an even
+            # length then SACK-permitted, then EOLs to a multiple of four bytes.
+            opts: list[Option] = [mss]
+            size = 4
+            if scale is not None:
+                opts += [Nop(), scale]
+                size += 4
+            if sack:
+                opts.append(SackPermitted())
+                size += 2
+            opts += [Eol()] * (-size % 4)
+            return tuple(opts)
+        opts = [mss]
+        if sack:
             opts += [Nop(), Nop(), SackPermitted()]
-        if p.wscale is not None and (t.wscale_ok or not reply):
-            opts += [Nop(), WindowScale(p.wscale)]
+        if scale is not None:
+            opts += [Nop(), scale]
         return tuple(opts)
+
+    def default_mss(self) -> int:
+        """The MSS this end announces: the profile's (an IPv4 link of 1500 bytes), 20 bytes
+        less over IPv6, whose fixed header is 40 bytes instead of 20 (RFC 9293 3.7.1; RFC 8200
+        3); the connection's family is its ``local_ip``'s."""
+        ipv6 = ":" in self.local_ip
+        return self.profile_obj.mss - (20 if ipv6 else 0)
 
     def _reply_rst(self, seg: Segment) -> None:
         """RFC 9293 3.10.7.1: a RST the offending segment's sender will accept."""
@@ -736,7 +787,8 @@ class Connection:
     # -- timers -----------------------------------------------------------------------------------
 
     def _arm_retransmit(self, now: float) -> None:
-        due = now + self._rto
+        # FreeBSD TCPT_RANGESET(): a backed-off RTO gets net.inet.tcp.rexmit_slop on top.
+        due = now + self._rto + (self.profile_obj.rto_slop if self._retries else 0.0)
         limit = self._give_up_time()
         if limit is not None and self._rtx:
             due = min(due, self._rtx[0].sent_at + limit)

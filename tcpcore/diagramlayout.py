@@ -104,6 +104,7 @@ _TRIGGER_TEXT = {
     T.RST: "rcv RST",
     T.RST_PASSIVE: "rcv RST",
     T.RST_IN_WINDOW: "rcv RST in window",
+    T.SYN_IN_WINDOW: "rcv SYN in window",
     T.RST_INVALID: "rcv bad RST",
     T.UNACCEPTABLE: "rcv out-of-window",
     T.NO_ACK: "rcv no ACK",

@@ -203,7 +203,7 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 _NUM = r"(?:\d+(?:\.\d+)?|\.\d+)"
 _TIME = re.compile(
-    rf"^(?:(?P<any>\*)|(?P<p1>\+)?(?P<t1>{_NUM})(?:(?P<sep>\.\.\.|~)(?P<p2>\+)?(?P<t2>{_NUM}))?)"
+    rf"^(?:(?P<any>\*)|(?P<p1>\+\s*)?(?P<t1>{_NUM})(?:(?P<sep>\.\.\.|~)(?P<p2>\+)?(?P<t2>{_NUM}))?)"
     r"(?=\s|$)"
 )
 _OPTION_LINE = re.compile(r"^--(?P<name>[A-Za-z0-9_]+)(?:=(?P<value>\S*))?$")
@@ -236,7 +236,7 @@ _UNMODELLED_CLI = {
     "tcp_ts_tick_usecs": "checks TCP timestamp values (RFC 7323 TSval/TSecr), "
     "which tcpcore does not send",
 }
-_SUPPORTED_CLI = ("ip_version", "tolerance_usecs")
+_SUPPORTED_CLI = ("ip_version", "tolerance_usecs", "mtu")
 _MAX32 = 0xFFFFFFFF
 
 
@@ -355,6 +355,15 @@ def _parse_flags(number: int, text: str) -> Flags:
 def _parse_packet(number: int, text: str, when: When) -> Packet:
     if mm := re.match(r"[<>]\s+(\[[^\]]*\])", text):
         raise NotRunnable(number, f"IP field {mm[1]}", "ECN codepoints are not modelled (RFC 3168)")
+    if mm := re.match(r"[<>]\s+(icmp|udp|udplite|sctp)\b", text, re.IGNORECASE):
+        raise NotRunnable(number, f"{mm[1]} packet", "tcpcore models TCP segments only")
+    if mm := re.match(r"[<>]\s+\S+\s+(\.\.\.)\(", text):
+        raise NotRunnable(
+            number,
+            "sequence number ...",
+            "a segment of a new connection whose ISS the script cannot know "
+            "(one connection per script)",
+        )
     m = _PACKET.match(text)
     if m is None:
         raise ScriptSyntaxError(
@@ -449,22 +458,63 @@ def _option(number: int, text: str, options: dict[str, str]) -> None:
     if name in _UNMODELLED_CLI:
         raise NotRunnable(number, f"option --{name}", _UNMODELLED_CLI[name])
     if name not in _SUPPORTED_CLI:
-        raise NotRunnable(number, f"option --{name}", "outside the runner's subset")
-    if name == "tolerance_usecs" and not value.isdigit():
-        raise ScriptSyntaxError(number, f"--tolerance_usecs={value!r} is not a number")
+        raise NotRunnable(
+            number, f"option --{name}", "a packetdrill setting of the test host, not modelled"
+        )
+    if name in ("tolerance_usecs", "mtu") and not value.isdigit():
+        raise ScriptSyntaxError(number, f"--{name}={value!r} is not a number")
+    if name == "ip_version" and value not in ("ipv4", "ipv6", "ipv4-mapped-ipv6"):
+        raise ScriptSyntaxError(number, f"--ip_version={value!r}: ipv4, ipv6 or ipv4-mapped-ipv6")
     options[name] = value
 
 
-def parse(text: str) -> Script:
+_DIRECTIVE = re.compile(r"^#\s*(?P<word>\w+)\s*(?P<name>\w*)\s*$")
+
+
+def _active(stack: list[tuple[int, bool]]) -> bool:
+    return all(on for _, on in stack)
+
+
+def _directive(
+    number: int, line: str, stack: list[tuple[int, bool]], defines: frozenset[str]
+) -> None:
+    """``#ifdef NAME`` / ``#ifndef NAME`` / ``#else`` / ``#endif``: the suite's preprocessor."""
+    m = _DIRECTIVE.match(line.strip())
+    word, name = (m["word"], m["name"]) if m else ("", "")
+    if word in ("ifdef", "ifndef") and name:
+        stack.append((number, (name in defines) == (word == "ifdef")))
+    elif word == "else" and not name and stack:
+        start, on = stack.pop()
+        stack.append((start, not on))
+    elif word == "endif" and not name and stack:
+        stack.pop()
+    elif word in ("else", "endif"):
+        raise ScriptSyntaxError(number, f"#{word} without #ifdef")
+    else:
+        raise ScriptSyntaxError(
+            number, f"cannot read {line.strip()!r}: only #ifdef, #ifndef, #else, #endif"
+        )
+
+
+def parse(text: str, defines: frozenset[str] = frozenset()) -> Script:
     """Parse a whole script.
 
     A syntax error anywhere raises ScriptSyntaxError naming its line. A construct outside the
-    subset does not stop the parse: the first one is kept in ``Script.unsupported``.
+    subset does not stop the parse: the first one is kept in ``Script.unsupported``. Lines
+    between ``#ifdef NAME`` and ``#endif`` (or ``#else``) are kept only when NAME is one of
+    ``defines``, the names the runner defines for the stack it plays (FreeBSD's suite marks what
+    the standard says with ``STANDARD`` and what FreeBSD does with ``FreeBSD``).
     """
     events: list[Event] = []
     options: dict[str, str] = {}
     unsupported: NotRunnable | None = None
+    stack: list[tuple[int, bool]] = []
     for number, line in logical_lines(text):
+        if line.lstrip().startswith("#"):
+            _directive(number, line, stack, defines)
+            continue
+        if not _active(stack):
+            continue
         try:
             if line.strip().startswith("--"):
                 _option(number, line.strip(), options)
@@ -472,5 +522,7 @@ def parse(text: str) -> Script:
                 events.append(_parse_event(number, line))
         except NotRunnable as exc:
             unsupported = unsupported or exc
+    if stack:
+        raise ScriptSyntaxError(stack[-1][0], "#ifdef without #endif")
     tolerance = int(options.get("tolerance_usecs", DEFAULT_TOLERANCE_US))
     return Script(tuple(events), options, tolerance, unsupported)

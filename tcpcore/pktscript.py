@@ -22,12 +22,20 @@ How the story is told
   TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT, ``getsockopt(SO_ERROR)`` and ``ioctl(SIOCINQ)``
   (the reference knows both answers), and ``%{ assert tcpi_state == TCPI_* }%``.
 * Skipped and counted: shell commands, ``fcntl``, the socket-buffer options SO_RCVBUF/SO_SNDBUF
-  and SO_REUSEADDR/SO_REUSEPORT (none of them changes what TCP sends here). The script's
-  sysctl settings are not applied: the profile stands for the stack as the script configures it.
+  and SO_REUSEADDR/SO_REUSEPORT (none of them changes what TCP sends here). A profile with a
+  table of sysctls (:data:`SYSCTLS`: FreeBSD's ``net.inet.tcp.insecure_rst`` and the others a
+  script sets) takes ``sysctl -w NAME=VALUE`` as a variant of itself (its switches and values,
+  never other logic), and refuses a setting it cannot take as NOT RUNNABLE; under the other
+  profiles the profile stands for the stack as the script configures it.
+* ``#ifdef NAME`` ... ``#else`` ... ``#endif`` (FreeBSD's suite): the names :data:`DEFINES`
+  gives the profile are defined. ``--ip_version=ipv6`` makes the connection IPv6 (its MSS is 20
+  bytes smaller), ``--mtu=N`` sets the MSS to what the MTU leaves after the headers.
 * Sequence numbers: the peer's ISN is 0 (``<`` lines are used as written, and ``>`` lines'
   acknowledgment numbers are compared as written); the reference's ISS is :data:`LOCAL_ISS`,
   close to the 2**32 wrap, and ``>`` lines' sequence numbers count from it, as do ``<`` lines'
-  acknowledgment numbers.
+  acknowledgment numbers. Before the reference has chosen an ISS (a CLOSED port, a listener
+  before a SYN) both are absolute, as packetdrill's are before it has seen the stack's SYN: a
+  closed port's <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> is ``R. 0:0(0)``.
 * Time: microseconds, exact. Before every event the reference's timers run up to the event's
   time. A ``>`` line takes the oldest segment the reference has sent (running timers up to the
   end of the line's time range plus the tolerance if none is there yet); it must have left
@@ -35,7 +43,8 @@ How the story is told
   reference sent that no ``>`` line has taken when the next other event comes is a FAIL: the
   script expected none. (packetdrill itself only reads a segment when a ``>`` line asks for one,
   so it never sees one sent after a script's last ``>`` line; this runner does, as soon as
-  another event follows.) Nothing is checked after the last event.
+  another event follows, as long as a ``>`` line is still to come.) Nothing is checked after
+  the last event, nor is a segment sent after the last ``>`` line.
 * What a ``>`` line is compared on: flags, relative sequence number, length and (with ACK) the
   acknowledgment number, always; the window and the options as the profile's
   :class:`ComparePolicy` says (see :data:`POLICIES`).
@@ -72,8 +81,10 @@ from .pktparse import (
 )
 from .pktsyscalls import REMOTE_PORT, Blocked, Failure, Socket, SocketCalls, secs
 from .profiles import PROFILES, Profile, ProfileError, get_profile
+from .rules import classify
 from .segment import Segment
 from .states import State
+from .table import Trigger
 
 EXIT_PASS, EXIT_FAIL, EXIT_NOT_RUNNABLE = 0, 1, 2
 LOCAL_PORT = 8080
@@ -133,6 +144,21 @@ POLICIES: dict[str, ComparePolicy] = {
 POLICIES["linux-rfc1337"] = POLICIES["linux"]
 
 
+# The names a script's ``#ifdef`` blocks test, per profile: FreeBSD's testsuite marks what the
+# standard says with STANDARD and what FreeBSD does instead with FreeBSD.
+DEFINES: dict[str, frozenset[str]] = {
+    "rfc9293": frozenset({"STANDARD"}),
+    "linux": frozenset({"Linux"}),
+    "linux-rfc1337": frozenset({"Linux"}),
+    "freebsd": frozenset({"FreeBSD"}),
+}
+
+
+def defines_for(profile: str | Profile) -> frozenset[str]:
+    """The ``#ifdef`` names defined when a script runs under ``profile``."""
+    return DEFINES.get(get_profile(profile).name, frozenset())
+
+
 def policy_for(profile: Profile) -> ComparePolicy:
     """The comparison policy of a profile; ProfileError for a profile that has none."""
     try:
@@ -142,6 +168,76 @@ def policy_for(profile: Profile) -> ComparePolicy:
             f"no pktscript comparison policy for profile {profile.name!r}; "
             f"known: {', '.join(sorted(POLICIES))}"
         ) from None
+
+
+# -- FreeBSD's sysctls: a script's settings as profile values ---------------------------------
+
+_ECN = "ECN negotiation (RFC 3168) is outside the course's subset"
+_POSITIVE = "only a positive value is modelled"
+Sysctl = Callable[[int], "dict[str, object] | str"]
+
+
+def _switch(name: str) -> Sysctl:
+    return lambda v: {name: bool(v)} if v in (0, 1) else f"only 0 and 1 are modelled, not {v}"
+
+
+def _only(default: int, why: str) -> Sysctl:
+    return lambda v: {} if v == default else why
+
+
+def _wscale(maxsockbuf: int) -> dict[str, object]:
+    # tcp_connect(): the smallest shift with TCP_MAXWIN << shift >= sb_max, at most 14.
+    shift = 0
+    while shift < 14 and 0xFFFF << shift < maxsockbuf:
+        shift += 1
+    return {"wscale": shift}
+
+
+# What ``sysctl -w NAME=VALUE`` means for the ``freebsd`` profile (tcp(4), tuning(7)): the values
+# it changes, or why the setting is outside the subset. Settings that change nothing tcpcore
+# models at their value are accepted as they are.
+FREEBSD_SYSCTLS: dict[str, Sysctl] = {
+    "net.inet.tcp.insecure_rst": _switch("rst_in_window_resets"),
+    "net.inet.tcp.insecure_syn": _switch("syn_in_window_resets"),
+    "net.inet.tcp.drop_synfin": _switch("drop_syn_fin"),
+    "net.inet.tcp.sack.enable": _switch("sack_permitted"),
+    # RFC 1323 on: Window Scale offered (timestamps are never sent by tcpcore); off: neither.
+    "net.inet.tcp.rfc1323": lambda v: {"wscale": None} if v == 0 else {},
+    "kern.ipc.maxsockbuf": _wscale,
+    "net.inet.tcp.recvspace": lambda v: (
+        {"rcv_space": v}
+        if 0xFFFF <= v <= 0xFFFF + 1
+        else ("a receive buffer other than 64 KiB is not modelled")
+    ),
+    "net.inet.tcp.sendspace": _only(32768, "the send buffer's size is not modelled"),
+    "net.inet.tcp.ecn.enable": lambda v: {} if v in (0, 2) else _ECN,
+    "net.inet.tcp.ecn.maxretries": lambda v: {},  # only read when ECN is negotiated
+    "net.inet.tcp.blackhole": _only(0, "blackhole (no RST for a closed port) is not modelled"),
+    "net.inet.tcp.hostcache.purgenow": lambda v: {},  # tcpcore keeps no host cache
+    "net.inet.tcp.keepinit": lambda v: {"syn_give_up": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.rexmit_initial": lambda v: {"rto_initial": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.rexmit_slop": lambda v: {"rto_slop": v / 1000},
+    "net.inet.tcp.rexmit_drop_options": _only(
+        0, "a SYN resent without its options (after the third try) is not modelled"
+    ),
+    "net.inet.tcp.rexmit_min": _only(30, "the RTO's lower bound is not modelled"),
+    # tcp(4): TIME-WAIT lasts 2*MSL; the keepalive times are in milliseconds.
+    "net.inet.tcp.msl": lambda v: (
+        {"msl": v / 1000, "time_wait": 2 * v / 1000} if v > 0 else _POSITIVE
+    ),
+    "net.inet.tcp.keepidle": lambda v: {"keepalive_idle": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.keepintvl": lambda v: {"keepalive_interval": v / 1000} if v > 0 else _POSITIVE,
+    "net.inet.tcp.keepcnt": lambda v: {"keepalive_probes": v} if v > 0 else _POSITIVE,
+    "net.inet.tcp.delayed_ack": _only(0, "delayed ACKs (RFC 1122 4.2.3.2) are not modelled"),
+    "net.inet.tcp.syncookies": lambda v: {},  # cookies only once the syncache overflows
+    "net.inet.tcp.syncookies_only": _only(0, "SYN cookies are not modelled"),
+    "net.inet.tcp.nolocaltimewait": _only(0, "TIME-WAIT skipped for local peers: not modelled"),
+    "net.inet.tcp.fast_finwait2_recycle": _only(0, "FIN-WAIT-2 recycling is not modelled"),
+    "net.inet.tcp.path_mtu_discovery": lambda v: {},  # no ICMP here; the DF bit is not modelled
+    "net.inet.tcp.tolerate_missing_ts": lambda v: {},  # tcpcore sends no timestamps
+}
+SYSCTLS: dict[str, dict[str, Sysctl]] = {"freebsd": FREEBSD_SYSCTLS}
+_SYSCTL_W = re.compile(r"^sysctl\s+(?:-\w+\s+)*(?P<name>[\w.]+)=(?P<value>\S+)$")
 
 
 # -- results ----------------------------------------------------------------------------------
@@ -228,6 +324,11 @@ class Runner(SocketCalls):
         self.error: str | None = None  # pending SO_ERROR, by errno name
         self.user_timeout: float | None = None
         self.keepalive: dict[str, float] = {}
+        # packetdrill reads what the stack sent only when a ">" line asks: after the last one,
+        # nothing the stack sends can fail the script.
+        self.last_expected = max(
+            (e.line for e in script.events if isinstance(e, Packet) and not e.inbound), default=0
+        )
 
     # -- checking the subset before running ---------------------------------------------------
 
@@ -250,8 +351,10 @@ class Runner(SocketCalls):
                     raise NotRunnable(e.line, "< without win", "the injected window must be given")
                 if e.any_options:
                     raise NotRunnable(e.line, "< with <...>", "an injected segment needs options")
-            elif isinstance(e, Shell) and e.when is not None and e.when.end is not None:
-                raise ScriptSyntaxError(e.line, "a shell command cannot take a time range")
+            elif isinstance(e, Shell):
+                if e.when is not None and e.when.end is not None:
+                    raise ScriptSyntaxError(e.line, "a shell command cannot take a time range")
+                self._sysctl(e)
         if first is not None:
             raise first
 
@@ -272,7 +375,7 @@ class Runner(SocketCalls):
                 raise Failure(b.event.line, f"expected {b.event.text}, but it never returned")
         except Failure as f:
             return Result("fail", f"FAIL line {f.line}: {f}", f.line)
-        except ScriptError as exc:  # pragma: no cover - check() has seen every line
+        except ScriptError as exc:  # only what a state decides (text on a SYN in SYN-SENT)
             return _not_runnable(exc)
         except TCPCoreError as exc:
             # The reference refused what the script gave it (a row missing from the table...).
@@ -292,10 +395,45 @@ class Runner(SocketCalls):
         end = self.base + when.end if when.end_rel else when.end
         return start, end
 
+    def _sysctl(self, e: Shell) -> dict[str, object] | None:
+        """The profile values a ``sysctl -w NAME=VALUE`` command sets (the profile's table of
+        sysctls, :data:`SYSCTLS`), None for another command; NotRunnable for a setting the
+        profile cannot take."""
+        table = SYSCTLS.get(self.profile.name)
+        m = _SYSCTL_W.match(e.command)
+        if table is None or m is None:
+            return None
+        name, value = m["name"], m["value"]
+        if name not in table:
+            raise NotRunnable(
+                e.line, f"sysctl {name}", f"not modelled by the {self.profile.name} profile"
+            )
+        if not value.isdigit():
+            raise NotRunnable(e.line, f"sysctl {name}={value}", "not a number")
+        changes = table[name](int(value))
+        if isinstance(changes, str):
+            raise NotRunnable(e.line, f"sysctl {name}={value}", changes)
+        return changes
+
+    def _shell(self, e: Shell) -> None:
+        changes = self._sysctl(e)
+        if not changes:
+            self.skipped["shell"] += 1
+            return
+        self._profile_changes(changes)
+        self.ran += 1
+
+    def _profile_changes(self, changes: dict[str, object]) -> None:
+        """The stack as the script configures it: a variant of the profile, read by the
+        connection from now on (the kernel reads its sysctls when they are needed)."""
+        self.profile = self.profile.with_(**changes)
+        if self.conn is not None:
+            self.conn.profile = self.profile
+
     def _event(self, e: Event) -> None:
         self.line = e.line
         if isinstance(e, Shell) and e.when is None:
-            self.skipped["shell"] += 1
+            self._shell(e)
             return
         assert e.when is not None
         start, end = self._times(e.when)
@@ -304,7 +442,7 @@ class Runner(SocketCalls):
             self.ran += 1
             return
         self._advance(start)
-        if self.out:
+        if self.out and e.line < self.last_expected:
             s = self.out[0]
             raise Failure(
                 e.line,
@@ -315,7 +453,7 @@ class Runner(SocketCalls):
         if self.log:
             self.log(f"{secs(start):>10} {e.text}")
         if isinstance(e, Shell):
-            self.skipped["shell"] += 1
+            self._shell(e)
         elif isinstance(e, Packet):
             self._inject(e)
             self.ran += 1
@@ -379,16 +517,19 @@ class Runner(SocketCalls):
                 self.connected = True
             elif isinstance(e, ev.PeerClosed):
                 self.eof = True
-            elif isinstance(e, ev.ConnectionReset):
-                self.error = "ECONNRESET"
-            elif isinstance(e, ev.ConnectionRefused):
-                self.error = "ECONNREFUSED"
-            elif isinstance(e, ev.TimedOut):
-                self.error = "ETIMEDOUT"
+            elif isinstance(e, ev.ConnectionReset | ev.ConnectionRefused | ev.TimedOut):
+                self.error = self.conn.error  # why it died, pending until the socket reads it
 
     def _new_connection(self) -> Connection:
         k = self.keepalive
+        ipv6 = self.script.options.get("ip_version") == "ipv6"
+        mtu = self.script.options.get("mtu")
+        # RFC 9293 3.7.1: the MSS is what the link's MTU leaves after the IP and TCP headers.
+        mss = int(mtu) - (60 if ipv6 else 40) if mtu else None
         self.conn = Connection(
+            mss=mss,
+            local_ip="fd00::1" if ipv6 else "192.168.0.1",
+            remote_ip="fd00::2" if ipv6 else "192.0.2.1",
             local_port=LOCAL_PORT,
             remote_port=None,
             profile=self.profile,
@@ -404,8 +545,15 @@ class Runner(SocketCalls):
         self.error = None
         return self.conn
 
+    def _iss(self) -> int:
+        """What the reference's sequence numbers count from: its ISS once it has chosen one;
+        before that (a CLOSED port, a listener before a SYN) they are absolute, as in
+        packetdrill, which learns the stack's ISN from its SYN or SYN+ACK."""
+        chosen = self.conn is not None and self.conn.tcb.iss.value == LOCAL_ISS
+        return LOCAL_ISS if chosen else 0
+
     def _render(self, seg: Segment) -> str:
-        rel = (seg.seq - LOCAL_ISS) & _MASK
+        rel = (seg.seq - self._iss()) & _MASK
         n = len(seg.payload)
         text = f"{seg.flags.tcpdump() if seg.flags else '-'} {rel}:{rel + n}({n})"
         if seg.flags & ACK:
@@ -421,7 +569,7 @@ class Runner(SocketCalls):
         if self.conn is None:
             # No socket: the segment meets a CLOSED endpoint (RFC 9293 3.10.7.1).
             self._new_connection()
-        ack = (LOCAL_ISS + p.ack) & _MASK if p.ack is not None else 0
+        ack = (self._iss() + p.ack) & _MASK if p.ack is not None else 0
         seg = Segment(
             REMOTE_PORT,
             LOCAL_PORT,
@@ -433,6 +581,17 @@ class Runner(SocketCalls):
             p.options or (),
             bytes(p.length),
         )
+        conn = self.conn
+        assert conn is not None
+        if p.flags & SYN and p.length and conn.state is State.SYN_SENT:
+            verdict = classify(conn.state, conn.tcb, seg)
+            dropped = self.profile.drop_syn_fin and p.flags & FIN
+            if verdict.trigger in (Trigger.SYN, Trigger.SYN_ACK) and not dropped:
+                raise NotRunnable(
+                    p.line,
+                    "text on a SYN in SYN-SENT",
+                    "tcpcore leaves text on a SYN out (tcpcore.table); the peer resends it",
+                )
         self._call(lambda c, t: c.receive(seg, t))
         self._check_blocked()
 
@@ -483,7 +642,7 @@ class Runner(SocketCalls):
         diffs = []
         if seg.flags != p.flags:
             diffs.append("flags")
-        if (seg.seq - LOCAL_ISS) & _MASK != p.seq:
+        if (seg.seq - self._iss()) & _MASK != p.seq:
             diffs.append("seq")
         if len(seg.payload) != p.length:
             diffs.append("length")
@@ -551,7 +710,7 @@ def run_text(
     """Parse and run a script's text under a profile."""
     prof = get_profile(profile)
     try:
-        script = parse(text)
+        script = parse(text, defines_for(prof))
     except ScriptError as exc:
         return _not_runnable(exc)
     return Runner(script, prof, log=log).run()
@@ -582,12 +741,45 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _runs(dirs: Sequence[str | Path]) -> list[tuple[str, str, Result]]:
+    """(name, profile, result) of every script under ``dirs``, run under its own profile."""
+    out = []
+    for name, path in discover(dirs):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        prof = profile_for(path, text)
+        out.append((name, prof, run_text(text, prof)))
+    return out
+
+
+def group_of(name: str) -> str:
+    """A script's group: the suite and its first folder (``packetdrill/google-packetdrill/gtests``,
+    ``packetdrill/freebsd-net-tcp-testsuite/state-event-engine``)."""
+    return "/".join(name.split("/")[:-1][:3]) or "."
+
+
+def _summary(runs: list[tuple[str, str, Result]]) -> list[str]:
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for name, prof, result in runs:
+        counts.setdefault((group_of(name), prof), Counter())[result.verdict] += 1
+    lines = [
+        "| group | profile | scripts | pass | not runnable | fail |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for (group, prof), c in sorted(counts.items()):
+        lines.append(
+            f"| {group} | {prof} | {sum(c.values())} | {c['pass']} | {c['not runnable']} "
+            f"| {c['fail']} |"
+        )
+    return lines
+
+
 def render_table(dirs: Sequence[str | Path]) -> str:
     """The conformance table (Markdown) for every script under ``dirs``."""
+    runs = _runs(dirs)
     lines = [
         "# Conformance: packetdrill scripts run against tcpcore",
         "",
-        "Generated by `python -m tcpcore.pktscript --table ../shared/conformance/packetdrill`;",
+        "Generated by `python -m tcpcore.pktscript --table ../shared/conformance/*/`;",
         "`tests/test_conformance_packetdrill.py` checks that it is current and that every script",
         "still gets its verdict. Each script runs under the profile of the stack it was written",
         "for. A `>` line is always compared on flags, relative sequence number, length,",
@@ -604,37 +796,21 @@ def render_table(dirs: Sequence[str | Path]) -> str:
             f"| {name} | {'yes' if pol.window else 'no'} | {', '.join(sorted(pol.options))} "
             f"| {'yes' if pol.coalesce else 'no'} | {_cell(pol.why)} |"
         )
+    lines += ["", "Counts per group and profile:", "", *_summary(runs)]
     lines += ["", "| script | profile | verdict | reason |", "|---|---|---|---|"]
-    for name, path in discover(dirs):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        prof = profile_for(path, text)
-        result = run_text(text, prof)
+    for name, prof, result in runs:
         reason = result.message.removeprefix("PASS: ")
         lines.append(f"| {name} | {prof} | {result.verdict} | {_cell(reason)} |")
     return "\n".join(lines) + "\n"
 
 
 def render_summary(dirs: Sequence[str | Path]) -> str:
-    """Verdict counts per profile (Markdown), the block the README shows.
+    """Verdict counts per group and profile (Markdown), the block the README shows.
 
-    ``python -m tcpcore.pktscript --summary ../shared/conformance/packetdrill`` prints it;
+    ``python -m tcpcore.pktscript --summary ../shared/conformance/*/`` prints it;
     tests/test_readme.py checks that the README's copy is current.
     """
-    counts: dict[str, dict[str, int]] = {}
-    for _name, path in discover(dirs):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        prof = profile_for(path, text)
-        verdict = run_text(text, prof).verdict
-        row = counts.setdefault(str(prof), {})
-        row[verdict] = row.get(verdict, 0) + 1
-    lines = ["| profile | scripts | pass | not runnable | fail |", "|---|---:|---:|---:|---:|"]
-    for prof in sorted(counts):
-        c = counts[prof]
-        lines.append(
-            f"| {prof} | {sum(c.values())} | {c.get('pass', 0)} | {c.get('not runnable', 0)} "
-            f"| {c.get('fail', 0)} |"
-        )
-    return "\n".join(lines) + "\n"
+    return "\n".join(_summary(_runs(dirs))) + "\n"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -35,6 +35,11 @@ REMOTE_PORT = 40123  # the script's peer
 _SKIPPED_OPTS = {"SO_REUSEADDR", "SO_REUSEPORT", "SO_RCVBUF", "SO_SNDBUF"}
 _TCP_LEVELS = {"SOL_TCP", "IPPROTO_TCP"}
 _FIN_SENT = (State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSING, State.LAST_ACK, State.TIME_WAIT)
+_UNSUPPORTED_OPTS = {
+    "TCP_NOOPT": "a SYN without any option, not even the MSS (RFC 9293 3.7.1), is not modelled",
+    "TCP_NODELAY": "Nagle's algorithm (RFC 896) is not modelled",
+    "TCP_MAXSEG": "a user-set MSS is not modelled",
+}
 _UNSUPPORTED_CALLS = {
     "sendto": "only write() and send() are modelled",
     "sendmsg": "only write() and send() are modelled",
@@ -123,6 +128,8 @@ class SocketCalls:
 
         def _new_connection(self) -> Connection: ...
 
+        def _profile_changes(self, changes: dict[str, object]) -> None: ...
+
     def _run_syscall(self, e: Syscall, start: int, end: int) -> None:
         outcome = self._syscall(e, dry=False)
         if outcome is None:  # skipped
@@ -184,7 +191,7 @@ class SocketCalls:
         """Check (dry) or run one call: returns None (skipped), "block", or (result, errno)."""
         handler = getattr(self, f"_sys_{e.name}", None)
         if handler is None:
-            reason = _UNSUPPORTED_CALLS.get(e.name, "outside the runner's subset")
+            reason = _UNSUPPORTED_CALLS.get(e.name, "a system call tcpcore does not model")
             if e.name == "sendto" and any("MSG_FASTOPEN" in a for a in e.args):
                 reason = "TCP Fast Open (RFC 7413) puts data on the SYN, which tcpcore does not"
             raise NotRunnable(e.line, f"{e.name}()", reason)
@@ -376,6 +383,15 @@ class SocketCalls:
             def change() -> None:
                 self._keepalive(**{key[name]: n})
 
+        elif name == "TCP_KEEPINIT" and level in _TCP_LEVELS:
+            # FreeBSD tcp(4): how long a connection may take to be established, in seconds.
+            n = _int_arg(e.line, _bracket(e.line, value), name)
+            if n <= 0:
+                raise NotRunnable(e.line, f"TCP_KEEPINIT [{n}]", "only a positive time")
+
+            def change() -> None:
+                self._profile_changes({"syn_give_up": float(n)})
+
         elif name == "TCP_USER_TIMEOUT" and level in _TCP_LEVELS:
             ms = _int_arg(e.line, _bracket(e.line, value), name)
 
@@ -386,7 +402,9 @@ class SocketCalls:
                     self.conn.user_timeout = self.user_timeout
 
         else:
-            raise NotRunnable(e.line, f"setsockopt {name}", "outside the runner's subset")
+            raise NotRunnable(
+                e.line, f"setsockopt {name}", _UNSUPPORTED_OPTS.get(name, "not modelled")
+            )
         if dry:
             return None
         self._sock(e)

@@ -37,6 +37,20 @@ and the defaults of its tcp(4) man page. Values of the segments and options a st
 | an ACK resends an unacked FIN | no | no | yes | tcp_output(): tcp_outflags[] |
 | ACK of a wholly old segment used | no (Table 6) | no | yes | tcp_input(): "keep on processing" |
 | TIME-WAIT, keepalive probes | 240 s, 9 | 60 s, 9 | 60 s, 8 | tcp(4): msl=30000 ms; keepcnt |
+| SYN option padding | - | NOPs before | EOLs after | tcp_options_write(); tcp_addoptions() |
+| receive buffer in the window checks | 65535 | 65535 | 65536 rounded to MSS | tcp_mss_update() |
+| RTO slop after a backoff | 0 | 0 | 200 ms | TCPT_RANGESET(): rexmit_slop |
+| SYN+ACK to a listener | RST | RST | dropped | tcp_input() |
+| TIME-WAIT answers | FIN only | FIN only | all but a duplicate ACK | tcp_twcheck() |
+| RST in TIME-WAIT | closes it | closes it | ignored | tcp_twcheck(): "Drop RST" |
+| RST in CLOSING, LAST-ACK reported | no | no | ECONNRESET | tcp_input() |
+| ABORT's RST carries an ACK | no | yes | yes | tcp_outflags[TCPS_CLOSED] |
+
+The MSS a connection announces is the profile's ``mss`` over IPv4 and 20 bytes less over IPv6.
+FreeBSD's sysctls that choose RFC 793's answers (net.inet.tcp.insecure_rst, insecure_syn) and
+drop_synfin are the switches ``rst_in_window_resets``, ``syn_in_window_resets`` and
+``drop_syn_fin``, off by default; ``tcpcore pktscript`` turns them on when a script sets them
+(tcpcore.pktscript.FREEBSD_SYSCTLS).
 
 tcpcore offers SACK-permitted but sends no SACK blocks and ignores those it gets: RFC 2018 lets a
 receiver send them or not ("MAY"), and a sender must not free data on them alone (section 8).
@@ -63,6 +77,7 @@ class Profile:
     rto_initial: float = 1.0
     rto_min: float = 1.0
     rto_max: float = 60.0
+    rto_slop: float = 0.0  # FreeBSD net.inet.tcp.rexmit_slop: added to a backed-off RTO
     # Giving up: a retry count (Linux) or a time since the first transmission (RFC 1122 R2);
     # None means "no limit of this kind".
     syn_retries: int | None = None
@@ -90,6 +105,10 @@ class Profile:
     # Options in our SYN and SYN+ACK (a SYN+ACK only echoes what the peer's SYN offered).
     wscale: int | None = None  # RFC 7323 2.2: our shift count; None: no Window Scale option
     sack_permitted: bool = False  # RFC 2018 2: offer SACK-permitted
+    # Where the SYN's options sit (NOP/EOL padding; the same options either way): "linux"
+    # aligns each on four bytes with leading NOPs (tcp_options_write()), "freebsd" puts
+    # MSS, Window Scale, SACK-permitted and pads the end with EOLs (tcp_addoptions()).
+    syn_option_layout: str = "linux"
     # Tail loss probe (RFC 8985 7), only on connections that negotiated SACK (section 2): the
     # probe timeout is 2*SRTT plus ``tlp_max_ack_delay`` when one segment is in flight (7.2),
     # plus ``tlp_min_extra`` otherwise (Linux's TCP_TIMEOUT_MIN; the RFC adds nothing).
@@ -101,6 +120,25 @@ class Profile:
     # FreeBSD: a segment wholly before RCV.NXT is trimmed to an empty one at RCV.NXT whose ACK is
     # processed, then acknowledged; RFC 9293 Table 6 calls it unacceptable: ACK and drop.
     process_ack_of_old_segment: bool = False
+    # FreeBSD tcp_mss_update(): the receive buffer (net.inet.tcp.recvspace), rounded up to a
+    # multiple of the MSS, is the window once the connection is established (the sequence
+    # checks use it; the window field shows at most 65535 unscaled); None: rcv_wnd throughout.
+    rcv_space: int | None = None
+    # FreeBSD tcp_input(): a SYN+ACK for a listener is dropped, not answered with a RST.
+    listen_drops_syn_ack: bool = False
+    # FreeBSD tcp_twcheck(): TIME-WAIT drops a RST and anything without ACK, and acknowledges
+    # everything else but a duplicate of its last ACK (tcpcore.rules).
+    time_wait_answers_all_but_duplicate_ack: bool = False
+    # The RFC 793 answers that RFC 5961 replaced, as FreeBSD's sysctls choose them (tcp(4)):
+    # net.inet.tcp.insecure_rst=1, a RST anywhere in the window resets; insecure_syn=1, a SYN in
+    # the window draws a RST and resets (one outside it an ACK); drop_synfin=1, a segment with
+    # SYN and FIN never reaches the state machine.
+    rst_in_window_resets: bool = False
+    # FreeBSD tcp_input(): a RST in CLOSING or LAST-ACK is reported (SO_ERROR ECONNRESET); RFC 9293
+    # 3.10.7.4 closes those states without a word.
+    reset_reported_when_closing: bool = False
+    syn_in_window_resets: bool = False
+    drop_syn_fin: bool = False
 
     def switch(self, name: str) -> bool:
         """The value of a boolean switch; ProfileError for a name that is not one."""
@@ -162,10 +200,15 @@ FREEBSD = Profile(
     msl=30.0,  # tcp(4): net.inet.tcp.msl, 30000 ms
     time_wait=60.0,  # 2 * MSL (tcp_twstart())
     keepalive_probes=8,  # tcp(4): net.inet.tcp.keepcnt
+    # TCPT_RANGESET() adds net.inet.tcp.rexmit_slop (200 ms): snd-syn/*.pkt resend the SYN
+    # after 1 s, then 2.2 s.
+    rto_slop=0.2,
     # ilog2-style: the smallest shift with 65535 << shift >= kern.ipc.maxsockbuf (2 MiB): 6;
     # freebsd-net-tcp-testsuite snippets/*.pkt: "> S 0:0(0) win 65535 <mss 1460,nop,wscale 6,..".
     wscale=6,
     sack_permitted=True,  # net.inet.tcp.sack.enable=1; the snippets' SYN and SYN+ACK
+    # state-event-engine/*.pkt: "> S 0:0(0) win 65535 <mss 1440,nop,wscale 6,sackOK,TS ...>".
+    syn_option_layout="freebsd",
     # tcp_output(): tcp_outflags[] has TH_FIN in FIN-WAIT-1, CLOSING and LAST-ACK, and snd_nxt is
     # backed up over a FIN already sent, so an ACK leaves as the FIN again: snippets
     # closing-ipv4.pkt and time-wait-via-closing-ipv4.pkt expect "> F. 1:1(0) ack 2" in CLOSING.
@@ -175,6 +218,18 @@ FREEBSD = Profile(
     # ("< . 1:1(0) ack 2" after the peer's FIN closes LAST-ACK without a word) and
     # time-wait-via-closing-ipv4.pkt (the peer's FIN again, acking ours: CLOSING -> TIME-WAIT).
     process_ack_of_old_segment=True,
+    # state-event-engine/*: "Now the recv buffer is 66240, since it is rounded up to a multiple
+    # of the MSS" (net.inet.tcp.recvspace=65536, MSS 1440); a RST or SYN at RCV.NXT+66239 is in.
+    rcv_space=65536,
+    # state-event-engine/rcv-syn-ack-listen: "is dropped and does not trigger ... a RST".
+    listen_drops_syn_ack=True,
+    # state-event-engine/rcv-*-time-wait: an old ACK or an ACK beyond RCV.NXT draws an ACK, the
+    # duplicate ACK and a FIN or SYN without ACK nothing; tcp_twcheck(): "Drop RST".
+    time_wait_answers_all_but_duplicate_ack=True,
+    ignore_rst_in_time_wait=True,
+    reset_reported_when_closing=True,  # rcv-rst-closing, rcv-rst-last-ack: ECONNRESET
+    # tcp_drop() -> tcp_output() in CLOSED: tcp_outflags[TCPS_CLOSED] is TH_RST|TH_ACK.
+    rst_carries_ack=True,
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (RFC9293, LINUX, LINUX_RFC1337, FREEBSD)}

@@ -26,6 +26,11 @@ decisions live:
   6. What the segment then is: FIN (acknowledging our FIN or not), the ACK of our SYN or FIN,
      data, or a plain ACK.
 
+A profile's rule switches (:data:`RULE_SWITCHES`, ``classify(switches=profile)``) change these
+checks where a real stack orders them differently: FreeBSD's sysctls that bring back RFC 793's
+answers to a RST or a SYN in the window, its TIME-WAIT (tcp_twcheck()), and a listener that
+drops a SYN+ACK. Without a profile the checks are the RFC's.
+
 Two pieces of the RFC's "idealized segment" (3.10.7.4 first step) are done here as well, because
 they change what the segment is: a SYN+ACK that repeats the peer's SYN (simultaneous open, RFC
 9293 Figure 7) has its old SYN trimmed off (and is the trigger SYN_ACK, whose row acknowledges
@@ -41,7 +46,7 @@ from .flags import Flags, flags_of
 from .segment import Segment
 from .seq import Seq
 from .states import State
-from .table import Trigger
+from .table import SwitchSource, Trigger
 
 _ZERO = Seq(0)  # Seq is immutable, so one shared default is safe
 # Plain ints: the classifier runs once per segment, and IntFlag's operators cost microseconds
@@ -143,19 +148,24 @@ def classify(
     passive: bool = False,
     user_closed: bool = False,
     trim_old: bool = False,
+    switches: SwitchSource | None = None,
 ) -> Verdict:
     """The trigger for seg arriving in state (see the module docstring for the order).
 
     ``trim_old`` (Profile.process_ack_of_old_segment, FreeBSD): a segment wholly before
     RCV.NXT is not dropped as unacceptable but trimmed to an empty one at RCV.NXT whose ACK is
-    processed (the Verdict says ``duplicate``).
+    processed (the Verdict says ``duplicate``). ``switches`` (a Profile) turns on the rules of
+    :data:`RULE_SWITCHES`.
     """
     f = int(seg.flags)
     if state is State.CLOSED:
         return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
+    on = frozenset(n for n in RULE_SWITCHES if switches is not None and switches.switch(n))
     if state is State.LISTEN:
         if f & RST:
             return Verdict(Trigger.RST, seg)
+        if f & ACK and f & SYN and "listen_drops_syn_ack" in on:
+            return Verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
         if f & ACK:
             return Verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
         if f & SYN:
@@ -163,7 +173,48 @@ def classify(
         return Verdict(Trigger.NO_ACK, seg)
     if state is State.SYN_SENT:
         return _syn_sent(tcb, seg)
-    return _synchronized(state, tcb, seg, passive, user_closed, trim_old)
+    if state is State.TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
+        return _time_wait_freebsd(tcb, seg)
+    return _synchronized(state, tcb, seg, passive, user_closed, trim_old, on)
+
+
+# Profile switches that change the order or the outcome of the checks above.
+RULE_SWITCHES = (
+    # RFC 793 3.9 (FreeBSD net.inet.tcp.insecure_rst=1): a RST anywhere in the window resets.
+    "rst_in_window_resets",
+    # RFC 793 3.9 (FreeBSD net.inet.tcp.insecure_syn=1): a SYN in the window is SYN_IN_WINDOW.
+    "syn_in_window_resets",
+    # FreeBSD tcp_twcheck(): TIME-WAIT drops a RST and anything without ACK, and acknowledges
+    # anything else but a duplicate of the last ACK.
+    "time_wait_answers_all_but_duplicate_ack",
+    # FreeBSD tcp_input(): a SYN+ACK for a listener is the trigger SYN_ACK (dropped).
+    "listen_drops_syn_ack",
+)
+
+
+_RFC793_SYN = (
+    State.ESTABLISHED,
+    State.FIN_WAIT_1,
+    State.FIN_WAIT_2,
+    State.CLOSE_WAIT,
+    State.CLOSING,
+    State.LAST_ACK,
+)
+
+
+def _time_wait_freebsd(tcb: TCB, seg: Segment) -> Verdict:
+    """TIME-WAIT as FreeBSD's tcp_twcheck() sees it (time_wait_answers_all_but_duplicate_ack)."""
+    f = int(seg.flags)
+    if f & RST:
+        return Verdict(Trigger.RST, seg)
+    if not f & ACK:
+        return Verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
+    seq = Seq(seg.seq)
+    if f & FIN and not f & SYN and seq + seg.seg_len == tcb.rcv_nxt:
+        return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+    if f == ACK and not seg.payload and seq == tcb.rcv_nxt and Seq(seg.ack) == tcb.snd_nxt:
+        return Verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
+    return Verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
 
 
 def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
@@ -186,7 +237,13 @@ def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
 
 
 def _synchronized(
-    state: State, tcb: TCB, seg: Segment, passive: bool, user_closed: bool, trim_old: bool = False
+    state: State,
+    tcb: TCB,
+    seg: Segment,
+    passive: bool,
+    user_closed: bool,
+    trim_old: bool = False,
+    on: frozenset[str] = frozenset(),
 ) -> Verdict:
     f = int(seg.flags)
     seq = Seq(seg.seq)
@@ -204,7 +261,7 @@ def _synchronized(
     if f & RST:
         if not in_window(tcb, seq):
             return Verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
-        if seq != tcb.rcv_nxt:
+        if seq != tcb.rcv_nxt and "rst_in_window_resets" not in on:
             return Verdict(Trigger.RST_IN_WINDOW, seg)
         if state is State.SYN_RECEIVED and passive:
             return Verdict(Trigger.RST_PASSIVE, seg)
@@ -218,6 +275,8 @@ def _synchronized(
             return Verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
         if state is State.TIME_WAIT and not f & ACK and reopens(tcb, seg):
             return Verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
+        if "syn_in_window_resets" in on and state in _RFC793_SYN and in_window(tcb, seq):
+            return Verdict(Trigger.SYN_IN_WINDOW, seg)
         return Verdict(Trigger.SYN, seg)
 
     # Sequence acceptability (first step, Table 6).
@@ -227,7 +286,7 @@ def _synchronized(
         if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
             # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
             empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=flags_of(f & ~FIN))
-            v = _synchronized(state, tcb, empty, passive, user_closed)
+            v = _synchronized(state, tcb, empty, passive, user_closed, on=on)
             return Verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
         return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
 

@@ -67,6 +67,7 @@ class Trigger(enum.Enum):
     SYN_PASSIVE = "SYN after a passive OPEN"
     SYN_DUPLICATE = "retransmitted SYN"
     SYN_REOPEN = "SYN for a new incarnation"  # TIME-WAIT: above RCV.NXT or a newer timestamp
+    SYN_IN_WINDOW = "SYN in the window (RFC 793)"  # only with syn_in_window_resets
     SYN_ACK = "SYN+ACK acknowledging our SYN"
     ACK = "ACK"
     ACK_OF_SYN = "ACK of our SYN"
@@ -454,6 +455,16 @@ _row(
 # -- LISTEN (3.10.7.2) ----------------------------------------------------------------------------
 _row(S.LISTEN, T.RST, None, (A.DISCARD,), "3.10.7.2 first", "a RST cannot be for a listener")
 _row(S.LISTEN, T.BAD_ACK, None, (A.REPLY_RST,), "3.10.7.2 second", "<SEQ=SEG.ACK><CTL=RST>")
+# Only under the profile switch listen_drops_syn_ack (tcpcore.rules) is a SYN+ACK in LISTEN told
+# from any other bad ACK: FreeBSD drops it where the RFC resets it.
+_row(
+    S.LISTEN,
+    T.SYN_ACK,
+    None,
+    (A.DISCARD,),
+    "FreeBSD tcp_input()",
+    "a SYN+ACK for a listener is dropped without a RST",
+)
 _row(
     S.LISTEN, T.SYN, S.SYN_RECEIVED, (A.RECORD_IRS, A.SELECT_ISS, A.SEND_SYN_ACK), "3.10.7.2 third"
 )
@@ -551,7 +562,24 @@ _row(
     "3.10.7.4 second",
     "connection reset",
 )
-_row((S.CLOSING, S.LAST_ACK), T.RST, S.CLOSED, (), "3.10.7.4 second")
+_row(
+    (S.CLOSING, S.LAST_ACK),
+    T.RST,
+    S.CLOSED,
+    (),
+    "3.10.7.4 second",
+    variants=(
+        (
+            "reset_reported_when_closing",
+            _alt(
+                S.CLOSED,
+                (A.SIGNAL_RESET,),
+                "3.10.7.4 second; FreeBSD tcp_input()",
+                "the socket reports the reset (SO_ERROR ECONNRESET)",
+            ),
+        ),
+    ),
+)
 _row(
     S.TIME_WAIT,
     T.RST,
@@ -632,6 +660,18 @@ _row(
             ),
         ),
     ),
+)
+# Only under the profile switch syn_in_window_resets (FreeBSD net.inet.tcp.insecure_syn=1) is a SYN
+# in the window told from the others (tcpcore.rules): RFC 793's answer, which RFC 5961 4.2
+# replaced: "it is an error, send a reset", and the connection is reset (FreeBSD tcp_drop():
+# <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>). A SYN outside the window still draws a challenge ACK.
+_row(
+    (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK),
+    T.SYN_IN_WINDOW,
+    S.CLOSED,
+    (A.SEND_RST, A.SIGNAL_RESET),
+    "RFC 793 3.9",
+    "a SYN in the window is an error: RST, and the connection is reset",
 )
 
 # -- fifth step: the ACK field --------------------------------------------------------------------

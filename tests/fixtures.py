@@ -144,6 +144,28 @@ def abort_rst(profile: Prof, seq: int, rcv_nxt: int) -> Segment:
     return rst_seg(seq, rcv_nxt if get_profile(profile).rst_carries_ack else None)
 
 
+# RFC 793's answers that FreeBSD's sysctls bring back (insecure_syn, and the rest of the switches a
+# row test turns on alone on top of the RFC's profile).
+def rfc9293_with(**switches: bool) -> Profile:
+    """The rfc9293 profile with some switches on."""
+    return get_profile("rfc9293").with_(**switches)
+
+
+def check_syn_in_window_resets(make: Callable[..., Connection], rcv_nxt: int, snd_nxt: int) -> None:
+    """RFC 793 3.9 under syn_in_window_resets: a SYN beyond the window still draws the challenge
+    ACK of RFC 5961 4.2; a SYN at its right edge is SYN_IN_WINDOW: <SEQ=SND.NXT><CTL=RST>, and
+    the connection is reset."""
+    conn = make(rfc9293_with(syn_in_window_resets=True))
+    state = conn.state
+    beyond = deliver(conn, PEER.with_(seq=rcv_nxt + RCV_WND, flags=SYN))
+    assert (beyond.steps, beyond.sent) == ([(state, Trigger.SYN)], [ack_seg(snd_nxt, rcv_nxt)])
+    edge = deliver(conn, PEER.with_(seq=rcv_nxt + RCV_WND - 1, flags=SYN))
+    assert edge.steps == [(state, Trigger.SYN_IN_WINDOW)]
+    assert (edge.state, edge.sent, edge.timers) == (State.CLOSED, [rst_seg(snd_nxt)], {})
+    assert edge.events == ["ConnectionReset", f"{state.value} -> CLOSED", "Closed"]
+    assert conn.error == "ECONNRESET"
+
+
 # -- outcomes ----------------------------------------------------------------------------------
 
 

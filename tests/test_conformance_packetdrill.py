@@ -1,17 +1,19 @@
 """The reference against real stacks: every packetdrill script in ../shared/conformance.
 
-The scripts are third-party test data, read where they are (``<checkout>/../shared/conformance``)
-and never copied into the repository; a mutated copy lives only in a temporary directory. Each
-script gets one test, and the verdict it must get is the one docs/conformance.md records (pass
-must pass, not runnable must exit 2 with the recorded reason, fail must fail at the recorded
-line). The table itself must be current: it is generated again and compared. When ../shared is
-missing these tests skip on a laptop and fail in CI (tests/conftest.py ``require``).
+The scripts are third-party test data, read where they are (``<checkout>/../shared/conformance``,
+every folder in it) and never copied into the repository; a mutated copy lives only in a
+temporary directory. Each script gets one test, and the verdict it must get is the one
+docs/conformance.md records: pass, or not runnable (exit 2, with the recorded reason naming the
+construct outside the subset). No script may fail under the profile of the stack that wrote it.
+The table itself must be current: it is generated again and compared. When ../shared is missing
+these tests skip on a laptop and fail in CI (tests/conftest.py ``require``).
 
 Then the runner must be able to fail: in every script that passes, every ``>`` line is changed in
 turn, and the run must fail at that very line; and every ``>`` line at ``+0`` (a segment sent in
-answer to the event before it) that something follows is left out in turn, and the run must fail
-after it. (A segment sent by a timer is not left out: without its line, every later relative time
-moves, and the story may rightly no longer include it.)
+answer to the event before it) that another ``>`` line follows is left out in turn, and the run
+must fail after it (packetdrill reads nothing after a script's last ``>`` line). (A segment sent
+by a timer is not left out: without its line, every later relative time moves, and the story may
+rightly no longer include it.)
 """
 
 from __future__ import annotations
@@ -25,11 +27,20 @@ import pytest
 from conftest import ROOT, SHARED, require
 
 from tcpcore.pktparse import Packet, When, parse
-from tcpcore.pktscript import EXIT_FAIL, discover, render_table, run_file, run_text
+from tcpcore.pktscript import (
+    EXIT_FAIL,
+    defines_for,
+    discover,
+    render_table,
+    run_file,
+    run_text,
+)
 
-CONFORMANCE = SHARED / "conformance" / "packetdrill"
+CONFORMANCE = SHARED / "conformance"
+# Every folder of ../shared/conformance is a suite (packetdrill/ today).
+DIRS = sorted(d for d in CONFORMANCE.iterdir() if d.is_dir()) if CONFORMANCE.is_dir() else []
 TABLE = ROOT / "docs" / "conformance.md"
-SCRIPTS = dict(discover([CONFORMANCE])) if CONFORMANCE.is_dir() else {}
+SCRIPTS = dict(discover(DIRS))
 MISSING = f"the packetdrill scripts are not at {CONFORMANCE} (../shared beside the checkout)"
 # The goal of the issue: these pass under the profile of the stack that wrote them.
 MUST_PASS = (
@@ -50,14 +61,20 @@ def recorded() -> dict[str, tuple[str, str, str]]:
     return rows
 
 
-def _expected_lines(text: str) -> list[Packet]:
-    return [e for e in parse(text).events if isinstance(e, Packet) and not e.inbound]
+def _expected_lines(text: str, profile: str) -> list[Packet]:
+    events = parse(text, defines_for(profile)).events
+    return [e for e in events if isinstance(e, Packet) and not e.inbound]
 
 
 def passing() -> list[str]:
     """The scripts that pass and expect at least one segment."""
-    names = [name for name, (_, verdict, _) in recorded().items() if verdict == "pass"]
-    return [n for n in names if n in SCRIPTS and _expected_lines(SCRIPTS[n].read_text("utf-8"))]
+    rows = recorded()
+    names = [name for name, (_, verdict, _) in rows.items() if verdict == "pass"]
+    return [
+        n
+        for n in names
+        if n in SCRIPTS and _expected_lines(SCRIPTS[n].read_text("utf-8"), rows[n][0])
+    ]
 
 
 def params(names: list[str]) -> list[str | None]:
@@ -73,10 +90,19 @@ def script(name: str | None) -> Path:
 
 def test_the_committed_table_is_current() -> None:
     require(CONFORMANCE.is_dir(), MISSING)
-    assert render_table([CONFORMANCE]) == TABLE.read_text(encoding="utf-8"), (
+    assert render_table(DIRS) == TABLE.read_text(encoding="utf-8"), (
         "docs/conformance.md is stale: python -m tcpcore.pktscript --table "
-        "../shared/conformance/packetdrill > docs/conformance.md"
+        "../shared/conformance/*/ > docs/conformance.md"
     )
+
+
+def test_no_script_fails() -> None:
+    """Every script passes under its own stack's profile or is not runnable, with a reason."""
+    require(CONFORMANCE.is_dir(), MISSING)
+    rows = recorded()
+    assert {name: row for name, row in rows.items() if row[1] == "fail"} == {}
+    refused = [reason for _, verdict, reason in rows.values() if verdict != "pass"]
+    assert all(reason.startswith("NOT RUNNABLE line ") for reason in refused), refused
 
 
 def test_every_script_has_a_row_and_every_row_a_script() -> None:
@@ -97,6 +123,7 @@ def test_script_gets_its_recorded_verdict(name: str | None) -> None:
     assert name is not None
     profile, verdict, reason = recorded()[name]
     result = run_file(path, profile)
+    assert result.verdict != "fail", result.message
     assert result.verdict == verdict, result.message
     assert result.exit_code == {"pass": 0, "fail": 1, "not runnable": 2}[verdict]
     assert result.message == (f"PASS: {reason}" if verdict == "pass" else reason)
@@ -120,7 +147,7 @@ def test_every_expected_segment_is_checked(name: str | None, tmp_path: Path) -> 
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     profile = recorded()[str(name)][0]
-    for packet in _expected_lines(text):
+    for packet in _expected_lines(text, profile):
         changed = list(lines)
         changed[packet.line - 1], what = _mutate(lines[packet.line - 1])
         copy = tmp_path / path.name
@@ -137,10 +164,11 @@ def test_a_segment_the_script_does_not_expect_fails(name: str | None) -> None:
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
     profile = recorded()[str(name)][0]
-    last_event = max(e.line for e in parse(text).events)
-    for packet in _expected_lines(text):
+    expected = _expected_lines(text, profile)
+    last_expected = max(p.line for p in expected)
+    for packet in expected:
         when = packet.when
-        if packet.line == last_event or when is None or when != When(0, True):
+        if packet.line == last_expected or when is None or when != When(0, True):
             continue
         without = list(lines)
         without[packet.line - 1] = "// left out"

@@ -258,3 +258,60 @@ def test_nothing_runs_when_a_later_line_is_unsupported() -> None:
 +0 poll([], 0, 0) = 0
 """
     assert run_text(text).message.startswith("NOT RUNNABLE line 2: poll()")
+
+
+IFDEF = """0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+#ifdef STANDARD
++0 close(3) = 0
+#else
++0 bind(3, ..., ...) = 0
+#endif
+#ifndef FreeBSD
++ 0.5 listen(3, 1) = 0
+#endif
+"""
+
+
+def test_ifdef_blocks_keep_the_lines_of_the_names_defined() -> None:
+    """#ifdef/#ifndef/#else/#endif (FreeBSD's suite) keep only the lines their names select."""
+    assert [e.text for e in parse(IFDEF, frozenset({"STANDARD"})).events] == [
+        "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3",
+        "close(3) = 0",
+        "listen(3, 1) = 0",
+    ]
+    freebsd = [e.text for e in parse(IFDEF, frozenset({"FreeBSD"})).events]
+    assert freebsd == ["socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "bind(3, ..., ...) = 0"]
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "words"),
+    [
+        ("#ifdef X\n0 close(3) = 0\n", 1, "#ifdef without #endif"),
+        ("#endif\n", 1, "#endif without #ifdef"),
+        ("#define X 1\n", 1, "only #ifdef, #ifndef, #else, #endif"),
+    ],
+)
+def test_a_broken_ifdef_is_a_syntax_error_naming_its_line(
+    text: str, number: int, words: str
+) -> None:
+    """An unbalanced or unknown preprocessor line is a syntax error at its line."""
+    with pytest.raises(ScriptSyntaxError) as info:
+        parse(text)
+    assert info.value.line == number and words in info.value.detail
+
+
+@pytest.mark.parametrize(
+    ("line", "construct"),
+    [
+        ("+0 > S. ...(0) ack 65537 win 65535", "sequence number ..."),
+        ("+0 < icmp unreachable frag_needed mtu 1200 [1:1(0)]", "icmp packet"),
+        ("+0 < udp (8)", "udp packet"),
+    ],
+)
+def test_segments_outside_tcp_or_of_an_unknown_iss_are_not_runnable(
+    line: str, construct: str
+) -> None:
+    """Any-sequence segments and non-TCP packets are outside the subset, named as such."""
+    script = parse(f"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n{line}\n")
+    assert script.unsupported is not None
+    assert (script.unsupported.line, script.unsupported.construct) == (2, construct)

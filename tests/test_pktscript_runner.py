@@ -111,7 +111,7 @@ def test_the_same_story_fails_under_another_profile_where_it_differs() -> None:
     # FreeBSD offers window scale 6, not 8.
     assert last_line_of(ACTIVE, "freebsd") == (
         "FAIL line 4: expected > S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 8> at 0.000 s, "
-        "got S 0:0(0) win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 6> at 0.000 s: option wscale"
+        "got S 0:0(0) win 65535 <mss 1460,nop,wscale 6,sackOK,eol,eol> at 0.000 s: option wscale"
     )
     # The RFC's endpoint scales no window: the peer's 1000 bytes are 1000, sent as 500 + 500.
     assert last_line_of(ACTIVE, "rfc9293") == (
@@ -386,13 +386,101 @@ def test_the_table_generator(tmp_path: Path) -> None:
     (tmp_path / "freebsd" / "a.pkt").write_text(PASSIVE)
     (tmp_path / "b.pkt").write_text(ACTIVE)
     table = render_table([tmp_path])
-    rows = [line for line in table.splitlines() if line.startswith(f"| {tmp_path.name}/")]
+    lines = table.splitlines()
+    rows = [line for line in lines if line.startswith(f"| {tmp_path.name}/") and ".pkt |" in line]
+    # Counts per group (the suite's first folders) and profile come first.
+    assert [line for line in lines if line.startswith(f"| {tmp_path.name} ")] == [
+        f"| {tmp_path.name} | linux | 1 | 1 | 0 | 0 |"
+    ]
+    assert f"| {tmp_path.name}/freebsd | freebsd | 1 | 0 | 0 | 1 |" in lines
     assert rows == [
         f"| {tmp_path.name}/b.pkt | linux | pass | 15 lines run, none skipped |",
-        # FreeBSD closes with a FIN even with unread data.
+        # FreeBSD closes with a FIN even with unread data. Its window: 65536 bytes rounded up to
+        # 66 segments of the peer's 1000, less 200 unread, shown as at most 65535.
         f"| {tmp_path.name}/freebsd/a.pkt | freebsd | fail | FAIL line 14: expected > R. 1:1(0) "
-        "ack 301 at 0.200 s, got F. 1:1(0) ack 301 win 65335 at 0.200 s: flags |",
+        "ack 301 at 0.200 s, got F. 1:1(0) ack 301 win 65535 at 0.200 s: flags |",
     ]
     out = io.StringIO()
     assert main(["--table", str(tmp_path)], out) == 0
     assert out.getvalue() == table
+
+
+# FreeBSD over IPv6, as its tcp-testsuite writes it: the SYN offers MSS 1440 (the IPv6 header is 20
+# bytes longer) in FreeBSD's layout; the sysctl lines choose RFC 793's answer to a RST in the
+# window (insecure_rst=1), so a RST at RCV.NXT + 10 resets and SO_ERROR says why.
+FREEBSD_V6 = """--ip_version=ipv6
+ 0.00 `sysctl -w net.inet.tcp.insecure_rst=1`
++0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0.00 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)
++0.00 > S 0:0(0) win 65535 <mss 1440,nop,wscale 6,sackOK,eol,eol>
++0.10 < S. 0:0(0) ack 1 win 32767 <mss 1440,sackOK,eol,eol>
++0.00 > . 1:1(0) ack 1 win 65535
++0.10 < R 11:11(0) win 32767
++0.00 getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0
++0.00 close(3) = 0
+"""
+
+
+def test_a_freebsd_sysctl_is_a_variant_of_the_profile() -> None:
+    """insecure_rst=1 makes an in-window RST reset (RFC 793); without it, a challenge ACK."""
+    assert run_text(FREEBSD_V6, "freebsd").message == "PASS: 9 lines run, none skipped"
+    secure = FREEBSD_V6.replace("insecure_rst=1", "insecure_rst=0")
+    assert run_text(secure, "freebsd").message == (
+        "FAIL line 9: expected getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNRESET], [4]) = 0, "
+        "got SO_ERROR [0]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "reason"),
+    [
+        ("net.inet.tcp.ecn.enable=1", "ECN negotiation (RFC 3168) is outside the course's subset"),
+        ("net.inet.tcp.abc_l_var=2", "not modelled by the freebsd profile"),
+        ("net.inet.tcp.insecure_rst=2", "only 0 and 1 are modelled, not 2"),
+    ],
+)
+def test_a_sysctl_the_profile_cannot_take_is_not_runnable(setting: str, reason: str) -> None:
+    """A FreeBSD setting outside the profile's table names itself and why, before anything runs."""
+    script = FREEBSD_V6.replace("net.inet.tcp.insecure_rst=1", setting)
+    result = run_text(script, "freebsd")
+    assert result.exit_code == EXIT_NOT_RUNNABLE
+    assert result.message.startswith("NOT RUNNABLE line 2: sysctl net.inet.tcp.")
+    assert result.message.endswith(reason)
+
+
+def test_a_closed_port_answers_with_absolute_numbers() -> None:
+    """Before any ISS is chosen, numbers are absolute (as packetdrill's): the RST for a closed
+    port is <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, "R. 0:0(0) ack 4"; a listener answers an
+    ACK with <SEQ=SEG.ACK><CTL=RST>."""
+    closed = "0 < F 0:3(3) win 1000\n+0 > R. 0:0(0) ack 4 win 0\n"
+    assert run_text(closed, "freebsd").exit_code == EXIT_PASS
+    listener = (
+        "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 bind(3, ..., ...) = 0\n"
+        "+0 listen(3, 1) = 0\n+0 < . 0:0(0) ack 77 win 1000\n+0 > R 77:77(0) win 0\n"
+        "+0 close(3) = 0\n"
+    )
+    assert run_text(listener, "rfc9293").exit_code == EXIT_PASS
+
+
+def test_mtu_sets_the_mss_and_keepinit_the_syn_give_up() -> None:
+    """--mtu=1280 over IPv6 leaves MSS 1220; TCP_KEEPINIT [3] gives up the SYN after 3 s."""
+    script = """--ip_version=ipv6
+--mtu=1280
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 setsockopt(3, IPPROTO_TCP, TCP_KEEPINIT, [3], 4) = 0
+0...3 connect(3, ..., ...) = -1 ETIMEDOUT (Operation timed out)
+0 > S 0:0(0) <mss 1220,nop,wscale 6,sackOK,eol,eol>
+1 > S 0:0(0) <mss 1220,nop,wscale 6,sackOK,eol,eol>
+3.2 close(3) = 0
+"""
+    assert run_text(script, "freebsd").exit_code == EXIT_PASS
+
+
+def test_nothing_after_the_last_expected_segment_can_fail() -> None:
+    """packetdrill reads nothing after a script's last ">" line; an ACK it never asked for
+    (tcpcore acknowledges at once where Linux delays) fails only before a later ">" line."""
+    tail = PASSIVE.replace("+0  > . 1:1(0) ack 301\n", "").split("+.1 close(4)")[0]
+    assert run_text(tail, "linux").exit_code == EXIT_PASS
+    assert run_text(PASSIVE.replace("+0  > . 1:1(0) ack 301\n", ""), "linux").message.startswith(
+        "FAIL line 9: expected ioctl(4, SIOCINQ, [300]) = 0 next, got an unexpected segment ."
+    )

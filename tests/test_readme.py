@@ -8,11 +8,12 @@ from conftest import ROOT, SHARED, require
 
 from tcpcore.pktscript import render_summary
 
-PACKETDRILL = SHARED / "conformance" / "packetdrill"
+CONFORMANCE = SHARED / "conformance"
 
 
 def test_readme_conformance_summary_is_current() -> None:
-    require(PACKETDRILL.is_dir(), f"the packetdrill scripts are not at {PACKETDRILL}")
+    require(CONFORMANCE.is_dir(), f"the conformance scripts are not at {CONFORMANCE}")
+    dirs = sorted(d for d in CONFORMANCE.iterdir() if d.is_dir())
     readme = (ROOT / "README.md").read_text()
     found = re.search(
         r"<!-- conformance-summary:begin[^>]*-->\n(.*?)<!-- conformance-summary:end -->",
@@ -20,9 +21,9 @@ def test_readme_conformance_summary_is_current() -> None:
         re.S,
     )
     assert found, "README.md lost its conformance-summary block"
-    assert found.group(1) == render_summary([PACKETDRILL]), (
+    assert found.group(1) == render_summary(dirs), (
         "README's conformance summary is stale: replace the block with the output of "
-        "python -m tcpcore.pktscript --summary ../shared/conformance/packetdrill"
+        "python -m tcpcore.pktscript --summary ../shared/conformance/*/"
     )
 
 

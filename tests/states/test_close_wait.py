@@ -330,3 +330,9 @@ def test_close_wait_loss_probe_timeout() -> None:
         ),
         timers={"retransmit": fx.RTO_AFTER_PROBE},
     )
+
+
+@covers(S.CLOSE_WAIT, T.SYN_IN_WINDOW)
+def test_close_wait_syn_in_window() -> None:
+    """RFC 793 3.9 (syn_in_window_resets, FreeBSD's insecure_syn): a SYN in the window resets."""
+    fx.check_syn_in_window_resets(fx.close_wait, fx.IRS + 2, fx.ISS + 1)

@@ -376,3 +376,9 @@ def test_established_loss_probe_timeout() -> None:
         ),
         timers={"retransmit": fx.RTO_AFTER_PROBE},
     )
+
+
+@covers(S.ESTABLISHED, T.SYN_IN_WINDOW)
+def test_established_syn_in_window() -> None:
+    """RFC 793 3.9 (syn_in_window_resets, FreeBSD's insecure_syn): a SYN in the window resets."""
+    fx.check_syn_in_window_resets(fx.established, fx.IRS + 1, fx.ISS + 1)

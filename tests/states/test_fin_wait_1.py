@@ -334,3 +334,9 @@ def test_fin_wait_1_loss_probe_timeout() -> None:
         ),
         timers={"retransmit": fx.RTO_AFTER_PROBE},
     )
+
+
+@covers(S.FIN_WAIT_1, T.SYN_IN_WINDOW)
+def test_fin_wait_1_syn_in_window() -> None:
+    """RFC 793 3.9 (syn_in_window_resets, FreeBSD's insecure_syn): a SYN in the window resets."""
+    fx.check_syn_in_window_resets(fx.fin_wait_1, fx.IRS + 1, fx.ISS + 2)

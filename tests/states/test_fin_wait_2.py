@@ -283,3 +283,9 @@ def test_fin_wait_2_fin_wait_2_timeout() -> None:
     assert expire(conn, 60.0) == outcome(
         T.FIN_WAIT_2_TIMEOUT, state=S.CLOSED, events=["FIN-WAIT-2 -> CLOSED", "Closed"]
     )
+
+
+@covers(S.FIN_WAIT_2, T.SYN_IN_WINDOW)
+def test_fin_wait_2_syn_in_window() -> None:
+    """RFC 793 3.9 (syn_in_window_resets, FreeBSD's insecure_syn): a SYN in the window resets."""
+    fx.check_syn_in_window_resets(fx.fin_wait_2, fx.IRS + 1, fx.ISS + 2)

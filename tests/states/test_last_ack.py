@@ -272,3 +272,19 @@ def test_last_ack_loss_probe_timeout() -> None:
         ),
         timers={"retransmit": fx.RTO_AFTER_PROBE},
     )
+
+
+@covers(S.LAST_ACK, T.SYN_IN_WINDOW)
+def test_last_ack_syn_in_window() -> None:
+    """RFC 793 3.9 (syn_in_window_resets, FreeBSD's insecure_syn): a SYN in the window resets."""
+    fx.check_syn_in_window_resets(fx.last_ack, fx.IRS + 2, fx.ISS + 2)
+
+
+@covers(S.LAST_ACK, T.RST, "reset_reported_when_closing")
+def test_last_ack_rst_reported() -> None:
+    """FreeBSD tcp_input(): the RST that closes LAST-ACK is reported (SO_ERROR ECONNRESET)."""
+    conn = fx.last_ack(fx.rfc9293_with(reset_reported_when_closing=True))
+    assert deliver(conn, PEER.with_(seq=IRS + 2, flags=RST)) == closes(
+        T.RST, events=["ConnectionReset"]
+    )
+    assert conn.error == "ECONNRESET"

@@ -191,3 +191,12 @@ def test_listen_no_ack() -> None:
     conn = fx.listen()
     assert deliver(conn, PEER.with_(seq=IRS, flags=FIN)) == nothing_happens(T.NO_ACK)
     assert deliver(conn, PEER.with_(seq=IRS, flags=PSH, payload=b"x")) == nothing_happens(T.NO_ACK)
+
+
+@covers(S.LISTEN, T.SYN_ACK)
+def test_listen_syn_ack() -> None:
+    """FreeBSD tcp_input() (listen_drops_syn_ack): a SYN+ACK for a listener is dropped without a
+    RST; any other ACK still draws one (3.10.7.2 second)."""
+    conn = fx.listen(fx.rfc9293_with(listen_drops_syn_ack=True))
+    assert deliver(conn, PEER.with_(seq=IRS, ack=77, flags=SYN | ACK)) == nothing_happens(T.SYN_ACK)
+    assert deliver(conn, PEER.with_(seq=IRS, ack=77)).sent == [rst_seg(77)]
