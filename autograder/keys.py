@@ -23,7 +23,7 @@ from tcpcore.rules import TCB, acceptable
 from tcpcore.segment import Segment
 from tcpcore.seq import Seq
 from tcpcore.states import State
-from tcpcore.table import Action, Row, Trigger, rows
+from tcpcore.table import SWITCHED_ROWS, Action, Row, Trigger, rows
 
 S, T, A = State, Trigger, Action
 
@@ -100,14 +100,18 @@ TEARDOWN_EVENTS = (T.CLOSE, T.FIN, T.FIN_ACK_OF_FIN, T.ACK, T.ACK_OF_FIN, T.TIME
 
 def handshake_scope(state: State, trigger: Trigger) -> bool:
     """The handshake exercise: every arriving segment in the four opening states, and OPEN."""
-    if state not in HANDSHAKE_STATES:
-        return False
+    if state not in HANDSHAKE_STATES or (state, trigger) in SWITCHED_ROWS:
+        return False  # a row only a profile switch reaches (FreeBSD's) is not the RFC's
     return trigger.kind == "segment" or (state is S.CLOSED and trigger in HANDSHAKE_CALLS)
 
 
 def teardown_scope(state: State, trigger: Trigger) -> bool:
     """The teardown exercise: CLOSE, FIN, ACK and the 2MSL timer from ESTABLISHED on."""
-    return state in TEARDOWN_STATES and trigger in TEARDOWN_EVENTS
+    return (
+        state in TEARDOWN_STATES
+        and trigger in TEARDOWN_EVENTS
+        and (state, trigger) not in SWITCHED_ROWS
+    )
 
 
 def table_cases(scope: object, states: tuple[State, ...] | None = None) -> list[TableCase]:

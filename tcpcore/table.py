@@ -235,6 +235,10 @@ A = Action
 S = State
 T = Trigger
 TABLE: dict[tuple[State, Trigger], Row] = {}
+# Rows the classifier (tcpcore.rules) produces only when a profile turns on a rule switch:
+# (state, trigger) -> switch. Under the RFC they never happen, so the course's exercises and
+# answer keys leave them out.
+SWITCHED_ROWS: dict[tuple[State, Trigger], str] = {}
 
 
 def _row(
@@ -465,6 +469,7 @@ _row(
     "FreeBSD tcp_input()",
     "a SYN+ACK for a listener is dropped without a RST",
 )
+SWITCHED_ROWS[(S.LISTEN, T.SYN_ACK)] = "listen_drops_syn_ack"
 _row(
     S.LISTEN, T.SYN, S.SYN_RECEIVED, (A.RECORD_IRS, A.SELECT_ISS, A.SEND_SYN_ACK), "3.10.7.2 third"
 )
@@ -673,6 +678,8 @@ _row(
     "RFC 793 3.9",
     "a SYN in the window is an error: RST, and the connection is reset",
 )
+for _s in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.CLOSE_WAIT, S.CLOSING, S.LAST_ACK):
+    SWITCHED_ROWS[(_s, T.SYN_IN_WINDOW)] = "syn_in_window_resets"
 
 # -- fifth step: the ACK field --------------------------------------------------------------------
 _row(SYNC, T.NO_ACK, None, (A.DISCARD,), "3.10.7.4 fifth", "the ACK bit is off: drop")

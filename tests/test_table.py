@@ -469,3 +469,13 @@ def test_every_call_and_timer_lands_on_a_row(
     conn = make(profile, keepalive=True)
     while (deadline := conn.next_deadline()) is not None and deadline < 10_000:
         conn.handle_timer(deadline)
+
+
+def test_rows_only_a_switch_reaches_are_named_with_their_switch() -> None:
+    """SWITCHED_ROWS names a real rule switch for each row the RFC classifier never produces."""
+    from tcpcore.rules import RULE_SWITCHES
+    from tcpcore.table import SWITCHED_ROWS, TABLE
+
+    assert SWITCHED_ROWS.keys() >= FREEBSD_ONLY_ROWS
+    for key, switch in SWITCHED_ROWS.items():
+        assert key in TABLE and switch in RULE_SWITCHES, (key, switch)
