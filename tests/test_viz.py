@@ -131,10 +131,15 @@ def test_a_lost_syn_ends_in_a_cross_half_way_and_is_retransmitted(
 def test_long_idle_gaps_are_cut_out_so_the_handshake_stays_legible(draw: str) -> None:
     trace = run_scenario("client-closes-first")
     lay = viz.ladder_layout(trace)
-    (brk,) = lay.breaks
+    # the handshake ends at 0.15 s, A closes at 1.0 s, B at 2.0 s, TIME-WAIT lasts 240 s:
+    # the two idle seconds (nothing in flight, no timer running) are cut as well as TIME-WAIT
+    idle, idle2, brk = lay.breaks
+    assert (idle.t0, idle.t1, idle.label) == (0.15, 1.0, "850 ms later")
+    assert (idle2.t0, idle2.t1) == (1.1, 2.0)
     assert brk.t1 - brk.t0 == pytest.approx(240.0, abs=0.2)
     assert brk.label == "240 s later"
     y = lay.scale
+    assert y(1.0) - y(0.15) < 2.0  # the 850 ms idle stretch takes less than two rows
     assert y(0.05) - y(0.0) >= 1.0  # a 50 ms step still takes a row
     assert y(242.05) - y(2.1) < 3.0  # the 240 s of TIME-WAIT take less than 3 rows
     (tw,) = [b for b in lay.timers if b.kind == "2MSL"]
