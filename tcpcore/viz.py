@@ -814,7 +814,15 @@ def draw_schedules(
         ax.spines[side].set_visible(False)
     ax.set_yticks(range(len(schedules)), [s.profile for s in schedules], fontsize=9)
     ax.tick_params(axis="y", length=0)
-    ticks = sorted({round(m.t, 6) for s in schedules for m in s.marks} | {0.0})
+
+    def open_ended(s: TimerSchedule) -> bool:
+        return s.what == "keepalive" and bool(s.values.get("unspecified_after_idle"))
+
+    ticks = sorted(
+        {round(m.t, 6) for s in schedules if not open_ended(s) for m in s.marks}
+        | {round(s.values["keepalive_idle"], 6) for s in schedules if open_ended(s)}
+        | {0.0}
+    )
     shown: list[float] = []
     for t in ticks:
         if not shown or scale(t) - scale(shown[-1]) >= 3.5:
@@ -825,6 +833,9 @@ def draw_schedules(
         ax.axvspan(brk.y0, brk.y1, color="#eceff1", lw=0)
         ax.text((brk.y0 + brk.y1) / 2, -0.55, "⋯", ha="center", fontsize=10, color="#607d8b")
     for i, s in enumerate(schedules):
+        if open_ended(s):
+            _draw_open_keepalive(ax, s, i, scale)
+            continue
         for sp in s.spans:
             x0, x1 = scale(sp.t0), scale(sp.t1)
             ax.add_patch(
@@ -877,6 +888,28 @@ def draw_schedules(
         title if title is not None else _WHAT_TITLES.get(what, what), fontsize=10, loc="left"
     )
     return fig
+
+
+def _draw_open_keepalive(ax: Axes, s: TimerSchedule, i: int, scale: Any) -> None:
+    """The RFC's keepalive row: the idle time it specifies (at least two hours), then nothing
+    it specifies (no interval, no probe count: RFC 1122 4.2.3.6), to the end of the axis."""
+    idle = float(s.values["keepalive_idle"])
+    x1 = scale(idle)
+    ax.add_patch(_rect(ax, 0.0, i - 0.14, x1, 0.28, _SPAN_COLORS["idle"], f"span:{s.profile}:idle"))
+    ax.text(x1 / 2, i, f"idle ≥ {_seconds(idle)}", ha="center", va="center", fontsize=7.5)
+    x2 = scale.end + 3.5
+    ax.add_patch(_rect(ax, x1, i - 0.14, x2 - x1, 0.28, "#f5f5f5", f"span:{s.profile}:unspecified"))
+    ax.text(
+        (x1 + x2) / 2,
+        i,
+        "then unspecified: RFC 1122 sets no interval, no probe count",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        style="italic",
+        color="#546e7a",
+        gid=f"unspecified:{s.profile}",
+    )
 
 
 def _rect(ax: Axes, x: float, y: float, w: float, h: float, color: str, gid: str) -> Any:

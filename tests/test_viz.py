@@ -455,6 +455,19 @@ def test_time_wait_and_syn_retry_schedules() -> None:
         viz.timer_schedule("rfc9293", "persist")
 
 
+def test_the_rfc_keepalive_row_is_idle_then_unspecified(draw: str) -> None:
+    """RFC 1122 4.2.3.6 sets only the idle time: the RFC's row stops there, unlike Linux's."""
+    assert viz.timer_schedule("rfc9293", "keepalive").values["unspecified_after_idle"]
+    chosen = viz.timer_schedule("rfc9293", "keepalive", interval=10, probes=3)
+    assert not chosen.values["unspecified_after_idle"]  # values a student chose are drawn
+    assert not viz.timer_schedule("linux", "keepalive").values["unspecified_after_idle"]
+    fig = viz.timer_timeline(("rfc9293", "linux"), what="keepalive")
+    assert set(gids(fig, "unspecified:")) == {"unspecified:rfc9293"}
+    assert set(gids(fig, "end:")) == {"end:linux"}  # no "peer declared dead" for the RFC
+    assert not [g for g in gids(fig, "mark:") if g.startswith("mark:rfc9293")]
+    assert "idle ≥ 2 h" in texts(fig)
+
+
 def test_timer_timeline_has_a_row_per_profile(draw: str) -> None:
     fig = viz.timer_timeline(("rfc9293", "linux", "freebsd"), what="syn-retries")
     assert set(gids(fig, "end:")) == {"end:rfc9293", "end:linux", "end:freebsd"}
