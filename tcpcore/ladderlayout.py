@@ -548,12 +548,19 @@ def ladder_layout(
     """Lay ``trace`` out as a ladder diagram (see the module docstring).
 
     ``until`` keeps only what happened up to that time (a segment still in flight is drawn part
-    of the way); the time axis is that of the whole trace, so a stepper's figure does not jump.
+    of the way); the time axis and the figure's size are those of the whole trace, so a
+    stepper's figure does not jump.
     ``break_after`` (seconds) is the longest gap drawn to scale; by default 10 s or 40 one-way
     delays, whichever is longer. Idle stretches (nothing in flight, no timer running) longer
     than five round trips and a quarter of a second are cut out whatever ``break_after`` says.
     Lanes stand closer when the figure would be wider than :data:`MAX_WIDTH_IN`.
     """
+    if until is not None:  # the whole trace's lanes, width and height: the figure stays put
+        full = ladder_layout(trace, show_timers=show_timers, break_after=break_after)
+        lay = _layout(trace, until, show_timers, break_after, full.lane_in)
+        lay.x_min, lay.x_max = min(lay.x_min, full.x_min), max(lay.x_max, full.x_max)
+        lay.y_max = max(lay.y_max, full.y_max)
+        return lay
     lane_in = LANE_WIDTH_IN
     lay = _layout(trace, until, show_timers, break_after, lane_in)
     for _ in range(3):

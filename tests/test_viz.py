@@ -154,6 +154,7 @@ def test_until_draws_only_what_happened_so_far_on_the_same_axis(handshake: Trace
     full = viz.ladder_layout(handshake)
     part = viz.ladder_layout(handshake, until=0.075)
     assert part.scale.times == full.scale.times  # the stepper's figure does not jump
+    assert part.size == full.size and part.lane_in == full.lane_in
     assert len(part.arrows) == 2
     assert not part.arrows[0].partial and part.arrows[1].partial
     assert part.arrows[1].y1 < full.arrows[1].y1  # SYN+ACK still on its way
