@@ -57,7 +57,7 @@ __all__ = [
 # Sizes, in lane widths (x) and rows (y).
 MIN_STEP = 1.0  # rows between consecutive moments, at least
 SUB_STEP = 1.1  # rows between segments sent at the same instant (room for their labels)
-BREAK_STEP = 1.8  # rows a compressed gap takes
+BREAK_STEP = 2.0  # rows a compressed gap takes (its band clears the arrow heads around it)
 MAX_LINEAR = 30.0  # rows the proportional (unbroken) part of the diagram may take at most
 MAX_GAP = 6.0  # rows the longest unbroken gap may take
 IDLE_RTTS = 5.0  # an idle stretch longer than this many round trips is cut out
@@ -321,7 +321,7 @@ class TimeScale:
         for a, b in pairwise(times):
             base = self.starts[-1]
             if broken(a, b):
-                self.breaks.append(Break(a, b, base + 0.2, base + break_step - 0.2))
+                self.breaks.append(Break(a, b, base + 0.4, base + break_step - 0.25))
                 y = base + break_step
             else:
                 y = base + max(min_step, (b - a) * scale)

@@ -140,7 +140,7 @@ def test_long_idle_gaps_are_cut_out_so_the_handshake_stays_legible(draw: str) ->
     assert brk.t1 - brk.t0 == pytest.approx(240.0, abs=0.2)
     assert brk.label == "240 s later"
     y = lay.scale
-    assert y(1.0) - y(0.15) < 2.0  # the 850 ms idle stretch takes less than two rows
+    assert y(1.0) - y(0.15) <= 2.0  # the 850 ms idle stretch takes two rows at most
     assert y(0.05) - y(0.0) >= 1.0  # a 50 ms step still takes a row
     assert y(242.05) - y(2.1) < 3.0  # the 240 s of TIME-WAIT take less than 3 rows
     (tw,) = [b for b in lay.timers if b.kind == "2MSL"]
