@@ -17,7 +17,8 @@ PYTEST_ARGS ?=
 .PHONY: lab test lint typecheck unit bench clean help
 
 help:
-	@echo "make lab    open the course in JupyterLab (creates .venv on first run)"
+	@echo "make lab    open the course in JupyterLab (creates .venv on first run);"
+	@echo "            PORT=8890 for another port, LAB_ARGS=\"...\" for more jupyter lab options"
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
 	@echo "make formgrader  open nbgrader's Formgrader on the course (instructors)"
@@ -39,10 +40,34 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip uninstall --quiet --yes jupyterlite-pyodide-kernel 2>/dev/null || true
 	@touch $@ $(VENV)/.stamp-course
 
+# make lab PORT=8890 serves on another port; LAB_ARGS="..." passes more options to jupyter lab,
+# and a --port, --ServerApp.port_retries or --IdentityProvider.token there wins over the
+# Makefile's own (jupyter refuses one given twice). The address printed carries the server's
+# token, as jupyter lab's own does: without it the page asks for a password.
+LAB_ARGS ?=
 lab: $(VENV)/.stamp-course
-	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/$(START)"
-	@echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $(PORT)"
-	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+	@port=$(PORT); token=; next=; \
+	for a in $(LAB_ARGS); do \
+		case "$$next" in port) port=$$a;; token) token=$$a;; esac; next=; \
+		case "$$a" in \
+			--port=*|--ServerApp.port=*) port=$${a#*=};; \
+			--port|--ServerApp.port) next=port;; \
+			--IdentityProvider.token=*|--ServerApp.token=*) token=$${a#*=};; \
+			--IdentityProvider.token|--ServerApp.token) next=token;; \
+		esac; \
+	done; \
+	own=; \
+	case " $(LAB_ARGS) " in *" --port"*|*" --ServerApp.port="*|*" --ServerApp.port "*) ;; \
+		*) own="$$own --port=$$port";; esac; \
+	case " $(LAB_ARGS) " in *" --ServerApp.port_retries"*) ;; \
+		*) own="$$own --ServerApp.port_retries=0";; esac; \
+	if [ -z "$$token" ]; then \
+		token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(24))'); \
+		own="$$own --IdentityProvider.token=$$token"; \
+	fi; \
+	echo "Opening the course at http://localhost:$$port/lab/tree/$(START)?token=$$token"; \
+	echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $$port"; \
+	exec $(BIN)/jupyter lab $$own $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
 
 # make formgrader: JupyterLab started in the course folder, where nbgrader reads

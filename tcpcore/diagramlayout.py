@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .profiles import Profile, get_profile
 from .states import State
+from .svgtext import text_width
 from .table import Action, Row, Trigger, lookup, rows
 
 __all__ = [
@@ -55,6 +56,20 @@ POSITIONS: dict[str, tuple[float, float]] = {
     "CLOSED/end": (3.0, 7.5),
 }
 BOX_W, BOX_H = 1.08, 0.44
+# How the figure is drawn (tcpcore.viz reads these): its size in inches, the data limits and
+# the margins around the axes, so labels can be measured here in data units. Every text is at
+# least 7.5 points (10 px): the figure is never wider than 8.5 inches (it shows unscaled in a
+# notebook on a 1024-px screen); with every row shown it grows taller, never smaller.
+FIG_W_IN = 8.5
+FIG_H_IN = 8.2
+FIG_H_MINOR_IN = 10.5
+MARGINS_IN = (0.1, 0.1, 0.4, 0.1)  # left, right, top, bottom
+XLIM = (-1.0, 3.9)
+XLIM_WIDE = (-2.5, 5.5)  # room for the "→ CLOSED" stubs' labels
+YLIM = (8.0, -0.5)
+LABEL_PT = 7.5  # edge labels; a highlighted edge's is 8 points bold
+NODE_PT = 9.0
+LINESPACING = 1.4
 _OPENING_SIDE = (S.CLOSED, S.LISTEN, S.SYN_SENT, S.SYN_RECEIVED)
 # Hand-set bends (quadratic curve control offsets) so that edges avoid boxes and each other.
 _BENDS: dict[tuple[str, str], float] = {
@@ -223,6 +238,9 @@ class DiagramLayout:
     nodes: list[NodeBox]
     edges: list[DiagramEdge]
     profile: str
+    size: tuple[float, float] = (FIG_W_IN, FIG_H_IN)  # the figure, in inches
+    xlim: tuple[float, float] = XLIM
+    ylim: tuple[float, float] = YLIM
 
     def edge(self, src: State | str, dst: State | str) -> DiagramEdge:
         s, d = _state(src), _state(dst)
@@ -370,8 +388,95 @@ def diagram_layout(
         _edge(src, dst, rows_, wanted_pairs, wanted_rows, groups)
         for (src, dst), rows_ in groups.items()
     ]
+    wide = any(e.stub for e in edges)
+    size = (FIG_W_IN, FIG_H_MINOR_IN if wide else FIG_H_IN)
+    xlim = XLIM_WIDE if wide else XLIM
+    edges = _place_labels(edges, size, xlim, YLIM)
     edges.sort(key=lambda e: (e.highlighted, not e.minor))  # highlighted ones drawn last
-    return DiagramLayout(nodes, edges, prof.name)
+    return DiagramLayout(nodes, edges, prof.name, size, xlim, YLIM)
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom, in data units
+
+
+def label_box(e: DiagramEdge, at: tuple[float, float], scale: tuple[float, float]) -> Box:
+    """The box an edge's label takes at ``at`` (data units; ``scale``: inches per unit in x
+    and y), as tcpcore.viz draws it (centred, or hanging from its stub's end)."""
+    size = 8.0 if e.highlighted else LABEL_PT
+    weight = "bold" if e.highlighted else "normal"
+    lines = e.label.split("\n")
+    # matplotlib's line pitch is ``linespacing`` times a line's height (about 1.2 em)
+    width = (max(text_width(line, size, weight) for line in lines) + 4.0) / 72 / scale[0]
+    height = (len(lines) * size * LINESPACING * 1.2 + 2.0) / 72 / scale[1]
+    x, y = at
+    if e.stub:
+        left = x if e.points[2][0] > e.points[0][0] else x - width
+        return (left, y, left + width, y + height)
+    return (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _bezier(c: Curve, t: float) -> Point:
+    (x0, y0), (x1, y1), (x2, y2) = c
+    u = 1 - t
+    return (u * u * x0 + 2 * u * t * x1 + t * t * x2, u * u * y0 + 2 * u * t * y1 + t * t * y2)
+
+
+def _place_labels(
+    edges: list[DiagramEdge],
+    size: tuple[float, float],
+    xlim: tuple[float, float],
+    ylim: tuple[float, float],
+) -> list[DiagramEdge]:
+    """Move each label along its edge (or, for a stub, down from its end) to the first spot
+    where it overlaps no box and no label placed before it: highlighted edges first, then the
+    figure's own, then the minor ones."""
+    left, right, top, bottom = MARGINS_IN
+    scale = (
+        (size[0] - left - right) / (xlim[1] - xlim[0]),
+        (size[1] - top - bottom) / abs(ylim[0] - ylim[1]),
+    )
+    pad = 0.03
+    placed: list[Box] = [
+        (x - BOX_W / 2 - pad, y - BOX_H / 2 - pad, x + BOX_W / 2 + pad, y + BOX_H / 2 + pad)
+        for x, y in POSITIONS.values()
+    ]
+    order = sorted(range(len(edges)), key=lambda i: (not edges[i].highlighted, edges[i].minor))
+    out = list(edges)
+    for i in order:
+        e = edges[i]
+        if e.loop:
+            spots = [e.label_xy]
+        elif e.stub:
+            x, y = e.label_xy
+            out_x = 1.0 if e.points[2][0] > e.points[0][0] else -1.0
+            spots = [(x + out_x * j * 0.15, y + k * 0.12) for j in range(5) for k in range(10)]
+        else:
+            along = [
+                _bezier(e.points, t) for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8)
+            ]
+            # then a little beside the edge, left or right
+            spots = along + [(x + dx, y) for dx in (-0.2, 0.2, -0.4, 0.4) for x, y in along]
+        best: tuple[float, Point] | None = None
+        for k, spot in enumerate(spots):
+            lb = label_box(e, spot, scale)
+            harm = sum(_overlap(lb, b) for b in placed) + 1e-6 * k
+            # inside the figure: past its edge a label is cut off
+            harm += 10 * (max(0.0, xlim[0] - lb[0]) + max(0.0, lb[2] - xlim[1]))
+            harm += 10 * max(0.0, lb[3] - max(ylim))
+            if best is None or harm < best[0]:
+                best = (harm, spot)
+            if harm < 1e-4:
+                break
+        assert best is not None
+        out[i] = replace(e, label_xy=best[1])
+        placed.append(label_box(e, best[1], scale))
+    return out
 
 
 def _edge(
@@ -406,7 +511,7 @@ def _edge(
         # ABORT, RST and the timeouts lead to CLOSED from nearly everywhere: long edges would
         # cross the whole figure, so each is a short arrow saying where it goes.
         points, label_xy = _stub(src_key)
-        text = _wrap(", ".join(labels) + " → CLOSED", 30)
+        text = _wrap(", ".join(labels) + " → CLOSED", 24)
         return DiagramEdge(
             src, dst, src_key, dst_key, text, triggers, points, label_xy, minor, hl, stub=True
         )
@@ -422,8 +527,13 @@ def _edge(
 def _wrap(text: str, width: int) -> str:
     """Break a comma-separated list into lines of about ``width`` characters."""
     lines: list[str] = []
+    parts: list[str] = []
     for part in text.split(", "):
-        if lines and len(lines[-1]) + len(part) + 2 <= width:
+        # a part too long for a line breaks after its " / " ("keepalive gives up /", "snd RST")
+        head, sep, tail = part.partition(" / ")
+        parts += [head + " /", tail] if sep and len(part) > width else [part]
+    for part in parts:
+        if lines and not lines[-1].endswith("/") and len(lines[-1]) + len(part) + 2 <= width:
             lines[-1] += ", " + part
         else:
             lines.append(part)

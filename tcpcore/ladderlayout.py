@@ -11,8 +11,15 @@ diagram stays readable whatever the times are:
   handshake taking 150 ms is as legible as a 4-second backoff;
 * gaps up to ``break_after`` seconds keep their proportions (a doubling RTO looks doubled);
 * longer gaps (2*MSL = 240 s, a 2-hour keepalive idle) become a fixed-height :class:`Break`
-  drawn as a visible cut with the real duration written on it;
+  drawn as a visible cut with the real duration written on it, and so do idle stretches (no
+  segment in flight, no timer running) longer than five round trips, so a second of waiting
+  between a handshake and a close does not push the interesting part off the screen;
 * segments sent at the same instant get sub-rows, so they do not draw on top of each other.
+
+Labels. An arrow's label goes where it covers no other text, no other arrow and no cross, and
+hides at most half of its own arrow (beside a shallow arrow rather than on it); text widths are
+DejaVu Sans' own (:func:`tcpcore.svgtext.text_width`). Lanes are 3.6 inches apart, closer when
+the figure would be wider than :data:`MAX_WIDTH_IN` (it would no longer fit a notebook).
 
 Timers are not in a trace as such: what fired is (``timer`` events), and when each was armed is
 inferred here (a retransmission timer from the send it retransmits, 2MSL from entering TIME-WAIT
@@ -22,6 +29,7 @@ or the FIN that restarted it, keepalive from the last segment seen).
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +37,7 @@ from itertools import pairwise
 
 from .flags import Flags
 from .states import State
+from .svgtext import text_width
 from .trace import SegmentRecord, Trace, TraceEvent
 
 __all__ = [
@@ -47,17 +56,24 @@ __all__ = [
 
 # Sizes, in lane widths (x) and rows (y).
 MIN_STEP = 1.0  # rows between consecutive moments, at least
-SUB_STEP = 0.7  # rows between segments sent at the same instant
-BREAK_STEP = 1.8  # rows a compressed gap takes
+SUB_STEP = 1.1  # rows between segments sent at the same instant (room for their labels)
+BREAK_STEP = 2.0  # rows a compressed gap takes (its band clears the arrow heads around it)
 MAX_LINEAR = 30.0  # rows the proportional (unbroken) part of the diagram may take at most
 MAX_GAP = 6.0  # rows the longest unbroken gap may take
-LANE_WIDTH_IN = 3.6  # inches between two lanes
+IDLE_RTTS = 5.0  # an idle stretch longer than this many round trips is cut out
+LANE_WIDTH_IN = 3.6  # inches between two lanes, at most
+MIN_LANE_IN = 1.8  # ... and at least
+MAX_WIDTH_IN = 8.5  # the widest figure: 816 px, shown unscaled in a notebook on a 1024-px screen
 ROW_IN = 0.27  # inches per row
-CHAR_W = 0.0175  # an average 7.5-point character, in lane widths
-LABEL_H = 0.6  # a line of 7.5-point text, in rows
-SIDE_TEXT = 0.085  # state and event text: this far from the lane
-BAR_GAP = 0.03  # timer bars: this far from the lane
-BAR_STEP = 0.022  # overlapping timer bars stack outwards by this much
+FONT = 7.5  # points: arrow labels, events, notes (10 px on screen); states are STATE_FONT bold
+STATE_FONT = 8.0
+LABEL_H = 0.6  # a line of 7.5-point text with the box behind it, in rows
+LABEL_PAD_PT = 1.5  # the box behind a label reaches this far past its text
+SIDE_TEXT_IN = 0.306  # state and event text: this far from the lane
+BAR_GAP_IN = 0.108  # timer bars: this far from the lane
+BAR_STEP_IN = 0.079  # overlapping timer bars stack outwards by this much
+NOTE_GAP_IN = 0.11  # a lost segment's note ("lost: ...") starts this far from its cross
+CROSS_IN = 0.14  # the cross that ends a lost segment: its width and height
 
 _GIVE_UPS = ("user timeout", "keepalive probes unanswered", "FIN-WAIT-2 timeout")
 _SIGNALS_SHOWN = ("connection reset", "connection refused", "timed out")
@@ -115,6 +131,9 @@ class Arrow:
     retransmission: bool = False
     keepalive: bool = False
     partial: bool = False  # still in flight at ``until``: drawn part of the way
+    note: str = ""  # "lost: <reason>" beside the cross of a lost segment
+    note_x: float = 0.0  # where that note starts (it reads away from the sender) ...
+    note_y: float = 0.0  # ... and its top
 
     @property
     def flags(self) -> str:
@@ -166,6 +185,7 @@ class TimerBar:
     y1: float
     label: str  # "RTO 1 s", "2MSL 240 s"
     fired: bool
+    show_label: bool = True  # False when the bar is too short for it, or text is in the way
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +237,7 @@ class LadderLayout:
     x_max: float
     y_min: float
     y_max: float
+    lane_in: float = LANE_WIDTH_IN  # inches between two lanes
 
     @property
     def items(self) -> list[Item]:
@@ -231,7 +252,7 @@ class LadderLayout:
     @property
     def size(self) -> tuple[float, float]:
         """A figure size (inches) at which the nominal text sizes fit."""
-        width = (self.x_max - self.x_min) * LANE_WIDTH_IN + 0.9
+        width = (self.x_max - self.x_min) * self.lane_in + 0.9
         height = (self.y_max - self.y_min) * ROW_IN + 0.9
         return max(width, 5.0), max(height, 2.5)
 
@@ -261,7 +282,8 @@ class TimeScale:
     The scale is one row per ``unit`` seconds, reduced so that the proportional part takes at
     most ``max_linear`` rows and its longest gap at most ``max_gap`` rows (but never so far
     that the longest gap is under one step). ``extra[t]`` adds rows right after moment t
-    (sub-rows for segments sent at the same instant)."""
+    (sub-rows for segments sent at the same instant). The gaps that start at one of ``cuts``
+    are breaks too, whatever their length."""
 
     def __init__(
         self,
@@ -274,10 +296,16 @@ class TimeScale:
         max_linear: float = MAX_LINEAR,
         max_gap: float | None = MAX_GAP,
         extra: dict[float, float] | None = None,
+        cuts: Iterable[float] = (),
     ) -> None:
         times = sorted({round(t, 9) for t in moments}) or [0.0]
         extra = extra or {}
-        kept = [b - a for a, b in pairwise(times) if b - a <= break_after]
+        cut = {round(t, 9) for t in cuts}
+
+        def broken(a: float, b: float) -> bool:
+            return b - a > break_after or a in cut
+
+        kept = [b - a for a, b in pairwise(times) if not broken(a, b)]
         linear = sum(kept)
         scale = 1.0 / unit if unit > 0 else 1.0
         if linear * scale > max_linear:
@@ -292,8 +320,8 @@ class TimeScale:
         self.breaks: list[Break] = []
         for a, b in pairwise(times):
             base = self.starts[-1]
-            if b - a > break_after:
-                self.breaks.append(Break(a, b, base + 0.2, base + break_step - 0.2))
+            if broken(a, b):
+                self.breaks.append(Break(a, b, base + 0.4, base + break_step - 0.25))
                 y = base + break_step
             else:
                 y = base + max(min_step, (b - a) * scale)
@@ -520,10 +548,47 @@ def ladder_layout(
     """Lay ``trace`` out as a ladder diagram (see the module docstring).
 
     ``until`` keeps only what happened up to that time (a segment still in flight is drawn part
-    of the way); the time axis is that of the whole trace, so a stepper's figure does not jump.
+    of the way); the time axis and the figure's size are those of the whole trace, so a
+    stepper's figure does not jump.
     ``break_after`` (seconds) is the longest gap drawn to scale; by default 10 s or 40 one-way
-    delays, whichever is longer.
+    delays, whichever is longer. Idle stretches (nothing in flight, no timer running) longer
+    than five round trips and a quarter of a second are cut out whatever ``break_after`` says.
+    Lanes stand closer when the figure would be wider than :data:`MAX_WIDTH_IN`.
     """
+    if until is not None:  # the whole trace's lanes, width and height: the figure stays put
+        full = ladder_layout(trace, show_timers=show_timers, break_after=break_after)
+        lay = _layout(trace, until, show_timers, break_after, full.lane_in)
+        lay.x_min, lay.x_max = min(lay.x_min, full.x_min), max(lay.x_max, full.x_max)
+        lay.y_max = max(lay.y_max, full.y_max)
+        return lay
+    lane_in = LANE_WIDTH_IN
+    lay = _layout(trace, until, show_timers, break_after, lane_in)
+    for _ in range(3):
+        n = len(lay.lanes)
+        width = lay.size[0]
+        if width <= MAX_WIDTH_IN + 1e-6 or n < 2 or lane_in <= MIN_LANE_IN:
+            break
+        overhang = width - 0.9 - (n - 1) * lane_in  # inches of text outside the outer lanes
+        lane_in = max(MIN_LANE_IN, min(lane_in - 0.05, (MAX_WIDTH_IN - 0.9 - overhang) / (n - 1)))
+        lay = _layout(trace, until, show_timers, break_after, lane_in)
+    return lay
+
+
+Box = tuple[float, float, float, float]  # left, top, right, bottom: lane widths and rows
+
+
+def _tw(text: str, lane_in: float, size: float = FONT, weight: str = "normal") -> float:
+    """A text's width in lane widths."""
+    return text_width(text, size, weight) / 72.0 / lane_in
+
+
+def _layout(
+    trace: Trace,
+    until: float | None,
+    show_timers: bool,
+    break_after: float | None,
+    lane_in: float,
+) -> LadderLayout:
     records = trace.segments()
     cols, lane_of = _lanes(trace)
     n = len(cols)
@@ -550,21 +615,39 @@ def ladder_layout(
         by_time[t] = rank[id(r)] + 1
     for t, count in by_time.items():
         extra[t] = (count - 1) * SUB_STEP
-    scale = TimeScale(moments, unit=unit, break_after=break_after, extra=extra)
     last = max(moments, default=0.0)
+    cuts = _idle_gaps(trace, records, moments, 2 * unit, last)
+    scale = TimeScale(moments, unit=unit, break_after=break_after, extra=extra, cuts=cuts)
     cut = last if until is None else until
 
-    marks = _marks(trace, lanes, lane_of, scale, events, until)
-    placed = [_text_box(m, lanes[m.lane].side) for m in marks]
-    arrows = _arrows(records, lanes, lane_of, scale, rank, until, placed)
-    timers = _timers(trace, lanes, lane_of, scale, last, until) if show_timers else []
+    marks = _marks(trace, lanes, lane_of, scale, events, until, lane_in)
+    # A break is a band across the whole figure, its duration written in the middle: no label
+    # may sit on it. (The bands come first in ``placed`` and do not count for its width.)
+    bands: list[Box] = [(-1e3, b.y0, 1e3, b.y1) for b in scale.breaks]
+    placed = bands + [_text_box(m, lanes[m.lane].side, lane_in) for m in marks]
+    arrows = _arrows(records, lanes, lane_of, scale, rank, until, placed, lane_in)
+    timers = (
+        _timers(trace, lanes, lane_of, scale, last, until, placed, arrows, lane_in)
+        if show_timers
+        else []
+    )
     states = [m for m in marks if isinstance(m, StateMark)]
     others = [m for m in marks if isinstance(m, EventMark)]
     spans = _spans(trace, lane_of, scale, cut)
     ticks = _ticks(scale, cut)
-    x_min = min([-0.5, *(box[0] - 0.03 for box in placed)])
-    x_max = max([lanes[-1].x + (0.5 if n > 1 else 1.0), *(box[2] + 0.03 for box in placed)])
-    y_max = max([scale.end + 0.8, *(m.label_y + 0.8 for m in marks), *(a.y1 + 0.8 for a in arrows)])
+    margin = 0.8 / lane_in  # room beside the outer lanes (their timer bars), at least
+    pad = 0.08 / lane_in
+    texts = placed[len(bands) :]
+    x_min = min([-margin, *(box[0] - pad for box in texts)])
+    x_max = max([lanes[-1].x + (margin if n > 1 else 1.0), *(box[2] + pad for box in texts)])
+    y_max = max(
+        [
+            scale.end + 0.8,
+            *(m.label_y + 0.8 for m in marks),
+            *(a.y1 + 0.8 for a in arrows),
+            *(box[3] + 0.3 for box in texts),
+        ]
+    )
     return LadderLayout(
         lanes,
         arrows,
@@ -580,12 +663,32 @@ def ladder_layout(
         x_max,
         -1.8,
         y_max,
+        lane_in,
     )
 
 
-def _text_box(m: StateMark | EventMark, side: int) -> tuple[float, float, float, float]:
+def _idle_gaps(
+    trace: Trace, records: list[SegmentRecord], moments: list[float], rtt: float, end: float
+) -> list[float]:
+    """The starts of the gaps between moments in which nothing happens: no segment in flight,
+    no timer running, longer than IDLE_RTTS round trips and a quarter of a second."""
+    times = sorted({round(t, 9) for t in moments})
+    busy = [(tm.t0, tm.t1) for tm in _infer_timers(trace, end)]
+    busy += [(r.sent, r.arrival) for r in records if r.arrival is not None and r.arrival > r.sent]
+    return [
+        a
+        for a, b in pairwise(times)
+        if b - a > max(IDLE_RTTS * rtt, 0.25)
+        and not any(t0 < b - 1e-9 and t1 > a + 1e-9 for t0, t1 in busy)
+    ]
+
+
+def _text_box(m: StateMark | EventMark, side: int, lane_in: float) -> Box:
     """The box a lane's text takes: (left, top, right, bottom)."""
-    width = len(m.text) * CHAR_W * (1.15 if isinstance(m, StateMark) else 0.95)
+    if isinstance(m, StateMark):
+        width = _tw(m.text, lane_in, STATE_FONT, "bold")
+    else:
+        width = _tw(m.text, lane_in) * 1.03  # italic
     left = m.x - width if side < 0 else m.x
     return (left, m.label_y - LABEL_H / 2, left + width, m.label_y + LABEL_H / 2)
 
@@ -610,6 +713,26 @@ def _moments(trace: Trace, records: list[SegmentRecord]) -> list[float]:
     return out or [0.0]
 
 
+@dataclass(slots=True)
+class _Path:
+    """An arrow's geometry before its label is placed."""
+
+    record: SegmentRecord
+    a: int
+    b: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    t1: float
+    partial: bool
+    kind: str
+    label: str
+    note: str = ""
+    note_x: float = 0.0
+    note_y: float = 0.0
+
+
 def _arrows(
     records: list[SegmentRecord],
     lanes: list[Lane],
@@ -617,7 +740,8 @@ def _arrows(
     scale: TimeScale,
     rank: dict[int, int],
     until: float | None,
-    placed: list[tuple[float, float, float, float]],
+    placed: list[Box],
+    lane_in: float,
 ) -> list[Arrow]:
     kinds = _kinds(records)
     slants = [
@@ -626,7 +750,7 @@ def _arrows(
         if not r.dropped and r.arrival is not None and r.arrival > r.sent
     ]
     slant = max(statistics.median(slants) if slants else MIN_STEP, 0.6)
-    out: list[Arrow] = []
+    paths: list[tuple[int, _Path]] = []
     for i, r in enumerate(records):
         if until is not None and (
             r.sent > until + 1e-9
@@ -651,54 +775,122 @@ def _arrows(
             f = max(0.0, min(1.0, (scale(until) - y0) / (y1 - y0)))
             x1, y1, partial = x0 + f * (x1 - x0), y0 + f * (y1 - y0), True
         kind = kinds.get(id(r), "")
-        label = _label(r, kind)
-        lx, ly = _place_label(label, x0, y0, x1, y1, placed)
+        path = _Path(r, a, b, x0, y0, x1, y1, t1, partial, kind, _label(r, kind))
+        if r.dropped and not partial:
+            _place_note(path, lane_in, placed)
+        paths.append((i, path))
+    crosses = [_cross_box(p, lane_in) for _, p in paths if p.record.dropped and not p.partial]
+    segments = [(p.x0, p.y0, p.x1, p.y1) for _, p in paths]
+    out: list[Arrow] = []
+    for k, (i, p) in enumerate(paths):
+        others = segments[:k] + segments[k + 1 :]
+        lx, ly = _place_label(p, lane_in, placed, others, crosses)
         out.append(
             Arrow(
                 i,
-                r,
-                label,
-                a,
-                b,
-                x0,
-                y0,
-                x1,
-                y1,
-                r.sent,
-                t1,
+                p.record,
+                p.label,
+                p.a,
+                p.b,
+                p.x0,
+                p.y0,
+                p.x1,
+                p.y1,
+                p.record.sent,
+                p.t1,
                 lx,
                 ly,
-                lost=r.dropped,
-                reason=r.reason,
-                retransmission=kind == "retransmission",
-                keepalive=kind == "keepalive",
-                partial=partial,
+                lost=p.record.dropped,
+                reason=p.record.reason,
+                retransmission=p.kind == "retransmission",
+                keepalive=p.kind == "keepalive",
+                partial=p.partial,
+                note=p.note,
+                note_x=p.note_x,
+                note_y=p.note_y,
             )
         )
     return out
 
 
+def _cross_box(p: _Path, lane_in: float) -> Box:
+    hw, hh = CROSS_IN / 2 / lane_in, CROSS_IN / 2 / ROW_IN
+    return (p.x1 - hw, p.y1 - hh, p.x1 + hw, p.y1 + hh)
+
+
+def _place_note(p: _Path, lane_in: float, placed: list[Box]) -> None:
+    """Put "lost: <reason>" just past the cross, reading away from the sender, below it or,
+    when text is in the way there, above it."""
+    p.note = f"lost: {p.record.reason}" if p.record.reason else "lost"
+    width = _tw(p.note, lane_in)
+    right = p.x1 >= p.x0
+    gap = NOTE_GAP_IN / lane_in
+    left = p.x1 + gap if right else p.x1 - gap - width
+    best: tuple[float, Box] | None = None
+    for top in (p.y1 + 0.1, p.y1 - 0.1 - LABEL_H, p.y1 + 0.1 + LABEL_H):
+        box = (left, top, left + width, top + LABEL_H)
+        clash = sum(_overlap(box, other) for other in placed)
+        if best is None or clash < best[0] - 1e-12:
+            best = (clash, box)
+        if clash == 0:
+            break
+    assert best is not None
+    box = best[1]
+    p.note_x = box[0] if right else box[2]
+    p.note_y = box[1]
+    placed.append(box)
+
+
+def _covered(seg: tuple[float, float, float, float], box: Box, lane_in: float) -> float:
+    """How much of a segment (inches) runs under a box."""
+    x0, y0, x1, y1 = seg
+    length = math.hypot((x1 - x0) * lane_in, (y1 - y0) * ROW_IN)
+    n = 24
+    inside = 0
+    for k in range(n + 1):
+        x, y = x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n
+        if box[0] < x < box[2] and box[1] < y < box[3]:
+            inside += 1
+    return length * inside / (n + 1)
+
+
 def _place_label(
-    label: str,
-    x0: float,
-    y0: float,
-    x1: float,
-    y1: float,
-    placed: list[tuple[float, float, float, float]],
+    p: _Path,
+    lane_in: float,
+    placed: list[Box],
+    others: list[tuple[float, float, float, float]],
+    crosses: list[Box],
 ) -> tuple[float, float]:
-    """The first point along the arrow (middle first) where the label overlaps no label placed
-    so far; failing that, the one with the least overlap. Boxes are (left, top, right, bottom)."""
-    half_w, half_h = len(label) * CHAR_W / 2, LABEL_H / 2
+    """Where the arrow's label goes: along the arrow (middle first) or just above or below it,
+    at the first spot where it overlaps no text placed so far, hides no other arrow and no
+    cross, and leaves half of its own arrow (or half an inch of it) in sight; failing that,
+    the spot that does least harm. The label's box joins ``placed``."""
+    pad = LABEL_PAD_PT / 72 / lane_in
+    half_w, half_h = _tw(p.label, lane_in) / 2 + pad, LABEL_H / 2
+    own = (p.x0, p.y0, p.x1, p.y1)
+    length = math.hypot((p.x1 - p.x0) * lane_in, (p.y1 - p.y0) * ROW_IN)
+    # beside the arrow: far enough above or below it that the box clears its line
+    slope = abs(p.y1 - p.y0) / max(abs(p.x1 - p.x0), 1e-9)
+    clear = half_h + min(slope * half_w, 3.0) + 0.05
+    fractions = (0.5, 0.38, 0.62, 0.26, 0.74, 0.16, 0.84)
+    candidates = [(f, 0.0) for f in fractions]
+    candidates += [(f, dy) for dy in (-clear, clear) for f in fractions]
+    candidates += [(f, dy) for dy in (-clear - LABEL_H, clear + LABEL_H) for f in fractions[:3]]
     best: tuple[float, float, float] | None = None
-    candidates = [(f, 0.0) for f in (0.5, 0.34, 0.66, 0.2, 0.8)]
-    candidates += [(f, dy) for dy in (-0.5, 0.5) for f in (0.5, 0.34, 0.66)]
-    for f, dy in candidates:
-        x, y = x0 + f * (x1 - x0), y0 + f * (y1 - y0) + dy
+    for k, (f, dy) in enumerate(candidates):
+        x, y = p.x0 + f * (p.x1 - p.x0), p.y0 + f * (p.y1 - p.y0) + dy
         box = (x - half_w, y - half_h, x + half_w, y + half_h)
-        overlap = sum(_overlap(box, other) for other in placed)
-        if best is None or overlap < best[2] - 1e-12:
-            best = (x, y, overlap)
-        if overlap == 0:
+        harm = 1000 * sum(_overlap(box, other) for other in placed)
+        harm += 1000 * sum(_overlap(box, c) for c in crosses)
+        harm += 10 * sum(max(0.0, _covered(seg, box, lane_in) - 0.05) for seg in others)
+        # its own arrow must show half its length, or at least half an inch of it
+        shown = length - _covered(own, box, lane_in)
+        if shown < 0.5 * length and shown < 0.5:
+            harm += 5 * (0.5 - shown)
+        harm += 1e-4 * k  # otherwise, the earlier candidate
+        if best is None or harm < best[2]:
+            best = (x, y, harm)
+        if harm < 1e-3:
             break
     assert best is not None
     x, y, _ = best
@@ -706,7 +898,7 @@ def _place_label(
     return x, y
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+def _overlap(a: Box, b: Box) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     return w * h if w > 0 and h > 0 else 0.0
@@ -719,6 +911,9 @@ def _timers(
     scale: TimeScale,
     end: float,
     until: float | None,
+    placed: list[Box],
+    arrows: list[Arrow],
+    lane_in: float,
 ) -> list[TimerBar]:
     bars: list[TimerBar] = []
     columns: dict[int, list[float]] = {}  # lane -> the y where each bar column is free again
@@ -742,9 +937,22 @@ def _timers(
         if col == len(free):
             free.append(y1)
         free[col] = y1
-        x = lane.x + lane.side * (BAR_GAP + col * BAR_STEP)
+        x = lane.x + lane.side * (BAR_GAP_IN + col * BAR_STEP_IN) / lane_in
         who = group[0].endpoint if len(group) == 1 else lanes[lane_index].name
-        bars.append(TimerBar(lane.index, who, kind, t0, t1, x, y0, y1, label, fired))
+        # The label runs up the bar, beside it on the outer side, if it fits and nothing is
+        # in the way (its box: the text's height across, its width along the bar).
+        long = text_width(label, FONT) / 72 / ROW_IN
+        across = FONT * 1.2 / 72 / lane_in
+        near = x + lane.side * 0.06 / lane_in
+        left, top = min(near, near + lane.side * across), (y0 + y1 - long) / 2
+        box: Box = (left, top, left + across, top + long)
+        show = y1 - y0 >= long + 0.2 and not any(_overlap(box, o) > 0 for o in placed)
+        show = show and not any(
+            _covered((a.x0, a.y0, a.x1, a.y1), box, lane_in) > 0 for a in arrows
+        )
+        if show:
+            placed.append(box)
+        bars.append(TimerBar(lane.index, who, kind, t0, t1, x, y0, y1, label, fired, show))
     return bars
 
 
@@ -755,6 +963,7 @@ def _marks(
     scale: TimeScale,
     events: list[TraceEvent],
     until: float | None,
+    lane_in: float,
 ) -> list[StateMark | EventMark]:
     suffix = _child_suffixes(trace)
     raw: list[tuple[float, int, StateMark | EventMark]] = []
@@ -769,14 +978,14 @@ def _marks(
             continue
         t, state = line[0]
         lane = lane_of_name(name)
-        x = lane.x + lane.side * SIDE_TEXT
+        x = lane.x + lane.side * SIDE_TEXT_IN / lane_in
         raw.append(
             (t, -1, StateMark(lane.index, name, state, t, x, scale(t), 0.0, str(state), "", True))
         )
     pending: dict[tuple[str, float], str] = {}  # a call or timer waiting for its state change
     for e in events:
         lane = lane_of_name(e.endpoint)
-        x = lane.x + lane.side * SIDE_TEXT
+        x = lane.x + lane.side * SIDE_TEXT_IN / lane_in
         y = scale(e.time)
         if e.kind == "state":
             state = State.parse(e.data.get("new", e.text))
@@ -800,7 +1009,7 @@ def _marks(
             if k == 0 or (name, t, state) in have:
                 continue
             lane = lane_of_name(name)
-            x = lane.x + lane.side * SIDE_TEXT
+            x = lane.x + lane.side * SIDE_TEXT_IN / lane_in
             text = str(state) + suffix.get(name, "")
             mark = StateMark(lane.index, name, state, t, x, scale(t), 0.0, text)
             raw.append((t, 1 << 60, mark))

@@ -58,7 +58,9 @@ def list_scenarios() -> list[tuple[str, str]]:
 
 
 def describe(name: str) -> str:
-    """The scenario's description: the first paragraph of its docstring, on one line."""
+    """The scenario's description: the first paragraph of its docstring, on one line. A
+    parameter is written as it is passed (``losses=N``, ``variant="two-way"``), never as a bare
+    name that would read as a word."""
     doc = inspect.getdoc(_get(name)) or ""
     return " ".join(doc.split("\n\n", 1)[0].replace("``", "").split())
 
@@ -206,9 +208,9 @@ def lost_syn(
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
-    """A's SYN is lost ``losses`` times. A retransmits it on a timer that doubles each time
-    (1 s, then 2, 4, 8 ...: sent at 0, 1, 3, 7 s), and gives up after the profile's limit
-    (3 minutes in RFC 1122, 6 retries on Linux)."""
+    """A's SYN is lost (once; ``losses=N`` loses it N times). A retransmits it on a timer that
+    doubles each time (1 s, then 2, 4, 8 ...: sent at 0, 1, 3, 7 s), and gives up after the
+    profile's limit (3 minutes in RFC 1122, 6 retries on Linux)."""
     _connected_pair(net, profile, client_iss, server_iss)
     net.drop_first("A", flags=SYN, count=losses)
 
@@ -222,9 +224,10 @@ def lost_syn_ack(
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
-    """B's SYN+ACK is lost ``losses`` times. Both ends retransmit: A its SYN (B, in
-    SYN-RECEIVED, answers the repeated SYN with an ACK under the RFC, with its SYN+ACK again on
-    Linux) and B its SYN+ACK on its own timer, until one SYN+ACK gets through."""
+    """B's SYN+ACK is lost (once; ``losses=N`` loses it N times). Both ends retransmit: A its
+    SYN (B, in SYN-RECEIVED, answers the repeated SYN with an ACK under the RFC, with its
+    SYN+ACK again on Linux) and B its SYN+ACK on its own timer, until one SYN+ACK gets
+    through."""
     _connected_pair(net, profile, client_iss, server_iss)
     net.drop_first("B", flags=SYN | ACK, count=losses)
 
@@ -243,9 +246,9 @@ def old_duplicate_syn(
     """An old duplicate SYN (seq 90, from an earlier incarnation of A's connection) reaches B
     before A's real SYN (RFC 9293 3.5 Figure 8). With the three-way handshake B's SYN+ACK
     acknowledges 91, A sees it is wrong and answers with a RST, B returns to LISTEN, and A's
-    real SYN then opens the connection normally. ``variant="two-way"`` runs a naive two-step
-    handshake that is NOT TCP: B trusts the old SYN, considers itself connected with the wrong
-    sequence numbers, and A never gets a connection."""
+    real SYN then opens the connection normally. With ``variant="two-way"`` the ends run a
+    naive two-step handshake that is NOT TCP: B trusts the old SYN, considers itself connected
+    with the wrong sequence numbers, and A never gets a connection."""
     if variant not in ("three-way", "two-way"):
         raise ScenarioError(f"variant must be 'three-way' or 'two-way', not {variant!r}")
     if variant == "three-way":
@@ -482,11 +485,12 @@ def client_crash_keepalive(
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
-    """The client's host dies silently after the handshake. The server has keepalive on (here
-    with short timers: ``idle``, ``interval``, ``probes``; 2 h, 75 s and 9 on a real stack):
-    after ``idle`` seconds without a segment it sends a probe <SEQ=SND.NXT-1>, then one every
-    ``interval``; when ``probes`` probes go unanswered it declares the peer dead, at
-    idle + probes*interval after the last segment it received (RFC 1122 4.2.3.6)."""
+    """The client's host dies silently after the handshake. The server has keepalive on, with
+    short timers (``idle=20`` s of silence, then ``probes=3`` probes ``interval=5`` s apart,
+    where Linux waits 2 h, then sends 9 probes 75 s apart): after the idle time without a
+    segment it sends a probe <SEQ=SND.NXT-1>, then another after each interval; when the last
+    probe goes unanswered it declares the peer dead, idle + probes * interval after the last
+    segment it received (RFC 1122 4.2.3.6)."""
     keep = {
         "keepalive": True,
         "keepalive_idle": idle,
@@ -538,9 +542,10 @@ def syn_flood(
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
-    """A SYN flood (RFC 4987). ``spoofed`` SYNs from addresses that do not answer fill the
-    server's backlog of half-open connections; they sit in SYN-RECEIVED retransmitting their
-    SYN+ACK into the void, each from its own ISN (300, 1300, 2300, ...).
+    """A SYN flood (RFC 4987). Spoofed SYNs (``spoofed=4``) from addresses that do not answer
+    fill the server's backlog of half-open connections (``backlog=4``); they sit in
+    SYN-RECEIVED retransmitting their SYN+ACK into the void, each from its own ISN (300, 1300,
+    2300, ...).
 
     With ``syncookies=False`` (RFC 9293 has no cookies; on Linux this is
     net.ipv4.tcp_syncookies=0, not the default) a legitimate client's SYN is dropped without an

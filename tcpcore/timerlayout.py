@@ -14,7 +14,7 @@ from itertools import pairwise
 from typing import Any
 
 from .flags import Flags
-from .profiles import Profile, get_profile
+from .profiles import RFC9293, Profile, get_profile
 from .scenarios import run_scenario
 from .states import State
 from .trace import Trace
@@ -48,7 +48,8 @@ class TimerSpan:
 class TimerSchedule:
     """One profile's timeline for one timer, times in seconds from its start:
     keepalive from the last segment received, TIME-WAIT from entering it, SYN retries from
-    the first SYN."""
+    the first SYN. ``values["unspecified_after_idle"]`` is true for the keepalive of the RFC's
+    own profile: RFC 1122 specifies the idle time only, so a figure stops its row there."""
 
     profile: str
     what: str
@@ -108,6 +109,10 @@ def _keepalive(prof: Profile) -> TimerSchedule:
         "keepalive_interval": prof.keepalive_interval,
         "keepalive_probes": prof.keepalive_probes,
         "sends_rst": bool(rsts),
+        # RFC 1122 4.2.3.6 sets the idle time (at least two hours) and nothing after it: the
+        # interval and the probe count above are the reference's (Linux's), not the RFC's.
+        # A figure draws the RFC's own row as "idle >= 2 h, then unspecified".
+        "unspecified_after_idle": prof is RFC9293,
     }
     return TimerSchedule(
         prof.name, "keepalive", tuple(marks), tuple(spans), dead, "peer declared dead", values

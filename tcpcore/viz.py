@@ -39,6 +39,10 @@ from . import svgdraw
 from .diagramlayout import (
     BOX_H,
     BOX_W,
+    LABEL_PT,
+    LINESPACING,
+    MARGINS_IN,
+    NODE_PT,
     DiagramLayout,
     Highlight,
     PathItem,
@@ -113,6 +117,10 @@ _TIMER_COLORS = {
 }
 _HIGHLIGHT = "#d81b60"
 _INK = "#263238"
+# The widest figure, in inches: 816 px, unscaled in a notebook's output area on a 1024-px screen
+# (844 px) and beside the file browser at 1366 px (934 px). Text is never under 7.5 points
+# (10 px) at that size.
+FIGURE_WIDTH_IN = 8.5
 
 
 BACKENDS = ("matplotlib", "svg")
@@ -286,7 +294,7 @@ def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_xticks([])
-    ax.set_yticks([y for y, _ in lay.ticks], [_tick(t) for _, t in lay.ticks], fontsize=7)
+    ax.set_yticks([y for y, _ in lay.ticks], [_tick(t) for _, t in lay.ticks], fontsize=7.5)
     ax.tick_params(axis="y", length=2, colors="#607d8b")
     end = lay.scale(lay.until) if lay.until is not None else lay.scale.end
     for lane in lay.lanes:
@@ -353,16 +361,16 @@ def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
         ax.plot([bar.x - 0.012, bar.x + 0.012], [bar.y0, bar.y0], color=color, lw=1.2, zorder=2)
         if bar.fired:
             ax.plot(bar.x, bar.y1, marker="v", ms=4, color=color, zorder=2)
-        if (bar.y1 - bar.y0) >= 0.22 * len(bar.label):
+        if bar.show_label:
             side = 1 if bar.x >= lay.lanes[bar.lane].x else -1
             ax.text(
-                bar.x + side * 0.016,
+                bar.x + side * 0.06 / lay.lane_in,
                 (bar.y0 + bar.y1) / 2,
                 bar.label,
                 rotation=90,
                 ha="left" if side > 0 else "right",
                 va="center",
-                fontsize=6.5,
+                fontsize=7.5,
                 color=color,
                 zorder=2,
             )
@@ -397,14 +405,13 @@ def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
                 zorder=4,
                 gid=f"cross:{a.index}",
             )
-            right = a.x1 >= a.x0
             ax.text(
-                a.x1 + (0.03 if right else -0.03),
-                a.y1 + 0.05,
-                f"lost: {a.reason}" if a.reason else "lost",
-                ha="left" if right else "right",
+                a.note_x,
+                a.note_y,
+                a.note,
+                ha="left" if a.x1 >= a.x0 else "right",
                 va="top",
-                fontsize=6.5,
+                fontsize=7.5,
                 color="#c62828",
                 zorder=4,
             )
@@ -444,7 +451,7 @@ def _draw_ladder(ax: Axes, lay: LadderLayout) -> None:
             e.text,
             ha="right" if lane.side < 0 else "left",
             va="center",
-            fontsize=7,
+            fontsize=7.5,
             style="italic",
             color="#546e7a",
             zorder=5,
@@ -487,13 +494,10 @@ def state_diagram(
 
 def draw_diagram(lay: DiagramLayout, *, ax: Axes | None = None, title: str | None = None) -> Figure:
     """Paint a :func:`diagram_layout` (what :func:`state_diagram` does after laying it out)."""
-    wide = any(e.stub for e in lay.edges)
-    fig, ax = _new_figure((11.5 if wide else 8.6, 8.2), ax)
+    fig, ax = _new_figure(lay.size, ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
-        _place(fig, ax, 0.1, 0.1, 0.4, 0.1)
+        _place(fig, ax, *MARGINS_IN)
     _draw_diagram(ax, lay)
-    if wide:  # room for the "→ CLOSED" stubs' labels
-        ax.set_xlim(-2.1, 5.1)
     ax.set_title(
         title if title is not None else f"TCP connection states ({lay.profile})",
         fontsize=10,
@@ -506,8 +510,8 @@ def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
     kit = _kit(ax)
     Path = kit.Path
 
-    ax.set_xlim(-1.0, 3.9)
-    ax.set_ylim(8.0, -0.5)
+    ax.set_xlim(*lay.xlim)
+    ax.set_ylim(*lay.ylim)
     ax.set_axis_off()
     for n in lay.nodes:
         group = state_group(n.state)
@@ -532,7 +536,7 @@ def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
             str(n.state),
             ha="center",
             va="center",
-            fontsize=9,
+            fontsize=NODE_PT,
             weight="bold",
             color="white" if n.current else _TEXT_COLORS[group],
             zorder=4,
@@ -561,11 +565,11 @@ def _draw_diagram(ax: Axes, lay: DiagramLayout) -> None:
             e.label,
             ha=ha,
             va="top" if e.stub else "center",
-            fontsize=7.5 if e.highlighted else (6 if e.minor else 7),
+            fontsize=8 if e.highlighted else LABEL_PT,
             color=color,
             weight="bold" if e.highlighted else "normal",
             zorder=5 if e.highlighted else 3.5,
-            linespacing=1.05,
+            linespacing=LINESPACING,
             gid=f"edge-label:{e.name}",
             bbox={"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85},
         )
@@ -594,7 +598,7 @@ def header_layout(
         if f.name == "Data":
             top[f.row] = max(top[g.row] + height[g.name] for g in fields if g.row < f.row)
     nrows = max(top[f.row] + height[f.name] for f in fields)
-    fig, ax = _new_figure((10.0, 0.9 + 0.62 * nrows), ax)
+    fig, ax = _new_figure((FIGURE_WIDTH_IN, 0.9 + 0.62 * nrows), ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
         _place(fig, ax, 0.2, 0.2, 0.55, 0.1)
     kit = _kit(ax)
@@ -605,7 +609,7 @@ def header_layout(
     ticks = [[(b + 0.5, -0.3), (b + 0.5, -0.12 if b % 8 else -0.02)] for b in range(32)]
     ax.add_collection(kit.LineCollection(ticks, colors="#90a4ae", linewidths=0.8))
     for bit in (0, 8, 16, 24, 31):
-        ax.text(bit + 0.5, -0.5, str(bit), ha="center", va="center", fontsize=7, color="#78909c")
+        ax.text(bit + 0.5, -0.5, str(bit), ha="center", va="center", fontsize=7.5, color="#78909c")
     for f in fields:
         is_flag = f.width == 1 and f.name not in ("Rsrvd",)
         face = "#ffe082" if is_flag and f.set else ("#fff8e1" if is_flag else "#e3f2fd")
@@ -625,7 +629,7 @@ def header_layout(
         y, h = top[f.row], height[f.name]
         cx, cy = f.bit + f.width / 2, y + h / 2
         if is_flag:
-            ax.text(cx, y + 0.28, f.name, ha="center", va="center", fontsize=6, color="#455a64")
+            ax.text(cx, y + 0.28, f.name, ha="center", va="center", fontsize=7.5, color="#455a64")
             ax.text(
                 cx,
                 y + 0.68,
@@ -637,14 +641,14 @@ def header_layout(
                 gid=f"bits:{f.name}",
             )
             continue
-        ax.text(cx, y + 0.2, f.name, ha="center", va="center", fontsize=6.5, color="#455a64")
+        ax.text(cx, y + 0.2, f.name, ha="center", va="center", fontsize=7.5, color="#455a64")
         ax.text(
             cx,
             cy + (0.0 if f.bits else 0.1),
             f.text,
             ha="center",
             va="center",
-            fontsize=9 if f.width >= 16 else 7,
+            fontsize=9 if f.width >= 16 else 7.5,
             weight="bold",
             gid=f"value:{f.name}",
         )
@@ -656,7 +660,7 @@ def header_layout(
                 nibbles,
                 ha="center",
                 va="center",
-                fontsize=6.5 if f.width >= 16 else 6,
+                fontsize=7.5,
                 family="monospace",
                 color="#1565c0",
                 gid=f"bits:{f.name}",
@@ -693,7 +697,7 @@ def encapsulation(
     def at(offset: int) -> float:
         return xs.get(offset, total)
 
-    fig, ax = _new_figure((10.0, 1.4 + 0.45 * (len(nested) + 1)), ax)
+    fig, ax = _new_figure((FIGURE_WIDTH_IN, 1.4 + 0.45 * (len(nested) + 1)), ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
         _place(fig, ax, 0.2, 0.2, 0.45, 0.1)
     kit = _kit(ax)
@@ -801,7 +805,7 @@ def draw_schedules(
         max_linear=100.0,
         max_gap=None,
     )
-    fig, ax = _new_figure((10.0, 1.3 + 1.0 * len(schedules)), ax)
+    fig, ax = _new_figure((FIGURE_WIDTH_IN, 1.3 + 1.0 * len(schedules)), ax)
     if ax.get_position().bounds == (0.0, 0.0, 1.0, 1.0):
         _place(fig, ax, 1.1, 0.4, 0.45, 0.45)
     ax.set_ylim(len(schedules) - 0.3, -0.75)
@@ -810,17 +814,28 @@ def draw_schedules(
         ax.spines[side].set_visible(False)
     ax.set_yticks(range(len(schedules)), [s.profile for s in schedules], fontsize=9)
     ax.tick_params(axis="y", length=0)
-    ticks = sorted({round(m.t, 6) for s in schedules for m in s.marks} | {0.0})
+
+    def open_ended(s: TimerSchedule) -> bool:
+        return s.what == "keepalive" and bool(s.values.get("unspecified_after_idle"))
+
+    ticks = sorted(
+        {round(m.t, 6) for s in schedules if not open_ended(s) for m in s.marks}
+        | {round(s.values["keepalive_idle"], 6) for s in schedules if open_ended(s)}
+        | {0.0}
+    )
     shown: list[float] = []
     for t in ticks:
         if not shown or scale(t) - scale(shown[-1]) >= 3.5:
             shown.append(t)
-    ax.set_xticks([scale(t) for t in shown], [_seconds(t) for t in shown], fontsize=7)
+    ax.set_xticks([scale(t) for t in shown], [_seconds(t) for t in shown], fontsize=7.5)
     ax.set_xlabel("seconds", fontsize=8)
     for brk in scale.breaks:
         ax.axvspan(brk.y0, brk.y1, color="#eceff1", lw=0)
         ax.text((brk.y0 + brk.y1) / 2, -0.55, "⋯", ha="center", fontsize=10, color="#607d8b")
     for i, s in enumerate(schedules):
+        if open_ended(s):
+            _draw_open_keepalive(ax, s, i, scale)
+            continue
         for sp in s.spans:
             x0, x1 = scale(sp.t0), scale(sp.t1)
             ax.add_patch(
@@ -835,7 +850,7 @@ def draw_schedules(
                 )
             )
             if x1 - x0 > 0.9 * len(sp.label) * 0.55:
-                ax.text((x0 + x1) / 2, i, sp.label, ha="center", va="center", fontsize=6.5)
+                ax.text((x0 + x1) / 2, i, sp.label, ha="center", va="center", fontsize=7.5)
         for m in s.marks:
             x = scale(m.t)
             if m.kind == "end":
@@ -864,7 +879,7 @@ def draw_schedules(
                 scale(s.end) + 0.6,
                 i + 0.3,
                 "and sends RST",
-                fontsize=7,
+                fontsize=7.5,
                 color="#c62828",
                 va="top",
                 ha="right",
@@ -873,6 +888,28 @@ def draw_schedules(
         title if title is not None else _WHAT_TITLES.get(what, what), fontsize=10, loc="left"
     )
     return fig
+
+
+def _draw_open_keepalive(ax: Axes, s: TimerSchedule, i: int, scale: Any) -> None:
+    """The RFC's keepalive row: the idle time it specifies (at least two hours), then nothing
+    it specifies (no interval, no probe count: RFC 1122 4.2.3.6), to the end of the axis."""
+    idle = float(s.values["keepalive_idle"])
+    x1 = scale(idle)
+    ax.add_patch(_rect(ax, 0.0, i - 0.14, x1, 0.28, _SPAN_COLORS["idle"], f"span:{s.profile}:idle"))
+    ax.text(x1 / 2, i, f"idle ≥ {_seconds(idle)}", ha="center", va="center", fontsize=7.5)
+    x2 = scale.end + 3.5
+    ax.add_patch(_rect(ax, x1, i - 0.14, x2 - x1, 0.28, "#f5f5f5", f"span:{s.profile}:unspecified"))
+    ax.text(
+        (x1 + x2) / 2,
+        i,
+        "then unspecified: RFC 1122 sets no interval, no probe count",
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        style="italic",
+        color="#546e7a",
+        gid=f"unspecified:{s.profile}",
+    )
 
 
 def _rect(ax: Axes, x: float, y: float, w: float, h: float, color: str, gid: str) -> Any:

@@ -182,7 +182,31 @@ class _App:
 
 
 def _profile_dropdown(w: Any, value: str = "rfc9293") -> Any:
-    return w.Dropdown(options=list(PROFILES), value=value, description="profile")
+    return _fit_options(w.Dropdown(options=list(PROFILES), value=value, description="profile"))
+
+
+# ipywidgets gives a description 80 px and cuts it with "…", and a dropdown 300 px whatever its
+# options say: the helpers below size them to their text (never wider than the output area).
+
+
+_FULL = "calc(100% - 4px)"  # the output area's width, less the 2-px margins of a widget
+
+
+def _whole_labels(*controls: Any) -> None:
+    """Give each control's description the width its text needs."""
+    for c in controls:
+        c.style.description_width = "initial"
+
+
+def _fit_options(dropdown: Any) -> Any:
+    """Widen a dropdown to show its longest option and its description in full (call again
+    when its options change)."""
+    labels = [str(label) for label in dropdown._options_labels] or [""]
+    chars = max(len(label) for label in labels) + len(dropdown.description or "")
+    dropdown.style.description_width = "initial"
+    dropdown.layout.width = f"{max(12.0, 0.62 * chars + 4.5):.1f}em"
+    dropdown.layout.max_width = _FULL
+    return dropdown
 
 
 def _states_text(states: dict[str, State], names: Sequence[str]) -> str:
@@ -215,15 +239,31 @@ class HeaderExplorer(_App):
             for f in FLAG_ORDER
         }
         self.hex_input = w.Textarea(placeholder="paste bytes as hex", description="hex")
-        self.hex_kind = w.Dropdown(
-            options=["TCP segment", "IP packet", "Ethernet frame"], description="which"
+        for field in (
+            self.src_port,
+            self.dst_port,
+            self.seq,
+            self.ack,
+            self.window,
+            self.urgent,
+            self.reserved,
+            self.mss,
+            self.payload,
+            self.src_ip,
+            self.dst_ip,
+        ):  # three to a row (two on a small screen), the longest label in full
+            field.layout.width = "auto"
+            field.style.description_width = "8em"
+        self.hex_kind = _fit_options(
+            w.Dropdown(options=["TCP segment", "IP packet", "Ethernet frame"], description="which")
         )
         self.decode_button = w.Button(description="Decode")
         names = [("(pick a capture)", ""), *((n, n) for n in shipped_captures())]
-        self.capture = w.Dropdown(options=names, description="capture")
-        self.packet = w.Dropdown(options=[("", None)], description="packet")
-        self.hex = w.HTML()
-        self.bits = w.HTML()
+        self.capture = _fit_options(w.Dropdown(options=names, description="capture"))
+        self.packet = _fit_options(w.Dropdown(options=[("", None)], description="packet"))
+        # as wide as their text (an HTML widget is 300 px: the hex dump ran into the bit rows)
+        self.hex = w.HTML(layout=w.Layout(width="auto", margin="0 2em 0 0"))
+        self.bits = w.HTML(layout=w.Layout(width="auto"))
         self.checksum = w.HTML()
         self.other_options: tuple[Option, ...] = ()
         self.payload_bytes = b""
@@ -264,17 +304,17 @@ class HeaderExplorer(_App):
                 self.dst_ip,
                 self.payload,
             ],
-            layout=w.Layout(grid_template_columns="repeat(3, 1fr)"),
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, minmax(23em, 1fr))"),
         )
         self._box(
             [
                 grid,
                 w.HBox(list(self.flags.values())),
                 w.HBox([self.hex_input, w.VBox([self.hex_kind, self.decode_button])]),
-                w.HBox([self.capture, self.packet]),
+                w.HBox([self.capture, self.packet], layout=w.Layout(flex_flow="row wrap")),
                 self.error,
                 self.checksum,
-                w.HBox([self.hex, self.bits]),
+                w.HBox([self.hex, self.bits], layout=w.Layout(flex_flow="row wrap")),
                 self.image,
             ]
         )
@@ -394,6 +434,7 @@ class HeaderExplorer(_App):
             else:
                 options.append((f"#{i} not TCP: {p.error}", i))
         self.packet.options = options
+        _fit_options(self.packet)
         self.packet.value = options[0][1] if options else None
 
     def _packet_picked(self) -> None:
@@ -443,7 +484,9 @@ class HandshakeStepper(_App):
         super().__init__()
         w = self.w
         names = list(dict.fromkeys([scenario, *OPENING_SCENARIOS]))
-        self.scenario = w.Dropdown(options=names, value=scenario, description="scenario")
+        self.scenario = _fit_options(
+            w.Dropdown(options=names, value=scenario, description="scenario")
+        )
         self.profile = _profile_dropdown(w)
         self.client_iss = w.BoundedIntText(100, min=0, max=2**32 - 1, description="A's ISN")
         self.server_iss = w.BoundedIntText(300, min=0, max=2**32 - 1, description="B's ISN")
@@ -499,6 +542,7 @@ class HandshakeStepper(_App):
             options.append((f"{r.sender}'s segment #{n}: {r.label()}", (r.sender, n)))
         self._loading_options = True
         self.lose.options = options
+        _fit_options(self.lose)
         self.lose.value = None
         self._loading_options = False
         self._resimulate()
@@ -592,12 +636,16 @@ class TeardownExplorer(_App):
                 ("both at once", "both"),
             ],
             value="client",
+            style={"button_width": "auto"},
         )
         self.half_close = w.Checkbox(False, description="half-close (A: shutdown, B still sends)")
         self.gap = w.FloatSlider(
             1.0, min=0.0, max=5.0, step=0.1, description="second FIN after (s)"
         )
         self.lose_last_ack = w.Checkbox(False, description="lose the last ACK")
+        _whole_labels(self.half_close, self.gap, self.lose_last_ack)
+        for box in (self.half_close, self.lose_last_ack):
+            box.layout.width = "auto"
         self.profile = _profile_dropdown(w)
         self.summary = w.HTML()
         self.trace = Trace()
@@ -610,8 +658,10 @@ class TeardownExplorer(_App):
         self._box(
             [
                 self.first,
-                w.HBox([self.half_close, self.lose_last_ack]),
-                w.HBox([self.gap, self.profile]),
+                w.HBox(
+                    [self.half_close, self.lose_last_ack], layout=w.Layout(flex_flow="row wrap")
+                ),
+                w.HBox([self.gap, self.profile], layout=w.Layout(flex_flow="row wrap")),
                 self.error,
                 self.summary,
                 self.image,
@@ -693,11 +743,15 @@ class TimersLab(_App):
                 ("SYN retries", "syn-retries"),
             ],
             value="keepalive",
+            style={"button_width": "auto"},
         )
         self.msl = w.FloatSlider(120.0, min=1.0, max=240.0, step=1.0, description="MSL (s)")
         self.idle = w.FloatText(7200.0, description="idle (s)")
         self.interval = w.FloatText(75.0, description="interval (s)")
         self.probes = w.BoundedIntText(9, min=1, max=100, description="probes")
+        for box in (self.idle, self.interval, self.probes):
+            box.layout.width = "16em"
+        _whole_labels(self.msl, self.idle, self.interval, self.probes)
         self.summary = w.HTML()
         self.schedules: dict[str, TimerSchedule] = {}
         self._watch([self.what, self.msl, self.idle, self.interval, self.probes], self._run)
@@ -705,7 +759,9 @@ class TimersLab(_App):
         self._box(
             [
                 self.what,
-                w.HBox([self.idle, self.interval, self.probes]),
+                w.HBox(
+                    [self.idle, self.interval, self.probes], layout=w.Layout(flex_flow="row wrap")
+                ),
                 self.msl,
                 self.error,
                 self.summary,
@@ -781,9 +837,12 @@ class StateMachineExplorer(_App):
         w = self.w
         self.state = w.Dropdown(options=[(str(s), s) for s in State], value=State.ESTABLISHED)
         self.state.description = "state"
+        _fit_options(self.state)
         self.trigger = w.Dropdown(description="trigger")
         self.profile = _profile_dropdown(w)
         self.show_minor = w.Checkbox(False, description="show every row")
+        _whole_labels(self.show_minor)
+        self.show_minor.layout.width = "auto"
         self.result = w.HTML()
         self.row: Any = None
         self._filling = False
@@ -792,8 +851,8 @@ class StateMachineExplorer(_App):
         self._guarded(self._fill_triggers)()
         self._box(
             [
-                w.HBox([self.state, self.trigger]),
-                w.HBox([self.profile, self.show_minor]),
+                w.HBox([self.state, self.trigger], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.profile, self.show_minor], layout=w.Layout(flex_flow="row wrap")),
                 self.error,
                 self.result,
                 self.image,
@@ -805,6 +864,7 @@ class StateMachineExplorer(_App):
         try:
             triggers = triggers_for(self.state.value)
             self.trigger.options = [(str(t), t) for t in triggers]
+            _fit_options(self.trigger)
             self.trigger.value = Trigger.CLOSE if Trigger.CLOSE in triggers else triggers[0]
         finally:
             self._filling = False
@@ -855,7 +915,8 @@ class CaptureViewer(_App):
             options=[(f"{n}: {SHIPPED[n]}", n) for n in names],
             value=name if name in names else names[0],
             description="capture",
-            layout=w.Layout(width="90%"),
+            layout=w.Layout(width=_FULL),
+            style={"description_width": "initial"},
         )
         self.connection = w.Dropdown(description="connection")
         self.info = w.HTML()
@@ -879,6 +940,7 @@ class CaptureViewer(_App):
             if len(conns) > 1:
                 options.append(("all connections", None))
             self.connection.options = options
+            _fit_options(self.connection)
             self.connection.value = 0 if conns else None
         finally:
             self._filling = False

@@ -35,7 +35,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -515,8 +515,404 @@ window.tcpHarness = (() => {
       + (window.innerHeight - p.content.node.getBoundingClientRect().bottom);
   }
 
+  // The legibility check (window.tcpLegibility) over this notebook's cells.
+  function legible(path, only) {
+    const p = panel(path);
+    return window.tcpLegibility.check(p.content.widgets.map(c => c.node), only || null);
+  }
+  // The file browser open in the left sidebar (as JupyterLab starts), or every sidebar closed.
+  function sidebars(files) {
+    const shell = window.jupyterapp.shell;
+    shell.collapseRight();
+    if (files) shell.activateById('filebrowser'); else shell.collapseLeft();
+  }
+  // The unticked checkboxes of the notebook's widgets (their cell and label), each marked.
+  function checkboxes(path) {
+    const p = panel(path);
+    const found = [];
+    p.content.widgets.forEach((cell, index) => {
+      cell.node.querySelectorAll('.jupyter-widgets input[type=checkbox]').forEach(box => {
+        if (box.disabled) return;
+        box.setAttribute('data-tcp-checkbox', found.length);
+        const owner = box.closest('.widget-checkbox') || box.parentElement;
+        const label = owner.textContent.replace(/\u200b/g, '').trim().slice(0, 60);
+        found.push({cell: index, label});
+      });
+    });
+    return found;
+  }
+
   return {state, runAll, collect, markControls, snapshot, sliderAtMax, shutdown, tidy,
-          contentHeight};
+          contentHeight, legible, sidebars, checkboxes};
+})();
+"""
+
+
+# The legibility check, run in the page after a notebook ran (see :func:`legibility`).
+LEGIBILITY_JS = r"""
+window.tcpLegibility = (() => {
+  const MIN_PX = 10;             // the smallest text a student is asked to read, in CSS px
+  const SLACK = 1;               // px: sub-pixel rounding is not overflow
+  const GAP = 6;                 // px: two widgets' texts closer than this on a line run together
+  // What a figure marks as a deliberate overlay: exempt from the overlap checks.
+  const OVERLAY = '[data-tcp-overlay], .tcp-overlay, [id^="overlay"], [data-gid^="overlay"]';
+  // Figures name their parts with a gid: matplotlib writes it as the id, svgdraw as data-gid.
+  const gidOf = el => el.getAttribute('data-gid') || el.id;
+  const part = kind => `[id^="${kind}:"], [data-gid^="${kind}:"]`;
+  const NOT_TEXT = 'script, style, select, option, textarea, input, .jp-OutputPrompt';
+
+  function shown(el) {
+    for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.display === 'none' || s.visibility === 'hidden' || s.opacity === '0') return false;
+    }
+    return true;
+  }
+  function box(r) { return {x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; }
+  function meet(a, b) {
+    return {x0: Math.max(a.x0, b.x0), y0: Math.max(a.y0, b.y0),
+            x1: Math.min(a.x1, b.x1), y1: Math.min(a.y1, b.y1)};
+  }
+  // What of ``b`` the clipping ancestors (overflow other than visible) below ``top`` let show.
+  function clipped(el, b, top) {
+    for (let e = el; e && e !== top.parentElement; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.overflowX !== 'visible' || s.overflowY !== 'visible')
+        b = meet(b, box(e.getBoundingClientRect()));
+    }
+    return b;
+  }
+  const snippet = t => JSON.stringify(t.replace(/\s+/g, ' ').trim().slice(0, 40));
+
+  // Every line of HTML text under ``root``: one box per line fragment of each text node.
+  function htmlText(root) {
+    const out = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const el = n.parentElement;
+      if (!n.textContent.trim() || !el || el.closest('svg') || el.closest(NOT_TEXT)) continue;
+      if (!shown(el)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(n);
+      const size = parseFloat(getComputedStyle(el).fontSize);
+      for (const r of range.getClientRects()) {
+        if (r.width < 0.5 || r.height < 0.5) continue;
+        const b = clipped(el, box(r), root);
+        if (b.x1 - b.x0 < 0.5 || b.y1 - b.y0 < 0.5) continue;  // scrolled out of sight
+        out.push({...b, text: n.textContent, size, node: n, overlay: !!el.closest(OVERLAY),
+                  widget: el.closest('.lm-Widget')});
+      }
+    }
+    return out;
+  }
+
+  // An SVG shown as an <img> (JupyterLab's SVG renderer, ipywidgets' Image) is opaque to the
+  // DOM: lay its source out again, inline, exactly where and as large as the image is drawn.
+  async function inlineSvg(img) {
+    if (!img.complete || !img.naturalWidth) return null;
+    let source;
+    try { source = await (await fetch(img.src)).text(); } catch (e) { return null; }
+    if (!/<svg[\s>]/.test(source)) return null;
+    const doc = new DOMParser().parseFromString(source, 'image/svg+xml');
+    const svg = doc.documentElement;
+    if (svg.nodeName !== 'svg') return null;
+    const r = img.getBoundingClientRect();
+    const host = document.createElement('div');
+    host.style.cssText = `position:absolute;left:${r.left + scrollX}px;top:${r.top + scrollY}px;`
+      + `width:${r.width}px;height:${r.height}px;visibility:hidden;pointer-events:none;`
+      + 'margin:0;padding:0;border:0;overflow:visible';
+    const copy = document.importNode(svg, true);
+    copy.setAttribute('width', r.width);
+    copy.setAttribute('height', r.height);
+    copy.style.display = 'block';
+    host.appendChild(copy);
+    document.body.appendChild(host);
+    return {svg: copy, host, img};
+  }
+
+  function svgTextElements(svg) {
+    const out = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const spans = [...t.querySelectorAll('tspan')]
+        .filter(s => s.hasAttribute('x') || s.hasAttribute('y') || s.hasAttribute('dy'));
+      if (spans.length) out.push(...spans); else out.push(t);
+    }
+    return out;
+  }
+  function scaleOf(el) {
+    const m = el.getScreenCTM();
+    return m ? Math.sqrt(Math.abs(m.a * m.d - m.b * m.c)) : 1;
+  }
+  function svgText(svg, overlayRoot) {
+    const out = [];
+    const frame = box(svg.getBoundingClientRect());
+    for (const el of svgTextElements(svg)) {
+      if (!el.textContent.trim()) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 0.5 || r.height < 0.5) continue;
+      const text = el.closest('text');
+      const size = parseFloat(getComputedStyle(text).fontSize) * scaleOf(text);
+      out.push({...box(r), text: el.textContent, size, node: el, frame,
+                overlay: !!el.closest(OVERLAY)});
+    }
+    return out;
+  }
+
+  // Arrows ("arrow:N" groups) and crosses ("cross:N") that labels ("label:N" groups: the text
+  // and the box behind it) hide: an arrow must show at least half its length (and 40 px) past
+  // its own label, no other label may cover more than 12 px of it, and no label may cover a
+  // cross. Samples every 2 px along each arrow's path.
+  function hiddenArrows(svg) {
+    const found = [];
+    const covers = [...svg.querySelectorAll(part('label'))].map(g => ({
+      ...box(g.getBoundingClientRect()), id: gidOf(g).split(':').slice(1).join(':'),
+      text: g.textContent}));
+    const inside = (c, x, y) => x > c.x0 + 1 && x < c.x1 - 1 && y > c.y0 + 1 && y < c.y1 - 1;
+    for (const g of svg.querySelectorAll(part('arrow'))) {
+      const id = gidOf(g).split(':').slice(1).join(':');
+      const path = g.matches('path') ? g : g.querySelector('path');
+      if (!path || !path.getTotalLength) continue;
+      const length = path.getTotalLength();
+      const m = path.getScreenCTM();
+      if (!m || length <= 0) continue;
+      const screen = length * scaleOf(path);
+      const n = Math.max(8, Math.ceil(screen / 2));
+      let seen = 0;
+      const underOthers = new Map();
+      for (let i = 0; i <= n; i++) {
+        const p = path.getPointAtLength(length * i / n);
+        const x = m.a * p.x + m.c * p.y + m.e, y = m.b * p.x + m.d * p.y + m.f;
+        const over = covers.filter(c => inside(c, x, y));
+        if (!over.length) seen++;
+        for (const c of over.filter(c => c.id !== id))
+          underOthers.set(c.text, (underOthers.get(c.text) || 0) + screen / n);
+      }
+      const shows = screen * seen / (n + 1);
+      if (seen / (n + 1) < 0.5 && shows < 40)
+        found.push(`arrow ${id} is hidden under labels: ${Math.round(shows)} of its ` +
+                   `${Math.round(screen)} px show`);
+      for (const [text, px] of underOthers)
+        if (px > 12)
+          found.push(`the label ${snippet(text)} hides ${Math.round(px)} px of arrow ${id}`);
+    }
+    for (const g of svg.querySelectorAll(part('cross'))) {
+      const r = box(g.getBoundingClientRect());
+      const area = Math.max(1, (r.x1 - r.x0) * (r.y1 - r.y0));
+      for (const c of covers) {
+        const o = meet(r, c);
+        if (o.x1 > o.x0 && o.y1 > o.y0 && (o.x1 - o.x0) * (o.y1 - o.y0) > 0.15 * area)
+          found.push(`the label ${snippet(c.text)} covers ${gidOf(g)}`);
+      }
+    }
+    return found;
+  }
+
+  // Marks (groups "cross:N", "arrow:N") cut by the figure's clip rectangle.
+  function clippedMarks(svg) {
+    const found = [];
+    for (const g of svg.querySelectorAll(part('cross'))) {
+      const shapes = [g, ...g.querySelectorAll('[clip-path]')]
+        .filter(e => e.hasAttribute('clip-path'));
+      for (const s of shapes) {
+        const id = /url\(#([^)]+)\)/.exec(s.getAttribute('clip-path'));
+        const rect = id && svg.querySelector(`[id="${id[1]}"] rect`);
+        if (!rect) continue;
+        const m = svg.getScreenCTM();
+        const x = +rect.getAttribute('x') || 0, y = +rect.getAttribute('y') || 0;
+        const cx0 = m.a * x + m.e, cy0 = m.d * y + m.f;
+        const cx1 = cx0 + m.a * (+rect.getAttribute('width'));
+        const cy1 = cy0 + m.d * (+rect.getAttribute('height'));
+        // the shape as drawn unclipped: its own box, read with the clip removed for a moment
+        const saved = s.getAttribute('clip-path');
+        s.removeAttribute('clip-path');
+        const r = box(s.getBoundingClientRect());
+        s.setAttribute('clip-path', saved);
+        if (r.x0 < cx0 - SLACK || r.y0 < cy0 - SLACK || r.x1 > cx1 + SLACK || r.y1 > cy1 + SLACK)
+          found.push(`${gidOf(g)} is cut off at the edge of the plot`);
+      }
+    }
+    return found;
+  }
+
+  function overlaps(texts, where) {
+    const found = [];
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i], b = texts[j];
+        if (a.node === b.node || a.overlay || b.overlay) continue;
+        const w = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
+        const h = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+        // a line box is the font's ascent and descent: lines of text set closer than that
+        // touch (a pixel of rounding aside)
+        if (w > 2 && h > 1)
+          found.push(`${where}: text ${snippet(a.text)} overlaps ${snippet(b.text)} ` +
+                     `(${Math.round(w)}x${Math.round(h)} px)`);
+        // two widgets' texts on one line with no room between them read as one
+        else if (a.widget && b.widget && a.widget !== b.widget && !a.widget.contains(b.widget) &&
+                 !b.widget.contains(a.widget) && h > 0.5 * Math.min(a.y1 - a.y0, b.y1 - b.y0) &&
+                 w > -GAP)
+          found.push(`${where}: text ${snippet(a.text)} runs into ${snippet(b.text)} ` +
+                     `(${Math.max(0, Math.round(-w))} px apart)`);
+      }
+    }
+    return found;
+  }
+
+  // Text lying on a button it does not belong to (a quiz choice under "Commit my answer").
+  function underButtons(output, texts, where) {
+    const found = [];
+    for (const button of output.querySelectorAll('button')) {
+      if (!shown(button)) continue;
+      const b = box(button.getBoundingClientRect());
+      for (const t of texts) {
+        if (t.overlay || button.contains(t.node)) continue;
+        const w = Math.min(b.x1, t.x1) - Math.max(b.x0, t.x0);
+        const h = Math.min(b.y1, t.y1) - Math.max(b.y0, t.y0);
+        if (w > 2 && h > Math.max(2, 0.25 * (t.y1 - t.y0)))
+          found.push(`${where}: text ${snippet(t.text)} lies under the button ` +
+                     snippet(button.textContent));
+      }
+    }
+    return found;
+  }
+
+  // Text running out of its widget's box into its neighbour's (a <pre> wider than the HTML
+  // widget holding it runs into whatever stands beside it).
+  function spills(texts, where) {
+    const found = [];
+    for (const t of texts) {
+      const widget = t.node.parentElement && t.node.parentElement.closest(
+        '.widget-html, .widget-htmlmath, .widget-label');
+      if (!widget || t.overlay) continue;
+      const r = widget.getBoundingClientRect();
+      if (t.x1 > r.right + SLACK)
+        found.push(`${where}: text ${snippet(t.text)} spills ${Math.round(t.x1 - r.right)} px ` +
+                   `out of its ${Math.round(r.width)}-px widget`);
+    }
+    return found;
+  }
+
+  function tooSmall(texts, where) {
+    const small = texts.filter(t => t.size < MIN_PX - 0.05);
+    if (!small.length) return [];
+    const least = small.reduce((a, b) => (a.size <= b.size ? a : b));
+    return [`${where}: ${small.length} text(s) under ${MIN_PX} px, the smallest ` +
+            `${least.size.toFixed(1)} px (${snippet(least.text)})`];
+  }
+
+  function cutOff(texts, where) {
+    return texts.filter(t => t.frame && (t.x0 < t.frame.x0 - SLACK || t.x1 > t.frame.x1 + SLACK ||
+                                         t.y0 < t.frame.y0 - SLACK || t.y1 > t.frame.y1 + SLACK))
+      .map(t => `${where}: text ${snippet(t.text)} runs off the figure's edge`);
+  }
+
+  const canvas = document.createElement('canvas');
+  function truncated(root, where) {
+    const found = [];
+    for (const el of root.querySelectorAll('*')) {
+      if (el.closest('svg') || !shown(el)) continue;
+      const s = getComputedStyle(el);
+      if (el.matches('select')) {
+        if (el.multiple || el.selectedIndex < 0) continue;
+        const ctx = canvas.getContext('2d');
+        ctx.font = `${s.fontStyle} ${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+        const text = el.options[el.selectedIndex].text;
+        const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight);
+        if (ctx.measureText(text).width > room + SLACK)
+          found.push(`${where}: the dropdown shows ${snippet(text)} cut short ` +
+                     `(${Math.round(ctx.measureText(text).width)} px of text in ` +
+                     `${Math.round(room)} px)`);
+      } else if (s.textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + SLACK &&
+                 el.textContent.trim()) {
+        found.push(`${where}: ${snippet(el.textContent)} is cut short with "…" ` +
+                   `(${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+      }
+    }
+    return found;
+  }
+
+  function overflow(output, where) {
+    const found = [];
+    const area = box(output.getBoundingClientRect());
+    if (output.scrollWidth > output.clientWidth + SLACK)
+      found.push(`${where}: the output scrolls sideways (${output.scrollWidth} px wide in ` +
+                 `${output.clientWidth} px)`);
+    const things = output.querySelectorAll(
+      'img, canvas, table, pre, svg:not(svg svg), .jupyter-widgets, .widget-box, ' +
+      '.widget-inline-hbox');
+    for (const el of things) {
+      if (!shown(el)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width < 1) continue;
+      if (r.right > area.x1 + SLACK) {
+        const what = el.matches('img, svg, canvas') ? 'a figure' : el.matches('table') ? 'a table'
+          : el.matches('pre') ? 'a text block' : 'a widget';
+        found.push(`${where}: ${what} is ${Math.round(r.width)} px wide and runs ` +
+                   `${Math.round(r.right - area.x1)} px past the output area ` +
+                   `(${Math.round(area.x1 - area.x0)} px)`);
+      }
+    }
+    for (const el of output.querySelectorAll('*')) {
+      if (el.matches('input, textarea, select, .widget-label') || el.closest('svg') || !shown(el))
+        continue;
+      const s = getComputedStyle(el);
+      if ((s.overflowX === 'auto' || s.overflowX === 'scroll' || s.overflowX === 'hidden') &&
+          el.scrollWidth > el.clientWidth + SLACK && s.textOverflow !== 'ellipsis' &&
+          el.clientWidth > 0) {
+        const name = [el.tagName.toLowerCase(), ...[...el.classList].slice(0, 2)].join('.');
+        found.push(`${where}: ${name} hides ${el.scrollWidth - el.clientWidth} px sideways`);
+      }
+    }
+    return found;
+  }
+
+  // Everything a student could not read in one output area.
+  async function checkOutput(output, where) {
+    const found = [];
+    let texts = htmlText(output);
+    found.push(...tooSmall(texts, where));
+    const copies = [];
+    try {
+      for (const img of output.querySelectorAll('img')) {
+        if (!shown(img)) continue;
+        const copy = await inlineSvg(img);
+        if (copy) copies.push(copy);
+      }
+      const svgs = [...output.querySelectorAll('svg:not(svg svg)')].filter(shown)
+        .map(svg => ({svg})).concat(copies);
+      for (const {svg} of svgs) {
+        const inner = svgText(svg);
+        const label = `${where}, figure`;
+        found.push(...tooSmall(inner, label), ...cutOff(inner, label),
+                   ...hiddenArrows(svg).map(f => `${label}: ${f}`),
+                   ...clippedMarks(svg).map(f => `${label}: ${f}`));
+        texts = texts.concat(inner);
+      }
+      found.push(...overlaps(texts, where), ...underButtons(output, texts, where),
+                 ...spills(texts, where));
+    } finally {
+      copies.forEach(c => c.host.remove());
+    }
+    found.push(...truncated(output, where), ...overflow(output, where));
+    return found;
+  }
+
+  // The check over a notebook's cells (their nodes, in order; only those listed if given).
+  async function check(cells, only) {
+    const found = [];
+    for (let i = 0; i < cells.length; i++) {
+      if (only && !only.includes(i)) continue;
+      const outputs = cells[i].querySelectorAll('.jp-OutputArea-output');
+      let k = 0;
+      for (const output of outputs) {
+        if (output.parentElement.closest('.jp-OutputArea-output')) continue;  // nested in a widget
+        const where = `cell ${i + 1}` + (outputs.length > 1 ? ` output ${++k}` : '');
+        found.push(...await checkOutput(output, where));
+      }
+    }
+    return [...new Set(found)];
+  }
+  return {check, checkOutput};
 })();
 """
 
@@ -548,6 +944,22 @@ class ControlProbe:
     error: str | None = None  # the control could not be moved at all
 
 
+@dataclass(frozen=True)
+class View:
+    """A window a student reads the notebook in: its size, and whether the file browser is open
+    beside the notebook (as JupyterLab starts) or every sidebar is closed."""
+
+    name: str
+    width: int
+    height: int
+    file_browser: bool
+
+
+# A laptop with JupyterLab as it opens (file browser on the left), and a small screen with the
+# sidebars closed: every figure and widget must be legible in both.
+VIEWS = (View("1366x900-files", 1366, 900, True), View("1024x768", 1024, 768, False))
+
+
 @dataclass
 class NotebookRun:
     path: str
@@ -558,6 +970,9 @@ class NotebookRun:
     probes: list[ControlProbe]
     screenshot: Path | None
     seconds: dict[str, float] = field(default_factory=dict)
+    # per view name: what a student could not read (see LEGIBILITY_JS), and its screenshot
+    legibility: dict[str, list[str]] = field(default_factory=dict)
+    view_shots: dict[str, Path] = field(default_factory=dict)
 
     @property
     def widget_views(self) -> int:
@@ -619,8 +1034,10 @@ def run_notebook(
     *,
     timeout: float = 240.0,
     move_controls: bool = True,
+    views: Sequence[View] = (),
 ) -> NotebookRun:
-    """Open ``path`` (relative to the server's root), run every cell, and report."""
+    """Open ``path`` (relative to the server's root), run every cell, and report; then, in
+    each of ``views``, check that a student can read every output (:func:`legibility`)."""
     rel = Path(path).as_posix()
     console: list[str] = []
     seconds: dict[str, float] = {}
@@ -630,6 +1047,7 @@ def run_notebook(
         page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
         page.add_init_script(HARNESS_JS)
+        page.add_init_script(LEGIBILITY_JS)
         start = time.monotonic()
         page.goto(server.notebook_url(rel), wait_until="domcontentloaded")
         if not _poll(page, lambda: _state(page, rel).get("status") == "idle", timeout):
@@ -649,6 +1067,16 @@ def run_notebook(
             seconds["controls"] = time.monotonic() - start
 
         report = page.evaluate("p => tcpHarness.collect(p)", rel)
+        legible: dict[str, list[str]] = {}
+        view_shots: dict[str, Path] = {}
+        if completed:
+            start = time.monotonic()
+            for view in views:
+                legible[view.name], shot_path = legibility(page, rel, view, artifacts)
+                if shot_path is not None:
+                    view_shots[view.name] = shot_path
+            if views:
+                seconds["legibility"] = time.monotonic() - start
         shot = _screenshot(page, rel, artifacts) if artifacts else None
         with contextlib.suppress(Exception):
             page.evaluate("p => tcpHarness.shutdown(p)", rel)
@@ -673,6 +1101,8 @@ def run_notebook(
         probes=probes,
         screenshot=shot,
         seconds=seconds,
+        legibility=legible,
+        view_shots=view_shots,
     )
 
 
@@ -786,3 +1216,41 @@ def formgrader_server(course: Path, *, timeout: float = 120.0) -> Iterator[LabSe
         if server is not None:
             _stop(server)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def legibility(
+    page: Page, path: str, view: View, artifacts: Path | None
+) -> tuple[list[str], Path | None]:
+    """What a student could not read in ``view``: overlapping text, text under 10 px, labels cut
+    short with "…", outputs wider than their area, arrows hidden under labels, marks cut off
+    (one line each); then the same after ticking each widget checkbox in turn (and back). The
+    screenshot of the whole notebook in that view is saved as ``<stem>-<view>.png``."""
+    page.set_viewport_size({"width": view.width, "height": view.height})
+    page.evaluate("f => tcpHarness.sidebars(f)", view.file_browser)
+    page.wait_for_timeout(800)  # the panels re-lay themselves out, images rescale
+    found: list[str] = page.evaluate("p => tcpHarness.legible(p)", path)
+    boxes: list[dict[str, Any]] = page.evaluate("p => tcpHarness.checkboxes(p)", path)
+    for k, box in enumerate(boxes):
+        control = page.locator(f'[data-tcp-checkbox="{k}"]')
+        for ticked in (True, False):
+            control.scroll_into_view_if_needed()
+            control.click(force=True, timeout=5000)
+            page.wait_for_timeout(300)
+            _quiet(page, path, timeout=30)
+            if ticked:
+                more: list[str] = page.evaluate(
+                    "([p, c]) => tcpHarness.legible(p, [c])", [path, box["cell"]]
+                )
+                found += [f"{f} (with {box['label']!r} ticked)" for f in more]
+    shot = None
+    if artifacts is not None:
+        artifacts.mkdir(parents=True, exist_ok=True)
+        shot = artifacts / f"{Path(path).stem}-{view.name}.png"
+        height = int(page.evaluate("p => tcpHarness.contentHeight(p)", path))
+        page.set_viewport_size(
+            {"width": view.width, "height": max(view.height, min(height + 40, 16000))}
+        )
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shot), full_page=True)
+        page.set_viewport_size({"width": view.width, "height": view.height})
+    return found, shot

@@ -6,6 +6,14 @@ figure reached the page, the browser logged no errors, and moving the first cont
 changes what the page shows. A screenshot of every notebook is saved under ``.artifacts/browser/``
 (or ``$TCPCOURSE_ARTIFACTS``); the path is printed.
 
+Then it checks that a student can read it all (``legibility`` in tests/browser.py), at 1366x900
+with the file browser open and at 1024x768: no two texts overlap in any figure, widget or quiz
+(boxes from the DOM, SVG text included: figures shown as images are laid out again inline),
+nothing lies under a button, no label hides an arrow or a cross, no text is under 10 px, no label
+or dropdown is cut short with "…", nothing is wider than its output area; each widget checkbox is
+ticked once and the same is checked again. The screenshots of both views are kept beside the
+others and named in the failure message.
+
 One JupyterLab server and one Chromium serve the whole module. They need ``chromium`` (apt) and
 ``playwright`` (the dev extra): without them the tests skip on a laptop and fail in CI.
 ``test_harness_*`` first proves on two throwaway notebooks, a good one and a broken one, that the
@@ -25,7 +33,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser import NotebookRun, chromium, have_chromium, have_playwright, lab_server, run_notebook
+from browser import (
+    VIEWS,
+    NotebookRun,
+    chromium,
+    have_chromium,
+    have_playwright,
+    lab_server,
+    run_notebook,
+)
 from conftest import ROOT, require
 
 if TYPE_CHECKING:
@@ -258,10 +274,16 @@ def timings(request: pytest.FixtureRequest) -> Iterator[dict[str, float]]:
         print("\n".join(lines))
 
 
+def unreadable(run: NotebookRun) -> list[str]:
+    """What the legibility check found, one line per problem, each naming its view."""
+    return [f"at {view}: {line}" for view, lines in run.legibility.items() for line in lines]
+
+
 def check(run: NotebookRun, expect: Expectations) -> None:
     print(run.summary())
-    found = problems(run, expect)
-    assert not found, f"{run.path}, as a student sees it (screenshot {run.screenshot}):\n" + (
+    found = problems(run, expect) + unreadable(run)
+    shots = ", ".join(str(p) for p in [run.screenshot, *run.view_shots.values()] if p)
+    assert not found, f"{run.path}, as a student sees it (screenshots: {shots}):\n" + (
         "\n".join(f"  - {p}" for p in found)
     )
 
@@ -273,7 +295,7 @@ def check(run: NotebookRun, expect: Expectations) -> None:
 def test_lesson_runs_in_a_real_browser(
     lab: LabServer, browser: Browser, timings: dict[str, float], notebook: Path
 ) -> None:
-    run = run_notebook(browser, lab, notebook.relative_to(ROOT), ARTIFACTS)
+    run = run_notebook(browser, lab, notebook.relative_to(ROOT), ARTIFACTS, views=VIEWS)
     timings[run.path] = sum(run.seconds.values())
     check(run, expectations(notebook))
 
@@ -359,7 +381,7 @@ def test_harness_passes_a_working_notebook_and_catches_a_broken_one(
     good = _notebook(tmp_path / "good.ipynb", *GOOD)
     broken = _notebook(tmp_path / "broken.ipynb", *BROKEN)
     with lab_server(tmp_path) as server:
-        good_run = run_notebook(browser, server, good.name, tmp_path / "shots")
+        good_run = run_notebook(browser, server, good.name, tmp_path / "shots", views=VIEWS)
         broken_run = run_notebook(browser, server, broken.name, tmp_path / "shots")
     print(good_run.summary())
     print(broken_run.summary())
@@ -374,6 +396,8 @@ def test_harness_passes_a_working_notebook_and_catches_a_broken_one(
         ("button", "cell"),
     ]
     assert good_run.figures >= 2 and good_run.screenshot and good_run.screenshot.stat().st_size
+    assert set(good_run.legibility) == {v.name for v in VIEWS}
+    assert all(p.stat().st_size for p in good_run.view_shots.values())
 
     found = "\n".join(problems(broken_run, expectations(broken)))
     wanted: list[Any] = [
@@ -390,3 +414,83 @@ def test_harness_passes_a_working_notebook_and_catches_a_broken_one(
     ]
     missing = [w for w in wanted if w not in found]
     assert not missing, f"the harness missed {missing} in:\n{found}"
+
+
+# --------------------------------------------------------------------------- the legibility check
+
+_SVG = (
+    'SVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+    'viewBox="0 0 {w} {h}">{body}</svg>\')'
+)
+LONG = "a choice long enough to need two lines at any width a notebook gives it, " * 2
+ILLEGIBLE = (
+    "import ipywidgets as widgets\nfrom IPython.display import SVG, display",
+    # 1: long RadioButtons choices (a quiz before issue 13's fix) above a commit button
+    f"widgets.VBox([widgets.RadioButtons(options=[{LONG!r} + 'one', {LONG!r} + 'two'],"
+    " value=None), widgets.Button(description='Commit my answer')])",
+    # 2: a figure wider than any output area
+    _SVG.format(w=1400, h=40, body='<text x="10" y="25" font-size="14">wide</text>'),
+    # 3: text under 10 px, and two labels on top of each other
+    _SVG.format(
+        w=300,
+        h=60,
+        body='<text x="10" y="15" font-size="7">tiny</text>'
+        '<text x="10" y="45" font-size="12">SYN seq=100</text>'
+        '<text x="14" y="48" font-size="12">ACK seq=301</text>',
+    ),
+    # 4: a description cut short with "…"
+    "widgets.IntText(description='a description far longer than its eighty pixels')",
+    # 5: an arrow its label hides, and a cross under a label (ids as matplotlib writes gids)
+    _SVG.format(
+        w=300,
+        h=60,
+        body='<g id="arrow:0"><path d="M10 30 L110 30" stroke="black"/></g>'
+        '<g id="label:0"><rect x="5" y="22" width="140" height="16" '
+        'fill="white"/><text x="8" y="34" font-size="12">ACK seq=1 ack=1</text></g>'
+        '<g id="cross:0"><path d="M90 24 L102 36 M102 24 L90 36" stroke="red"/></g>',
+    ),
+    # 6: a hex dump running into the bit rows beside it (two HTML widgets, no room between)
+    "widgets.HBox([widgets.HTML('<pre>' + '0a ' * 30 + '</pre>'),"
+    " widgets.HTML('<pre>01010</pre>')])",
+    # 7: a dropdown narrower than the option it shows
+    "widgets.Dropdown(options=['127.0.0.1:40001 ⇄ 127.0.0.1:5001, and then some more words'],"
+    " layout=widgets.Layout(width='200px'))",
+    # 8: the same overlap, marked as a deliberate overlay: not a problem
+    _SVG.format(
+        w=300,
+        h=40,
+        body='<g data-tcp-overlay="1"><text x="10" y="25" font-size="12">under</text>'
+        '<text x="12" y="27" font-size="12">over</text></g>',
+    ),
+)
+
+
+def test_legibility_check_catches_what_a_student_could_not_read(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """Each kind of unreadable output fails the check, in both views; a marked overlay does not."""
+    bad = _notebook(tmp_path / "illegible.ipynb", *ILLEGIBLE)
+    with lab_server(tmp_path) as server:
+        run = run_notebook(
+            browser, server, bad.name, tmp_path / "shots", views=VIEWS, move_controls=False
+        )
+    assert run.completed
+    for view in VIEWS:
+        found = "\n".join(run.legibility[view.name])
+        print(f"{view.name}:\n{found}")
+        wanted = [
+            ("cell 2: text", "overlaps"),  # the radio choices on top of each other
+            ("cell 2: text", 'lies under the button "Commit my answer"'),
+            ("cell 3: a figure is 1400 px wide", "past the output area"),
+            ("cell 4, figure: 1 text(s) under 10 px", '"tiny"'),
+            ('cell 4: text "SYN seq=100" overlaps "ACK seq=301"', ""),
+            ('cell 5: "a description far longer', 'is cut short with "…"'),
+            ("cell 6, figure: arrow 0 is hidden under labels", ""),
+            ('cell 6, figure: the label "ACK seq=1 ack=1" covers cross:0', ""),
+            ('cell 7: text "0a 0a', 'runs into "01010"'),
+            ("cell 8: the dropdown shows", "cut short"),
+        ]
+        missing = [w for w in wanted if not any(w[0] in f and w[1] in f for f in found.split("\n"))]
+        assert not missing, f"{view.name}: the check missed {missing} in:\n{found}"
+        assert "cell 9" not in found, found  # the overlay
+        assert run.view_shots[view.name].stat().st_size

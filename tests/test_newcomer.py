@@ -139,12 +139,14 @@ def wait_until_ready(run: LabRun, timeout: float) -> None:
 
 
 def announced_address(run: LabRun, repo: Path) -> str:
-    """The address `make lab` printed for the course; it must also say how to stop."""
+    """The address `make lab` printed for the course, with the server's token (opened by hand
+    without it, JupyterLab asks for a password); it must also say how to stop."""
     output = run.output()
-    found = re.search(rf"https?://[\w.-]+:{run.port}/lab/tree/(\S+)", output)
-    assert found, f"make lab did not print where the course is open:\n{output}"
+    found = re.search(rf"https?://[\w.-]+:{run.port}/lab/tree/([^\s?]+)\?token=(\w+)", output)
+    assert found, f"make lab did not print where the course is open, with its token:\n{output}"
     assert (repo / found.group(1)).is_file(), f"make lab points at {found.group(1)}: no such file"
     assert found.group(1) == START, f"make lab opens {found.group(1)}, not the start page"
+    assert found.group(2) == run.token, f"make lab printed the token {found.group(2)}"
     assert re.search(r"(?i)stop.*ctrl-c", output), f"make lab did not say how to stop:\n{output}"
     return found.group(0)
 
@@ -162,7 +164,7 @@ def see_start_page(address: str, run: LabRun, heading: str) -> None:
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
-            page.goto(f"{address}?token={run.token}", wait_until="domcontentloaded")
+            page.goto(address, wait_until="domcontentloaded")  # as printed, token and all
             h1 = page.locator(".jp-Notebook .jp-RenderedMarkdown h1").first
             h1.wait_for(timeout=120_000)
             assert heading in h1.inner_text(), f"first heading shown: {h1.inner_text()!r}"

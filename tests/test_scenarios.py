@@ -17,8 +17,10 @@ How the expected numbers are derived:
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
+import re
 
 import pytest
 
@@ -28,7 +30,9 @@ from tcpcore.scenarios import (
     SCENARIOS,
     ScenarioError,
     TwoWayEndpoint,
+    describe,
     list_scenarios,
+    parameters,
     run_scenario,
 )
 from tcpcore.states import State
@@ -119,6 +123,18 @@ def test_every_scenario_has_a_description_of_a_sentence_or_more() -> None:
     for name, description in list_scenarios():
         assert len(description) > 60, name
         assert "\n" not in description
+
+
+def test_descriptions_name_parameters_as_they_are_passed() -> None:
+    """A parameter in a description reads "losses=N", never a bare "losses" (issue 18 item 9)."""
+    for name, _ in list_scenarios():
+        doc = (inspect.getdoc(SCENARIOS[name]) or "").split("\n\n", 1)[0]
+        for word in re.findall(r"``([^`]*)``", doc):
+            if word in parameters(name):
+                raise AssertionError(f"{name}: ``{word}`` reads as a word once its quotes go")
+        for sentence in re.split(r"(?<=\.) ", describe(name)):
+            assert not sentence[:1].islower(), f"{name}: {sentence!r}"
+    assert "lost losses times" not in describe("lost-syn")
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))

@@ -45,6 +45,49 @@ def svg(w: object) -> bytes:
     return bytes(w.image.value)  # type: ignore[attr-defined]
 
 
+# -- room for every label ----------------------------------------------------------------------
+
+APPS = {
+    "header_explorer": widgets.header_explorer,
+    "handshake_stepper": lambda: widgets.handshake_stepper("lost-syn-ack"),
+    "teardown_explorer": widgets.teardown_explorer,
+    "timers_lab": widgets.timers_lab,
+    "state_machine_explorer": widgets.state_machine_explorer,
+    "capture_viewer": widgets.capture_viewer,
+}
+
+
+def _controls(box: object) -> Iterator[object]:
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _controls(child)
+
+
+def _em(width: str) -> float:
+    return float(width[:-2]) if width and width.endswith("em") else 0.0
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_no_label_is_cut_short(name: str) -> None:
+    """Every description longer than ipywidgets' 80 px gets its own width, every dropdown is as
+    wide as its longest option, toggle buttons size to their text (issue 18 item 7)."""
+    ipywidgets = pytest.importorskip("ipywidgets")
+    for c in _controls(APPS[name]()):
+        description = getattr(c, "description", "") or ""
+        style = getattr(c, "style", None)
+        if isinstance(c, ipywidgets.ToggleButtons):
+            assert c.style.button_width == "auto", (name, c.options)
+        elif isinstance(c, ipywidgets.Button | ipywidgets.ToggleButton):
+            continue  # a button's own text, not a description
+        elif len(description) > 10 and style is not None:
+            width = style.description_width
+            assert width == "initial" or _em(width) >= 0.6 * len(description), (name, description)
+        if isinstance(c, ipywidgets.Dropdown) and c.options:
+            longest = max(len(str(label)) for label in c._options_labels)
+            wide = c.layout.width.startswith("calc(100%") or _em(c.layout.width) >= 0.6 * longest
+            assert wide, (name, description, c.layout.width)
+
+
 # -- header explorer ------------------------------------------------------------------------------
 
 
