@@ -168,7 +168,28 @@ def _read_grades(root: Path, assignment: str, student: str) -> dict[str, Any]:
         "score": score,
         "max_score": max_score,
         "reports": reports,
+        "no_kernel": kernel_failures(folder),
     }
+
+
+def kernel_failures(folder: Path) -> list[str]:
+    """Why the kernel could not start, for each autograded notebook in folder where it did not.
+
+    The scores do not need the kernel (they are computed outside it), but the student's feedback
+    would show cells that never ran: such a submission is not saved, and the summary says why.
+    """
+    from .nbgrader_plugin import NO_KERNEL
+
+    out = []
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb.get("cells", []):
+            for o in cell.get("outputs", []):
+                if o.get("ename") == "DeadKernelError" and str(o.get("evalue", "")).startswith(
+                    NO_KERNEL
+                ):
+                    out.append(f"{path.name}: {o['evalue']}")
+    return out
 
 
 # -- the parent -------------------------------------------------------------------------------
@@ -261,10 +282,13 @@ def grade_class(
         snapshot = Path(scratch) / "gradebook-snapshot.db"
         shutil.copy2(db, snapshot)
         pending = list(who)
-        for _attempt in range(2):  # a worker killed outright breaks the pool: retry the rest once
+        # A worker killed outright breaks the pool, and a kernel may fail to start on a busy
+        # machine: the submissions concerned are graded once more.
+        for attempt in range(2):
             pending = _run_pool(
-                course, snapshot, assignment, pending, scratch, jobs, results, progress
-            )
+                course, snapshot, assignment, pending, scratch, jobs, results, progress,
+                last=attempt == 1,
+            )  # fmt: skip
             if not pending:
                 break
         for student in pending:
@@ -282,6 +306,8 @@ def _run_pool(
     jobs: int,
     results: dict[str, Result],
     progress: Progress,
+    *,
+    last: bool,
 ) -> list[str]:
     from nbgrader.api import Gradebook
 
@@ -296,7 +322,7 @@ def _run_pool(
         # opened after them, once (opening one is not free), and never shared with them.
         gb = Gradebook(f"sqlite:///{course / 'gradebook.db'}")
         try:
-            _collect(futures, gb, course, assignment, left, results, progress)
+            _collect(futures, gb, course, assignment, left, results, progress, last=last)
         finally:
             gb.close()
     return left
@@ -310,6 +336,8 @@ def _collect(
     left: list[str],
     results: dict[str, Result],
     progress: Progress,
+    *,
+    last: bool,
 ) -> None:
     for fut in cf.as_completed(futures):
         student = futures[fut]
@@ -317,6 +345,8 @@ def _collect(
             out = fut.result()
         except cf.process.BrokenProcessPool:
             continue
+        if out.get("no_kernel") and not last:
+            continue  # graded again in the next round
         left.remove(student)
         results[student] = _record(gb, course, assignment, student, out)
         r = results[student]
@@ -326,6 +356,10 @@ def _collect(
 def _record(gb: Any, course: Path, assignment: str, student: str, out: dict[str, Any]) -> Result:
     if not out.get("ok"):
         return Result(student, False, seconds=out.get("seconds", 0.0), error=out.get("error", ""))
+    if out.get("no_kernel"):
+        # Never saved: the feedback would show unrun cells. The instructor grades it again.
+        why = out["no_kernel"][0].split(": ", 1)[-1]
+        return Result(student, False, seconds=out["seconds"], error=why)
     try:
         _merge(gb, course, assignment, student, out)
     except Exception as exc:
@@ -358,7 +392,7 @@ def summary(results: list[Result], assignment: str) -> str:
         else:
             lines.append(
                 f"{r.student:<{width}}  {'-':>7}  {'-':>5}  {r.seconds:5.1f}s  "
-                f"FAILED: {r.error[:80]}"
+                f"FAILED: {r.error[:300]}"
             )
     ok = [r for r in results if r.ok]
     if ok:
@@ -368,4 +402,9 @@ def summary(results: list[Result], assignment: str) -> str:
         )
     else:
         lines.append(f"no submission of {assignment!r} could be graded")
+    if len(ok) < len(results):
+        lines.append(
+            f"{len(results) - len(ok)} FAILED: not in the gradebook; see why above, then grade "
+            "them again (--student ID for one)"
+        )
     return "\n".join(lines)
