@@ -20,6 +20,7 @@ help:
 	@echo "make lab    open the course in JupyterLab (creates .venv on first run)"
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make release|collect|grade|feedback|export|report A=<assignment>: course/README.md"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("tcpcourse needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -38,11 +39,12 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	@$(BIN)/python -m pip uninstall --quiet --yes jupyterlite-pyodide-kernel 2>/dev/null || true
 	@touch $@ $(VENV)/.stamp-course
 
+# The venv's bin first on PATH: a terminal in the lab finds `python -m autograder` and nbgrader.
 lab: $(VENV)/.stamp-course
 	@echo "Opening the course at http://localhost:$(PORT)/lab/tree/$(START)"
 	@echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $(PORT)"
-	$(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
-		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --port=$(PORT) $(ROOT_FLAG) \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
 
 lint: $(VENV)/.stamp-dev
 	$(BIN)/ruff check tcpcore autograder tests benchmarks tools hub
@@ -58,6 +60,66 @@ test: lint typecheck $(LITE_VENV)/.stamp
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
+
+# --- the course, from the repository root (issue 12; course/README.md walks through it) ---
+# Each target runs nbgrader or the autograder from .venv (created on first use), in course/,
+# with the venv's bin first on PATH: nothing to activate, any shell works.
+#   make release A=header            the student version in course/release/header (+ gradebook)
+#   make collect A=header FROM=DIR   DIR/<student id>.ipynb -> course/submitted/<id>/header/
+#   make grade A=header [JOBS=4]     autograde every submission: sandboxed, in parallel
+#   make feedback A=header           one HTML page per student in course/feedback/
+#   make export                      course/grades.csv
+#   make report A=header             what the class missed, and course/reports/header.png
+#   make check NOTEBOOK=path         a student's full check of one notebook (hidden tests aside)
+#   make nbgrader ARGS='...'         any other nbgrader command, run in course/
+# Set on the command line only: an exported variable of the same name must not steer them.
+A        :=
+FROM     :=
+JOBS     :=
+NOTEBOOK :=
+ARGS     :=
+COURSE_RUN := cd course && PATH="$(CURDIR)/$(BIN):$$PATH"
+# FROM as the caller meant it (the recipes run in course/); a leading ~ is left to Python.
+FROM_DIR = $(if $(filter ~%,$(FROM)),$(FROM),$(abspath $(FROM)))
+ASSIGNMENTS = $(notdir $(wildcard course/source/*))
+need_A = @test -n "$(A)" || { echo "make $@: name the assignment, e.g. make $@ A=header \
+	(one of: $(ASSIGNMENTS))" >&2; exit 2; }
+
+.PHONY: release collect grade feedback export report check nbgrader
+
+release: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) nbgrader generate_assignment "$(A)"
+
+collect: $(VENV)/.stamp-course
+	$(need_A)
+	@test -n "$(FROM)" || { echo "make collect: FROM=<folder of <student id>.ipynb files> \
+	(on JupyterHub, nbgrader collect collects from the exchange)" >&2; exit 2; }
+	$(COURSE_RUN) python -m autograder collect "$(A)" "$(FROM_DIR)" --course .
+
+grade: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) python -m autograder grade "$(A)" --course . $(if $(JOBS),--jobs $(JOBS))
+
+feedback: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) nbgrader generate_feedback "$(A)"
+
+export: $(VENV)/.stamp-course
+	$(COURSE_RUN) nbgrader export --to grades.csv
+	@echo "grades: course/grades.csv"
+
+report: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) python -m autograder report "$(A)" --course .
+
+check: $(VENV)/.stamp-course
+	@test -n "$(NOTEBOOK)" || { echo "make check: NOTEBOOK=<the notebook>, in a folder named \
+	after its assignment" >&2; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m autograder check "$(NOTEBOOK)"
+
+nbgrader: $(VENV)/.stamp-course
+	$(COURSE_RUN) nbgrader $(ARGS)
 
 # --- launch: Binder pins and the newcomer path (issue 7) ---
 # Binder reads binder/ alone, never pyproject.toml: binder/requirements.txt pins every package it
