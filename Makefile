@@ -13,6 +13,8 @@ START  ?= notebooks/00-start-here.ipynb
 # JupyterLab refuses to run as root unless told; CI and containers often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 PYTEST_ARGS ?=
+# make test's pytest workers: one per core (pytest-xdist); TEST_JOBS=0 runs in one process.
+TEST_JOBS ?= auto
 
 .PHONY: lab test lint typecheck unit bench clean help
 
@@ -54,9 +56,12 @@ typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy --strict tcpcore
 
 # Unit, property, fuzz, differential, course and browser tests live in tests/; every lesson
-# in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared).
+# in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared). The workers
+# take a whole module or notebook at a time (--dist loadscope), longest first (tests/conftest.py);
+# the 25 slowest tests are listed at the end.
 test: lint typecheck $(LITE_VENV)/.stamp
-	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
+		--durations=25 --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
