@@ -20,6 +20,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -96,13 +97,14 @@ def _grade_one(
     root = Path(scratch) / student / "course"
     try:
         _private_course(Path(course), Path(snapshot), assignment, student, root)
+        _check_notebooks(root, assignment, student)
         log = _autograde(root, assignment, student)
         out = _read_grades(root, assignment, student)
         out.update(ok=True, log=log, private=str(root))
     except Exception as exc:  # a broken submission must not stop the class
         out = {
             "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
+            "error": str(exc) if isinstance(exc, GradingError) else f"{type(exc).__name__}: {exc}",
             "trace": traceback.format_exc(limit=5),
         }
     out["seconds"] = time.monotonic() - start
@@ -140,8 +142,35 @@ def _autograde(root: Path, assignment: str, student: str) -> str:
     with quiet_sqlalchemy():
         result = api.autograde(assignment, student)
     if not result.get("success"):
-        raise RuntimeError(result.get("error") or result.get("log") or "nbgrader autograde failed")
+        raise GradingError(_reason(str(result.get("log") or ""), str(result.get("error") or "")))
     return str(result.get("log", ""))
+
+
+def _check_notebooks(root: Path, assignment: str, student: str) -> None:
+    """A file that is not a notebook is named, with why, before nbgrader tries it."""
+    import nbformat
+
+    for path in sorted((root / "submitted" / student / assignment).glob("*.ipynb")):
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:
+            raise GradingError(f"{path.name} is not a readable notebook: {exc}") from None
+
+
+def _reason(log: str, error: str) -> str:
+    """One line out of nbgrader's log and traceback: the last exception it reports."""
+    found = re.findall(
+        r"^\s*(?:\[ERROR\] )?((?:[\w.]+\.)?\w*(?:Error|Exception)\w*: .+)$", log, re.M
+    )
+    found = [f for f in found if not f.startswith("nbgrader.converters.base.NbGraderException")]
+    if found:
+        return found[-1].strip()
+    lines = [ln.strip() for ln in (error or log).splitlines() if ln.strip()]
+    return lines[-1] if lines else "nbgrader autograde failed"
+
+
+class GradingError(RuntimeError):
+    """nbgrader could not autograde a submission; the message is its reason, in one line."""
 
 
 def _read_grades(root: Path, assignment: str, student: str) -> dict[str, Any]:
@@ -392,7 +421,7 @@ def summary(results: list[Result], assignment: str) -> str:
         else:
             lines.append(
                 f"{r.student:<{width}}  {'-':>7}  {'-':>5}  {r.seconds:5.1f}s  "
-                f"FAILED: {r.error[:300]}"
+                f"FAILED: {' '.join(r.error.split())[:300]}"
             )
     ok = [r for r in results if r.ok]
     if ok:

@@ -12,10 +12,10 @@ environment. Two students fill in the released header notebook: alice with the r
 solutions (11 of 11), bob with the checksum's classic mistake, the pseudo-header left out, which
 gets every checksum case wrong and nothing else: 11 - 3 (the checksum's points) = 8.
 
-Two promises the guide makes about grading are tried for real at the end: the kernel starts when
-the grader is started by a relative path with ``..`` in it (the old guide's
-``../.venv/bin/python``), and a kernel that cannot start is a FAILED row with its reason, never
-saved.
+The guide's promises about grading failures are tried for real at the end: the kernel starts
+when the grader is started by a relative path with ``..`` in it (the old guide's
+``../.venv/bin/python``); a kernel that cannot start, or a file that is not a notebook, is a
+FAILED row with its reason in one line, never saved.
 """
 
 from __future__ import annotations
@@ -277,7 +277,8 @@ def test_a_student_check_runs_from_make_and_from_a_lab_terminal(guide: dict[str,
 
 @pytest.fixture(scope="module")
 def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Grade one student through `../.venv/bin/python`, then one with a kernel that cannot start."""
+    """Grade one student through `../.venv/bin/python`, one whose kernel cannot start, and one
+    whose file is not a notebook."""
     require(have_bwrap(), "bubblewrap sandboxes the students' code")
     repo = tmp_path_factory.mktemp("started") / "repo"
     course = copy_course(repo / "course")
@@ -286,6 +287,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     right = load(course, "header", "source")
     for student in ("carol", "dave"):
         submit(course, "header", student, right)
+    submit(course, "header", "erin", '{"cells": [ not json')
     bare = {"PATH": BARE_PATH, "HOME": str(repo)}
     # A python3 kernel spec whose interpreter does not exist: jupyter_client reads JUPYTER_PATH
     # first, so the grader starts this kernel, which dies at once.
@@ -295,7 +297,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     spec.write_text(json.dumps({"argv": argv, "display_name": "broken", "language": "python"}))
     broken = {**bare, "JUPYTER_PATH": str(spec.parents[2])}
     out = {}
-    for student, env in (("carol", bare), ("dave", broken)):
+    for student, env in (("carol", bare), ("dave", broken), ("erin", bare)):
         out[student] = subprocess.run(
             ["../.venv/bin/python", "-m", "autograder", "grade", "header", "--student", student],
             cwd=course, env=env, capture_output=True, text=True, timeout=600,
@@ -331,3 +333,15 @@ def test_a_kernel_that_cannot_start_is_a_failed_row_with_its_reason(
         assert gb.find_submission("header", "carol").score == 11.0
         with pytest.raises(MissingEntry):
             gb.find_submission("header", "dave")
+
+
+def test_a_file_that_is_not_a_notebook_is_a_failed_row_in_one_line(started: dict[str, Any]) -> None:
+    """The reason names the file and what is wrong with it, without nbgrader's traceback."""
+    run = started["runs"]["erin"]
+    assert run.returncode == 1
+    row = next(ln for ln in run.stdout.splitlines() if ln.startswith("erin "))
+    assert (
+        "FAILED: decode-the-header.ipynb is not a readable notebook: Notebook does not appear "
+        "to be JSON" in row
+    ), run.stdout
+    assert "Traceback" not in run.stdout
