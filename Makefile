@@ -177,3 +177,12 @@ hub-stop:
 
 clean:
 	rm -rf $(VENV) $(LITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- self-study: the student versions of the assignments (issue 13) ---
+# assignments/ holds what nbgrader releases from course/source (no solutions, no hidden tests);
+# the lessons link there. Run this after changing course/source: tests/test_self_study.py fails
+# until assignments/ matches.
+.PHONY: student-versions
+
+student-versions: $(VENV)/.stamp-course
+	$(BIN)/python tools/student_versions.py

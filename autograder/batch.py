@@ -122,11 +122,20 @@ def _private_course(
     src = course / "source" / assignment
     if src.is_dir():
         shutil.copytree(src, root / "source" / assignment)
-    shutil.copytree(
-        course / "submitted" / student / assignment,
-        root / "submitted" / student / assignment,
-        symlinks=True,  # a student's symlink is copied as a link, never followed
+    # The submission is the student's: regular files and folders only. A link (to the course's
+    # gradebook.db, a source notebook, a peer's work) or a special file is left out with a
+    # warning, and neither submitted/<student> nor its <assignment> folder may be a link.
+    from .safecopy import Refused, copy_folder, say_dropped
+
+    theirs = course / "submitted" / student / assignment
+    (root / "submitted" / student).mkdir(parents=True)
+    dropped = copy_folder(
+        theirs, root / "submitted" / student / assignment, below=course / "submitted"
     )
+    say_dropped(str(theirs), dropped)
+    links = [d for d in dropped if d.path.endswith(".ipynb")]
+    if links:  # a link to a peer's notebook is not the student's work
+        raise Refused(f"submitted/{student}/{assignment}/{links[0]}: not followed")
 
 
 def _autograde(root: Path, assignment: str, student: str) -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -197,15 +196,12 @@ class SandboxedExecute(Execute):  # type: ignore[misc]  # nbgrader is untyped
         here = Path(resources.get("metadata", {}).get("path") or ".")
         with tempfile.TemporaryDirectory(prefix="tcpcourse-kernel-") as tmp:
             root = Path(tmp)
-            work = root / "work"
-            work.mkdir()
-            # The kernel sees a copy of the notebook's folder (data files), not the folder.
-            for item in here.iterdir() if here.is_dir() else []:
-                if item.is_file() and item.suffix != ".ipynb":
-                    shutil.copy2(item, work / item.name)
+            uid = sandbox.sandbox_uid(kind=1)
+            # The kernel sees a copy of the notebook's folder (data files), not the folder; a
+            # link or special file a student put there is left out, never followed.
+            work = sandbox.prepare_workdir(root / "work", uid, copy_from=here)
             conn = root / "conn"
             conn.mkdir()
-            uid = sandbox.sandbox_uid(kind=1)
             for p in (work, conn, *work.iterdir()):
                 if os.geteuid() == 0 and sandbox.have_bwrap():
                     os.chown(p, uid, uid)
@@ -377,6 +373,9 @@ def configure(c: Any) -> None:
         AssignLatePenalties,
         CheckCellMetadata,
     ]
+    # Links and special files in a submission are removed before nbgrader copies or reads it
+    # (it follows links, with the grader's rights): see autograder.safecopy.
+    c.Autograde.pre_convert_hook = "autograder.safecopy.autograde_hook"
     # A deleted test cell comes back from the gradebook and is scored like any other.
     c.OverwriteCells.add_missing_cells = True
     # Per cell; a kernel that ignores interrupts is stopped by its CPU limit.

@@ -136,7 +136,11 @@ def jail_command(
             "bubblewrap (bwrap) is not installed: student code would run with your rights. "
             "Install it (apt-get install bubblewrap) or pass --no-sandbox knowingly."
         )
-    cmd = ["bwrap", "--die-with-parent", "--new-session"]
+    # bwrap itself starts from an empty environment: --clearenv clears only the child's, and
+    # under user namespaces (a grader that is not root) bwrap's own init is pid 1 in the sandbox,
+    # same uid as the student, whose /proc/1/environ would show the grader's environment.
+    cmd = ["/usr/bin/env", "-i", shutil.which("bwrap") or "bwrap"]
+    cmd += ["--die-with-parent", "--new-session"]
     cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
     cmd += ["--unshare-cgroup-try", "--hostname", "sandbox"]
     if os.geteuid() != 0:
@@ -190,9 +194,19 @@ def _parents(path: str, bound: set[str]) -> list[str]:
     return out
 
 
-def prepare_workdir(path: Path, uid: int) -> Path:
-    """Make ``path`` the sandbox's private writable directory (owned by its uid under root)."""
+def prepare_workdir(path: Path, uid: int, copy_from: Path | None = None) -> Path:
+    """Make ``path`` the sandbox's private writable directory (owned by its uid under root).
+
+    ``copy_from``: a notebook's folder whose files (not its notebooks, not its subfolders) the
+    student's code may read, copied in without following anything: a symbolic link there
+    (``notes.txt -> ../../../gradebook.db``) or a special file is left out, with a warning.
+    """
     path.mkdir(parents=True, exist_ok=True)
+    if copy_from is not None and copy_from.is_dir():
+        from .safecopy import copy_folder, say_dropped
+
+        dropped = copy_folder(copy_from, path, exclude=["*.ipynb"], recursive=False, into=True)
+        say_dropped(str(copy_from), dropped)
     if os.geteuid() == 0 and have_bwrap():
         for p in [path, *path.rglob("*")]:
             os.chown(p, uid, uid, follow_symlinks=False)

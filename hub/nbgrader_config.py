@@ -21,3 +21,10 @@ c.Exchange.root = os.environ.get("TCPCOURSE_EXCHANGE", "/srv/nbgrader/exchange")
 
 # Students fetch into ~/<assignment>; one course per hub, so no course folder level is needed.
 c.Exchange.path_includes_course = False
+
+# Collection takes a submission only from the Unix user it is named for, and follows no link in
+# it. nbgrader's own collect takes the newest inbound folder by its <student>+<assignment>+<time>
+# name, which any student can write: a folder named for someone else replaced their work (its
+# check_owner only logs a warning), and its copy followed links with the instructor's rights.
+# Refused folders are named in errors and `nbgrader collect` ends with a failure status.
+c.ExchangeFactory.collect = "autograder.exchange.OwnedCollect"

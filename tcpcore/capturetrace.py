@@ -23,8 +23,9 @@ from importlib import resources
 from pathlib import Path
 
 from .flags import Flags
-from .observe import Observer
+from .observe import Transition, observe_stream
 from .pcap import Capture, Packet
+from .segment import Segment
 from .states import State
 from .trace import SegmentRecord, Trace, TraceEvent
 
@@ -49,11 +50,17 @@ def trace_from_capture(
     *,
     connection: int | tuple[str, str] | None = None,
     name: str = "capture",
+    relative: bool = False,
 ) -> Trace:
     """The capture's TCP segments as a Trace with inferred states.
 
     ``connection`` keeps one connection: its index in :func:`connections`, or its two
     addresses (either order). None keeps them all.
+
+    ``relative=True`` numbers as Wireshark does by default: each sender's sequence numbers
+    count from its ISN (its SYN's seq, else the first seq it sends), so its SYN is 0 and its
+    first data byte 1, and an acknowledgment counts from the ISN of the side it acknowledges.
+    Only the numbers drawn change; the states are inferred from the real ones.
     """
     packets = _tcp(capture)
     if connection is not None:
@@ -72,42 +79,57 @@ def trace_from_capture(
     if not packets:
         return trace
     t0 = packets[0].time
-    observer = Observer()
     order = 0
+    isn: dict[str, int] = {}  # each sender's first sequence number, for relative=True
 
-    def event(t: float, who: str, old: State | None, new: State, trigger: str) -> None:
+    def event(t: float, move: Transition) -> None:
         nonlocal order
         order += 1
-        data = {"old": str(old) if old else "unknown", "new": str(new), "trigger": trigger}
-        trace.events.append(TraceEvent(order, t, who, who, "state", str(new), data))
+        old = str(move.old) if move.old else "unknown"
+        data = {"old": old, "new": str(move.new), "trigger": move.cause}
+        who = move.endpoint
+        trace.events.append(TraceEvent(order, t, who, who, "state", str(move.new), data))
+        line = trace.timelines[who]
+        if not line or line[-1][1] is not move.new or move.fresh:
+            line.append((t, move.new))
 
-    for i, p in enumerate(packets):
+    def segment_of(p: Packet) -> tuple[str, str, Segment]:
         assert p.src is not None and p.dst is not None and p.segment is not None
-        src, dst, seg, t = p.src, p.dst, p.segment, round(p.time - t0, 9)
-        opening = seg.flags & (Flags.SYN | Flags.ACK) == Flags.SYN
-        for who, first in ((src, State.CLOSED), (dst, State.LISTEN)):
+        return p.src, p.dst, p.segment
+
+    for i, (p, seen) in enumerate(observe_stream(packets, segment_of)):
+        assert seen is not None
+        src, dst, seg = segment_of(p)
+        t = round(p.time - t0, 9)
+        for who in (src, dst):
             if who not in trace.endpoints:
                 trace.endpoints[who] = who
-                trace.timelines[who] = [(t, first)] if opening else []
-        seen = observer.observe(src, dst, seg)
+                trace.timelines[who] = []
+        for move in seen.transitions:
+            event(t, move)
         order += 1
         rec = SegmentRecord(order, t, src, dst, seg, sender=src, receiver=dst, arrival=t)
-        for who in (src, dst):
-            text = seen.states.get(who)
-            state = State.parse(text) if text is not None else None
-            if who == src:
-                rec.src_state = state
-            else:
-                rec.dst_state = state
-            line = trace.timelines[who]
-            if state is not None and (not line or line[-1][1] is not state):
-                old = line[-1][1] if line else None
-                line.append((t, state))
-                event(t, who, old, state, seen.trigger if who == dst else "sent " + seg.label())
+        rec.src_state = _state(seen.states.get(src))
+        rec.dst_state = _state(seen.states.get(dst))
+        if relative:
+            rec.segment = _relative(seg, src, dst, isn)
         trace.records.append(rec)
         if seen.note:
             notes[i] = seen.note
     return trace
+
+
+def _state(text: str | None) -> State | None:
+    return None if text is None else State.parse(text)
+
+
+def _relative(seg: Segment, src: str, dst: str, isn: dict[str, int]) -> Segment:
+    """seg with Wireshark's relative numbers (RFC 9293 3.4: both mod 2**32)."""
+    isn.setdefault(src, seg.seq)
+    ack = seg.ack
+    if seg.flags & Flags.ACK and dst in isn:
+        ack = (seg.ack - isn[dst]) % 2**32
+    return seg.with_(seq=(seg.seq - isn[src]) % 2**32, ack=ack)
 
 
 # -- the captures that ship with tcpcore ---------------------------------------------------------

@@ -27,6 +27,7 @@ from .trace import segment_json
 
 if TYPE_CHECKING:
     from .pcap import CaptureProblem, Packet
+    from .segment import Segment
 
 PROG = "tcpcore"
 
@@ -48,26 +49,34 @@ class Subcommand:
 class StateObserver(Protocol):
     """Infers each endpoint's RFC state from the segments of a capture, seen in file order.
 
-    ``observe`` gets every TCP packet once and returns ``{"ip:port": "ESTABLISHED", ...}``: the
-    state of each endpoint it knows about after this segment (DESIGN.md, "observation"), None
-    for an endpoint whose state the capture cannot tell.
+    ``annotate`` gets every packet once, in file order, and yields each back, in the same order,
+    with ``{"ip:port": "ESTABLISHED", ...}``: the state after this segment of the two endpoints
+    of its connection (DESIGN.md, "observation"), None for an endpoint whose state the capture
+    cannot tell, and an empty mapping for a packet that is not a TCP segment. It may hold a
+    packet back until it has seen a few more (the observer looks ahead for the receiver's
+    reply), never more than a bounded number.
     """
 
-    def observe(self, packet: Packet) -> Mapping[str, str | None]: ...
+    def annotate(
+        self, packets: Iterable[Packet]
+    ) -> Iterator[tuple[Packet, Mapping[str, str | None]]]: ...
 
 
 class CaptureObserver:
     """tcpcore's passive observer (:mod:`tcpcore.observe`) fed with capture packets."""
 
-    def __init__(self) -> None:
-        from .observe import Observer
+    def annotate(
+        self, packets: Iterable[Packet]
+    ) -> Iterator[tuple[Packet, Mapping[str, str | None]]]:
+        from .observe import observe_stream
 
-        self._observer = Observer()
+        def segment_of(p: Packet) -> tuple[str, str, Segment] | None:
+            if p.kind != "tcp" or p.segment is None or p.src is None or p.dst is None:
+                return None
+            return p.src, p.dst, p.segment
 
-    def observe(self, packet: Packet) -> Mapping[str, str | None]:
-        if packet.segment is None or packet.src is None or packet.dst is None:
-            return {}
-        return self._observer.observe(packet.src, packet.dst, packet.segment).states
+        for packet, seen in observe_stream(packets, segment_of):
+            yield packet, {} if seen is None else seen.states
 
 
 def make_observer() -> StateObserver:
@@ -118,7 +127,7 @@ def trace_records(
     meets them): each is yielded before the first packet that lies after it in the file.
     """
     done = 0
-    for packet in packets:
+    for packet, states in observer.annotate(packets):
         # Problems come with byte offsets: interleave them with the packets where they occurred.
         while done < len(problems) and problems[done].offset < packet.offset:
             counts.unreadable += 1
@@ -126,7 +135,7 @@ def trace_records(
             done += 1
         if packet.kind == "tcp" and packet.segment is not None:
             counts.tcp += 1
-            yield packet.time_ns, _segment_record(packet, observer.observe(packet))
+            yield packet.time_ns, _segment_record(packet, states)
         elif packet.kind == "error":
             counts.malformed += 1
             error = packet.error or "malformed packet"
@@ -303,9 +312,12 @@ TRACE = Subcommand(
         "packets because the kernel leaves checksums to the card) or cannot be checked "
         "because the capture cut the segment. Malformed packets and unreadable records get "
         "their own error line and never stop the run; non-TCP packets are skipped and counted "
-        "in a summary on stderr. 'states' gives each endpoint's RFC state after the segment as "
-        "a passive observer infers it from the capture (null where the capture cannot tell, "
-        "e.g. when it starts mid-connection). "
+        "in a summary on stderr. 'states' gives the RFC state, after the segment, of the two "
+        "endpoints of this segment's connection (its 4-tuple; a new SYN on the ports of a closed "
+        "connection starts a new one), as a passive observer infers it from the capture: each "
+        "side's own ACKs say what it had received, so segments that crossed are delivered in "
+        "the order the endpoints handled them (null where the capture cannot tell, e.g. when "
+        "it starts mid-connection). "
         "Exit status: 0 read to the end, 1 some records were unreadable, 2 not a capture."
     ),
     configure=_configure_trace,

@@ -57,6 +57,7 @@ A = Action
 SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
 _CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
 _KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
+_REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
 class ClockError(TCPCoreError, ValueError):
@@ -325,6 +326,13 @@ class Connection:
             self._ack_pending = True
             return
         self._apply(verdict.trigger, now, verdict.segment)
+        ts = seg.timestamps
+        if (
+            ts is not None
+            and self.state.synchronized
+            and verdict.trigger is not Trigger.UNACCEPTABLE
+        ):
+            self.tcb.ts_recent = ts[0]  # TS.Recent (RFC 7323 4.3), read by rules.reopens()
         if verdict.duplicate and self.state not in (State.TIME_WAIT, State.CLOSED):
             self._ack_pending = True  # FreeBSD's TF_ACKNOW for an old duplicate
 
@@ -417,6 +425,8 @@ class Connection:
                 self._arm_fin_wait_2(now)
         elif action is A.RESET_TO_LISTEN:
             self._reset_to_listen()
+        elif action is A.NEW_INCARNATION:
+            self._new_incarnation()
         elif action is A.START_2MSL:
             self.timers.clear()
             self._rtx.clear()
@@ -491,6 +501,16 @@ class Connection:
         self._tlp_high, self._in_loss = None, False
         if not self._remote_specified:
             self.remote_port = None
+
+    def _new_incarnation(self) -> None:
+        """TIME-WAIT reuse (RFC 9293 3.6.1 MAY-2): a new TCB whose ISS lies above every
+        sequence number of the old incarnation: Linux's old SND.NXT + 65535 + 2
+        (tcp_timewait_state_process(), tcp_tw_isn)."""
+        old = self.tcb.snd_nxt
+        self.timers.clear()
+        self._new_tcb()
+        t = self.tcb
+        t.iss = t.snd_una = t.snd_nxt = old + _REOPEN_ISS_GAP
 
     def _reset_to_listen(self) -> None:
         self.tcb = TCB(rcv_wnd=self.tcb.rcv_wnd)

@@ -13,7 +13,13 @@ connection of its own. :class:`Listener` is that socket, built from plain
 * the *backlog* bounds the half-open (SYN-RECEIVED) children. When it is full a new SYN is
   dropped without an answer, as Linux does without SYN cookies (the SYN queue of
   ``tcp_max_syn_backlog``; RFC 4987 3 describes the attack that fills it). The drop is reported
-  as a :class:`SynDropped` event;
+  as a :class:`SynDropped` event. With ``syncookies=True`` (Linux's default,
+  net.ipv4.tcp_syncookies=1) it is answered instead, statelessly, with a SYN+ACK whose ISN is a
+  SYN cookie (RFC 4987 3.6); an ACK that returns a valid cookie + 1 then creates the
+  connection directly, as if its SYN had been queued (see :meth:`Listener.cookie`). The same
+  backlog bounds the accept queue: once more than ``backlog`` established children wait for
+  :meth:`accept`, a new SYN is dropped too (Linux's sk_acceptq_is_full(), whatever
+  tcp_syncookies says);
 * a child that ends (CLOSED, or back in LISTEN after a RST: 3.10.7.4 second step) is forgotten
   at the next arriving segment, so a child whose SYN+ACK retransmissions ran out frees its place;
 * :meth:`accept` hands out established children, oldest first.
@@ -24,6 +30,7 @@ child's segments (``receive`` and ``handle_timer`` return the connections they t
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,11 +38,16 @@ from typing import Any
 
 from .connection import Connection
 from .flags import Flags
+from .options import MSS
 from .profiles import Profile
 from .segment import Segment
 from .states import State
 
 _GONE = (State.CLOSED, State.LISTEN)
+# The MSS values a cookie can carry (its two low bits index this table), as Linux's msstab
+# (net/ipv4/syncookies.c) does with its own four values.
+COOKIE_MSS = (536, 1300, 1440, 1460)
+COOKIE_PERIOD = 64.0  # seconds per tick of the cookie's coarse clock (Linux: about 64 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +64,8 @@ class Listener:
 
     ``iss`` for the children: an int (every child starts there), a function of the child's
     index (0, 1, 2, ...), or None (RFC 6528 ISNs). ``connection_options`` go to every child
-    (``keepalive``, ``user_timeout``, ...).
+    (``keepalive``, ``user_timeout``, ...). ``syncookies``: answer a SYN that finds the backlog
+    full with a SYN cookie instead of dropping it (``cookie_secret`` keys the cookies).
     """
 
     def __init__(
@@ -64,6 +77,8 @@ class Listener:
         profile: str | Profile = "rfc9293",
         iss: int | Callable[[int], int] | None = None,
         name: str = "",
+        syncookies: bool = False,
+        cookie_secret: bytes = b"tcpcore syncookie secret",
         **connection_options: Any,
     ) -> None:
         if backlog < 1:
@@ -74,6 +89,9 @@ class Listener:
         self.profile = profile
         self.iss = iss
         self.name = name
+        self.syncookies = syncookies
+        self.cookie_secret = cookie_secret
+        self.cookies_sent = 0
         self.options = connection_options
         self.state = State.CLOSED
         self.children: dict[tuple[str, int], Connection] = {}
@@ -109,6 +127,16 @@ class Listener:
         """How many children are in SYN-RECEIVED (the SYN queue)."""
         return sum(1 for c in self.children.values() if c.state is State.SYN_RECEIVED)
 
+    @property
+    def waiting(self) -> int:
+        """How many established children wait for accept() (the accept queue)."""
+        return sum(
+            1
+            for c in self.children.values()
+            if c.state not in (State.LISTEN, State.SYN_RECEIVED, State.CLOSED)
+            and id(c) not in self._accepted
+        )
+
     def pop_events(self) -> list[SynDropped]:
         out, self._events = self._events, []
         return out
@@ -125,13 +153,25 @@ class Listener:
         key = (remote_ip, seg.src_port)
         child = self.children.get(key)
         if child is not None:
+            was = child.state
             child.receive(seg, now)
+            if was is State.TIME_WAIT and child.state is State.SYN_RECEIVED:
+                self._accepted.discard(id(child))  # reopened (TIME-WAIT reuse): a new connection
             return child
         if self.state is not State.LISTEN:
             return self._answer(seg, now, remote_ip, listening=False)
         f = seg.flags
+        if self.syncookies and f & Flags.ACK and not f & (Flags.SYN | Flags.RST | Flags.FIN):
+            revived = self._from_cookie(seg, now, remote_ip)
+            if revived is not None:
+                return revived
         if not (f & Flags.SYN) or f & (Flags.ACK | Flags.RST):
             return self._answer(seg, now, remote_ip, listening=True)
+        if self.waiting > self.backlog:  # checked first: cookies do not help a full accept queue
+            self._events.append(SynDropped(now, key, f"accept queue full ({self.waiting})"))
+            return None
+        if self.half_open >= self.backlog and self.syncookies:
+            return self._send_cookie(seg, now, remote_ip)
         if self.half_open >= self.backlog:
             self._events.append(SynDropped(now, key, f"listen backlog full ({self.backlog})"))
             return None
@@ -161,9 +201,74 @@ class Listener:
 
     # -- inside --------------------------------------------------------------------------------
 
-    def _child(self, remote_ip: str, remote_port: int, now: float) -> Connection:
+    def cookie(
+        self, remote_ip: str, remote_port: int, client_isn: int, mss: int, now: float
+    ) -> int:
+        """The SYN cookie for a SYN: a keyed hash of the addresses, the ports, the client's
+        ISN, a coarse clock (one tick per COOKIE_PERIOD seconds) and the client's MSS, rounded
+        down to one of COOKIE_MSS, whose index also fills the two low bits (RFC 4987 3.6)."""
+        index = max((i for i, m in enumerate(COOKIE_MSS) if m <= mss), default=0)
+        return self._cookie(remote_ip, remote_port, client_isn, int(now // COOKIE_PERIOD), index)
+
+    def _cookie(self, ip: str, port: int, client_isn: int, tick: int, index: int) -> int:
+        text = f"{self.local_ip}:{self.local_port} {ip}:{port} {client_isn} {tick} {index}"
+        digest = hashlib.sha256(self.cookie_secret + b"\0" + text.encode()).digest()
+        return (int.from_bytes(digest[:4], "big") & ~3 & 0xFFFFFFFF) | index
+
+    def _send_cookie(self, seg: Segment, now: float, remote_ip: str) -> Connection:
+        """Answer a SYN with a SYN+ACK from a throw-away connection whose ISS is the cookie:
+        the listener keeps nothing, so the SYN+ACK is never retransmitted."""
+        mss = next((o.mss for o in seg.options if isinstance(o, MSS)), 536)
+        cookie = self.cookie(remote_ip, seg.src_port, seg.seq, mss, now)
+        scratch = Connection(
+            self.local_port,
+            profile=self.profile,
+            iss=cookie,
+            local_ip=self.local_ip,
+            remote_ip=remote_ip,
+            **self.options,
+        )
+        scratch.listen(now)
+        scratch.receive(seg, now)
+        self.cookies_sent += 1
+        return scratch
+
+    def _from_cookie(self, seg: Segment, now: float, remote_ip: str) -> Connection | None:
+        """The connection an ACK returning a valid cookie + 1 stands for, or None."""
+        cookie = (seg.ack - 1) & 0xFFFFFFFF
+        client_isn = (seg.seq - 1) & 0xFFFFFFFF
+        tick = int(now // COOKIE_PERIOD)
+        index = cookie & 3
+        made = {
+            self._cookie(remote_ip, seg.src_port, client_isn, t, index) for t in (tick, tick - 1)
+        }
+        if cookie not in made:
+            return None
+        # Rebuild the connection as if its SYN had been queued: replay the SYN the cookie
+        # encodes (its ISN and MSS) into a fresh child, drop the SYN+ACK that child would send
+        # (the cookie's SYN+ACK was sent long ago), then give it the ACK.
+        child = self._child(remote_ip, seg.src_port, now, iss=cookie)
+        syn = Segment(
+            seg.src_port,
+            self.local_port,
+            client_isn,
+            0,
+            Flags.SYN,
+            seg.window,
+            options=(MSS(COOKIE_MSS[index]),),
+        )
+        child.receive(syn, now)
+        child.pop_segments()
+        self.children[(remote_ip, seg.src_port)] = child
+        child.receive(seg, now)
+        return child
+
+    def _child(
+        self, remote_ip: str, remote_port: int, now: float, iss: int | None = None
+    ) -> Connection:
         n = next(self._count)
-        iss = self.iss(n) if callable(self.iss) else self.iss
+        if iss is None:
+            iss = self.iss(n) if callable(self.iss) else self.iss
         child = Connection(
             self.local_port,
             remote_port,

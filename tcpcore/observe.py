@@ -12,11 +12,22 @@ annotate a simulation, by asking the reference itself: every segment is
    :func:`tcpcore.table.lookup` say, given a TCB rebuilt from what that endpoint has been seen to
    send and receive.
 
-The observer assumes each segment reached its receiver (the capture point sits on the path) as
-soon as it was captured. When the receiver's next segment shows otherwise (its ACK does not cover
-a SYN, FIN or data that the observer had already delivered to it, as when two FINs cross in a
-simultaneous close), the observer rewinds that endpoint to before the delivery, applies the send,
-and delivers again: the states reported from then on are right, and the note says so.
+**Connections, not addresses.** The observer keeps one pair of endpoints per connection (the
+two "ip:port" names of its 4-tuple), so a server port with two clients at once has two
+independent states; a new SYN on the ports of a connection that is closed or in TIME-WAIT starts
+a new incarnation of it.
+
+**When did the receiver receive?** A capture point sits somewhere on the path: a segment that
+passes it has not yet reached its receiver, and the order in which segments pass the capture point
+is not the order in which each endpoint handled them. The receiver's *own* next segment tells:
+its ACK field says what it had received when it sent it. So the observer looks ahead (see
+:func:`observe_stream`): when the receiver's next segment does not acknowledge a SYN, FIN or data
+that the capture already showed travelling towards it (two FINs crossing in a simultaneous close,
+two SYNs in a simultaneous open), that segment reached the receiver only after the receiver had
+sent its own; it is delivered then, and each endpoint passes through the states the table allows,
+one row at a time (:attr:`Observation.transitions`). The receiver's reply also tells who it is: a
+bare SYN means it opened actively too, a RST means nobody listened.
+
 Where the capture cannot tell, it says so instead of guessing: an endpoint whose state is unknown
 is reported as None (``null`` in JSON), e.g. both endpoints of a capture that starts
 mid-connection, until a SYN or a RST settles them; and a segment that starts beyond what its
@@ -28,120 +39,185 @@ endpoint's 2MSL.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field, replace
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .flags import Flags
 from .rules import TCB, classify
 from .segment import Segment
 from .seq import Seq
 from .states import State
-from .table import Action, TransitionError, Trigger, lookup
+from .table import Action, TransitionError, Trigger, lookup, rows
+
+__all__ = ["Observation", "Observer", "Transition", "observe_stream", "possible_transition"]
 
 SYN, ACK, RST, FIN = Flags.SYN, Flags.ACK, Flags.RST, Flags.FIN
 _OBSERVER_WINDOW = 1 << 30  # the observer cannot see buffers: treat every window as wide open
+#: How many segments :func:`observe_stream` may look ahead for a receiver's next segment.
+HORIZON = 512
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One endpoint moving from one state to the next, and why."""
+
+    endpoint: str
+    old: State | None
+    new: State
+    cause: str
+    #: the first state of a new incarnation of the connection (a new SYN on the same ports)
+    fresh: bool = False
 
 
 @dataclass
 class _Endpoint:
+    name: str
     state: State | None = None
     tcb: TCB = field(default_factory=lambda: TCB(rcv_wnd=_OBSERVER_WINDOW))
     passive: bool = False
     synced: bool = False  # our TCB knows this endpoint's ISS
-    # Segments delivered here since this endpoint last sent, with its state before each.
-    since_send: list[tuple[Segment, _Endpoint]] = field(default_factory=list)
-
-    def snapshot(self) -> _Endpoint:
-        return _Endpoint(self.state, replace(self.tcb), self.passive, self.synced, [])
-
-    def restore(self, snap: _Endpoint) -> None:
-        self.state, self.tcb = snap.state, replace(snap.tcb)
-        self.passive, self.synced = snap.passive, snap.synced
+    #: segments that reached this endpoint only after it sent its next segment (see the module
+    #: docstring): delivered right after that segment
+    late: list[Segment] = field(default_factory=list)
 
 
 @dataclass
 class Observation:
-    """The states after one segment, plus a note when the capture leaves a doubt."""
+    """The states after one segment, plus a note when the capture leaves a doubt.
+
+    ``states`` names the two endpoints of this segment's connection. ``transitions`` lists every
+    state change this segment implied, in order (several when a delayed delivery was settled).
+    """
 
     states: dict[str, str | None]
     note: str = ""
     trigger: str = ""
+    transitions: list[Transition] = field(default_factory=list)
 
 
 class Observer:
-    """Feed segments in capture order with :meth:`observe`; get both endpoints' states back."""
+    """Feed segments in capture order with :meth:`observe`; get both endpoints' states back.
+
+    :meth:`observe` alone delivers every segment as it is captured; pass ``reply`` (the
+    receiver's next segment of the same connection, which :func:`observe_stream` finds) to let
+    the observer tell when the receiver really received it.
+    """
 
     def __init__(self) -> None:
-        self._ends: dict[str, _Endpoint] = {}
-        self._seen_pairs: set[frozenset[str]] = set()
+        self._conns: dict[frozenset[str], dict[str, _Endpoint]] = {}
+        self._latest: dict[str, _Endpoint] = {}
+        self._log: list[Transition] = []
 
     def state(self, endpoint: str) -> State | None:
-        e = self._ends.get(endpoint)
+        """The state of ``endpoint`` in the connection it was last seen in."""
+        e = self._latest.get(endpoint)
         return None if e is None else e.state
 
-    def observe(self, src: str, dst: str, seg: Segment) -> Observation:
-        """Account for seg going from src to dst ("ip:port" strings)."""
-        pair = frozenset((src, dst))
-        first = pair not in self._seen_pairs
-        self._seen_pairs.add(pair)
-        tx = self._ends.setdefault(src, _Endpoint())
-        rx = self._ends.setdefault(dst, _Endpoint())
-        f = seg.flags
-        if f & SYN and not f & ACK and tx.state in (None, State.CLOSED, State.TIME_WAIT):
-            # A new connection on these ports: forget whatever we knew of the old one.
-            tx.__init__()  # type: ignore[misc]
-            if rx.state in (None, State.CLOSED, State.TIME_WAIT):
-                rx.__init__()  # type: ignore[misc]
-                rx.state, rx.passive = State.LISTEN, True
+    def observe(
+        self, src: str, dst: str, seg: Segment, *, reply: Segment | None = None
+    ) -> Observation:
+        """Account for seg going from src to dst ("ip:port" strings).
+
+        ``reply``: dst's next segment to src, if known. When it shows that dst had not received
+        seg when it sent it, seg is delivered to dst only after that reply.
+        """
+        key = frozenset((src, dst))
+        first = key not in self._conns
+        ends = self._conns.setdefault(key, {src: _Endpoint(src), dst: _Endpoint(dst)})
+        tx, rx = ends[src], ends[dst]
+        self._latest[src], self._latest[dst] = tx, rx
+        self._log = []
         note = ""
+        f = seg.flags
+        late = reply is not None and _unreceived(seg, reply)
+        if f & SYN and not f & ACK and tx.state in (None, State.CLOSED, State.TIME_WAIT):
+            self._new_incarnation(tx, rx, reply)
         if first and not f & SYN:
             note = "capture starts mid-connection: states unknown"
-        redo = self._crossed(tx, seg)
-        if redo:
+        self._sent(tx, seg)
+        if tx.late:
+            # tx sent seg before the held segments reached it: they arrive right after it.
             note = "segments crossed: the sender had not yet received the peer's last segment"
-        self._sent(tx, rx, seg)
-        tx.since_send.clear()
-        for held in redo:
-            snap = tx.snapshot()
-            self._received(tx, held)
-            tx.since_send.append((held, snap))
-        snap = rx.snapshot()
-        trig, extra = self._received(rx, seg)
-        rx.since_send.append((seg, snap))
-        note = note or extra
+            for held in tx.late:
+                self._received(tx, held)
+            tx.late = []
+        trig: Trigger | None = None
+        if late:
+            rx.late.append(seg)
+        else:
+            trig, extra = self._received(rx, seg)
+            note = note or extra
         return Observation(
-            {src: _name(tx.state), dst: _name(rx.state)}, note, "" if trig is None else str(trig)
+            {src: _name(tx.state), dst: _name(rx.state)},
+            note,
+            "" if trig is None else str(trig),
+            self._log,
         )
 
-    def _crossed(self, tx: _Endpoint, seg: Segment) -> list[Segment]:
-        """Segments delivered to tx that its own new segment shows it had not yet received.
+    def finish(self) -> list[Transition]:
+        """Deliver what is still held back at the end of a capture; the transitions it implies."""
+        self._log = []
+        for ends in self._conns.values():
+            for end in ends.values():
+                for held in end.late:
+                    self._received(end, held)
+                end.late = []
+        return self._log
 
-        If seg's ACK does not cover a delivered segment that occupies sequence space, tx sent seg
-        before that segment arrived: rewind tx to before it and return what must be redelivered.
+    # -- bookkeeping ----------------------------------------------------------------------------
+
+    def _move(self, end: _Endpoint, new: State | None, cause: str, fresh: bool = False) -> None:
+        if new is not None and (new is not end.state or fresh):
+            self._log.append(Transition(end.name, end.state, new, cause, fresh))
+        end.state = new
+
+    def _new_incarnation(self, tx: _Endpoint, rx: _Endpoint, reply: Segment | None) -> None:
+        """A SYN on these ports starts a new connection: forget whatever we knew of the old one.
+
+        The receiver's reply tells what it is: a bare SYN (it opened actively too: the SYNs
+        crossed), a RST (nobody listens), a plain ACK from TIME-WAIT (it refused the new SYN
+        with a challenge ACK and stays), otherwise a listener.
         """
-        if not seg.flags & ACK or seg.flags & RST:
-            return []
-        ack = Seq(seg.ack)
-        for i, (held, snap) in enumerate(tx.since_send):
-            if held.seg_len and Seq(held.seq) + held.seg_len > ack:
-                redo = [h for h, _ in tx.since_send[i:]]
-                tx.restore(snap)
-                tx.since_send.clear()
-                return redo
-        return []
+        rflags = Flags(0) if reply is None else reply.flags
+        tx.tcb, tx.passive, tx.synced = TCB(rcv_wnd=_OBSERVER_WINDOW), False, False
+        if tx.state is None:
+            self._move(tx, State.CLOSED, "before its active OPEN", fresh=True)
+        elif tx.state is State.TIME_WAIT:  # what was held back belonged to the old connection
+            tx.late = []
+            self._move(tx, State.CLOSED, "new connection on the same ports", fresh=True)
+        if rx.state not in (None, State.CLOSED, State.TIME_WAIT):
+            return
+        if rx.state is State.TIME_WAIT and rflags & ACK and not rflags & (SYN | RST):
+            return
+        rx.tcb, rx.synced, rx.late = TCB(rcv_wnd=_OBSERVER_WINDOW), False, []
+        if rflags & (SYN | ACK) == SYN:  # its own SYN crossed ours: an active opener
+            rx.passive = False
+            self._move(rx, State.CLOSED, "new connection on the same ports", fresh=True)
+        elif rflags & RST:
+            rx.passive = False
+            self._move(rx, State.CLOSED, "nobody listens on this port", fresh=True)
+        else:
+            rx.passive = True
+            self._move(rx, State.LISTEN, "a listener (passive OPEN)", fresh=True)
 
     # -- the sender -----------------------------------------------------------------------------
 
-    def _sent(self, tx: _Endpoint, rx: _Endpoint, seg: Segment) -> None:
+    def _sent(self, tx: _Endpoint, seg: Segment) -> None:
         f, t = seg.flags, tx.tcb
         seq = Seq(seg.seq)
         if f & RST:
             answering_bad_ack = tx.state in (State.LISTEN, State.SYN_SENT) and not f & ACK
             if not answering_bad_ack:
-                tx.state, tx.synced = State.CLOSED, False
+                self._move(tx, State.CLOSED, "sent RST")
+                tx.synced = False
             return
         if f & SYN:
             if tx.state in (None, State.CLOSED) and not f & ACK:
-                tx.state = State.SYN_SENT
+                self._move(tx, State.SYN_SENT, "sent SYN")
             if not tx.synced:
                 t.iss, t.snd_una, t.snd_nxt, tx.synced = seq, seq, seq + 1, True
         end = seq + seg.seg_len
@@ -152,7 +228,7 @@ class Observer:
             if t.fin_seq is None and tx.state is not None:
                 t.fin_seq = fin
                 with contextlib.suppress(TransitionError):
-                    tx.state = lookup(tx.state, Trigger.SHUTDOWN).next
+                    self._move(tx, lookup(tx.state, Trigger.SHUTDOWN).next, "sent FIN")
             elif t.fin_seq is None:
                 t.fin_seq = fin
 
@@ -190,8 +266,114 @@ class Observer:
                 rx.tcb, rx.synced = TCB(rcv_wnd=_OBSERVER_WINDOW), False
         if row.next is State.CLOSED:
             rx.synced = False
-        rx.state = row.next
+        self._move(rx, row.next, str(verdict.trigger))
         return verdict.trigger, note
+
+
+def _unreceived(seg: Segment, reply: Segment) -> bool:
+    """Does ``reply`` (the receiver's next segment) show it had not yet received ``seg``?
+
+    Only a segment that occupies sequence space can be acknowledged. A RST says nothing
+    about it; a bare SYN means the receiver opened on its own, before our SYN reached it.
+    """
+    if not seg.seg_len or reply.flags & RST:
+        return False
+    if seg.flags & SYN and reply.flags & SYN and not reply.flags & ACK:
+        return True
+    if not reply.flags & ACK:
+        return False
+    return Seq(reply.ack) < Seq(seg.seq) + seg.seg_len
+
+
+def observe_stream(
+    items: Iterable[T],
+    segment_of: Callable[[T], tuple[str, str, Segment] | None],
+    *,
+    horizon: int = HORIZON,
+    observer: Observer | None = None,
+) -> Iterator[tuple[T, Observation | None]]:
+    """Observe a capture in order, looking ahead for each receiver's next segment.
+
+    ``segment_of`` gives (src, dst, segment) for an item that is a TCP segment, None for anything
+    else (those are yielded with None). Items come out in the order they went in, each as soon
+    as its receiver's next segment is known or ``horizon`` items lie ahead of it, so memory stays
+    bounded and a reader of the first lines does not wait for the end of a large capture.
+    """
+    obs = observer or Observer()
+    buf: deque[tuple[int, T, tuple[str, str, Segment] | None]] = deque()
+    # For each (connection, sender): the indices of its segments in the buffer, in order.
+    ahead: dict[tuple[frozenset[str], str], deque[int]] = {}
+    it = iter(items)
+    counter = 0
+    exhausted = False
+
+    def pull() -> bool:
+        nonlocal counter, exhausted
+        try:
+            item = next(it)
+        except StopIteration:
+            exhausted = True
+            return False
+        tcp = segment_of(item)
+        buf.append((counter, item, tcp))
+        if tcp is not None:
+            ahead.setdefault((frozenset(tcp[:2]), tcp[0]), deque()).append(counter)
+        counter += 1
+        return True
+
+    while True:
+        if not buf and not pull():
+            break
+        index, item, tcp = buf[0]
+        if tcp is None:
+            buf.popleft()
+            yield item, None
+            continue
+        src, dst, seg = tcp
+        key = frozenset((src, dst))
+        mine, theirs = ahead[(key, src)], ahead.setdefault((key, dst), deque())
+        while not theirs and len(buf) <= horizon and not exhausted and pull():
+            pass
+        reply = None
+        if theirs:
+            _, _, found = buf[theirs[0] - index]
+            assert found is not None
+            reply = found[2]
+        buf.popleft()
+        mine.popleft()
+        yield item, obs.observe(src, dst, seg, reply=reply)
+    obs.finish()
+
+
+# -- what the table allows ----------------------------------------------------------------------
+
+
+def _reachable() -> set[tuple[State, State]]:
+    pairs = set()
+    for state, _, row in rows():
+        for r in (row, *(alt for _, alt in row.variants)):
+            if r.next is not None:
+                pairs.add((state, r.next))
+    # Sending: the observer moves a sender by its SYN, FIN or RST (see _sent).
+    pairs |= {(State.CLOSED, State.SYN_SENT)}
+    pairs |= {(s, State.CLOSED) for s in State}
+    return pairs
+
+
+_REACHABLE: set[tuple[State, State]] | None = None
+
+
+def possible_transition(old: State | None, new: State, *, fresh: bool = False) -> bool:
+    """Can an endpoint go from ``old`` to ``new`` by one row of the table (or a send)?
+
+    An unknown old state, and the first state of a new incarnation, are always possible.
+    """
+    global _REACHABLE
+    if old is None or fresh or old is new:
+        return True
+    if _REACHABLE is None:
+        _REACHABLE = _reachable()
+    return (old, new) in _REACHABLE
 
 
 def _name(state: State | None) -> str | None:

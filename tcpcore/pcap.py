@@ -101,6 +101,14 @@ class Capture:
     def __getitem__(self, i: int) -> Packet:
         return self.packets[i]
 
+    def tcp(self) -> list[Packet]:
+        """The packets that hold a decoded TCP segment (``p.segment`` is never None in them).
+
+        Loop over this, not over the capture, to read segments: a capture may also hold other
+        packets (the shipped ``exchange`` capture has a UDP datagram), whose ``segment`` is None.
+        """
+        return [p for p in self.packets if p.kind == "tcp" and p.segment is not None]
+
     def __repr__(self) -> str:
         return (
             f"<Capture {self.format}: {len(self.packets)} packets, "

@@ -16,6 +16,7 @@ decides each value named beside it.
 | RST on close() with unread data | no | yes | RFC 2525 2.17; tcp_close() |
 | RST for data after close() | no | yes | tcp_rcv_state_process() |
 | RST in TIME-WAIT | closes it | closes it | RFC 9293 3.10.7.4; tcp_rfc1337=0 |
+| SYN in TIME-WAIT above RCV.NXT | challenge ACK | reopens | RFC 9293 3.6.1; RFC 6191 |
 | dup SYN in SYN-RECEIVED | ACK | resend SYN+ACK | RFC 9293 3.10.7.4 first; tcp_check_req() |
 | orphaned FIN-WAIT-2 | kept | 60 s | tcp_fin_timeout |
 | RST when keepalive gives up | no | yes | tcp_keepalive_timer() |
@@ -80,6 +81,7 @@ class Profile:
     rst_on_close_with_unread: bool = False
     rst_on_data_after_close: bool = False
     ignore_rst_in_time_wait: bool = False
+    accept_syn_in_time_wait: bool = False  # RFC 9293 3.6.1 MAY-2 with RFC 6191 (rules.reopens)
     synrecv_resend_synack_on_dup_syn: bool = False
     rst_on_keepalive_give_up: bool = False
     passive_open_stays_passive: bool = False
@@ -133,6 +135,7 @@ LINUX = Profile(
     data_retries=15,
     data_give_up=None,
     fin_wait_2_timeout=60.0,
+    accept_syn_in_time_wait=True,
     rst_on_close_with_unread=True,
     rst_on_data_after_close=True,
     synrecv_resend_synack_on_dup_syn=True,

@@ -12,7 +12,10 @@ decisions live:
   1. RST validation (RFC 5961 3.2): outside the window -> dropped; exactly RCV.NXT -> reset;
      elsewhere in the window -> challenge ACK.
   2. SYN: in a synchronized state, a challenge ACK whatever the sequence number (RFC 5961 4.2);
-     in SYN-RECEIVED after a passive OPEN, a new SYN in the window returns to LISTEN.
+     in SYN-RECEIVED after a passive OPEN, a new SYN in the window returns to LISTEN. In
+     TIME-WAIT, a SYN that may open a new incarnation (:func:`reopens`: its sequence number
+     above RCV.NXT, or a newer timestamp; RFC 9293 3.6.1 MAY-2, RFC 6191) is told apart as
+     SYN_REOPEN: the table answers it with the challenge ACK, or a profile accepts it.
   3. Sequence acceptability, RFC 9293 Table 6 (:func:`acceptable`). The one exception is a
      retransmission of the peer's FIN in TIME-WAIT, which is old by Table 6 but is what TIME-WAIT
      waits for (the fifth step's "the only thing that can arrive in this state").
@@ -69,6 +72,7 @@ class TCB:
     rcv_shift: int = 0  # Rcv.Wind.Shift: the window we advertise, shifted right
     wscale_ok: bool = False  # both SYNs carried a Window Scale option
     sack_ok: bool = False  # both SYNs carried SACK-permitted
+    ts_recent: int | None = None  # the peer's latest TSval (RFC 7323 4.3); None: none seen
 
     def fin_acked(self) -> bool:
         """True once our FIN is sent and acknowledged."""
@@ -97,7 +101,13 @@ def in_window(tcb: TCB, seq: Seq) -> bool:
 
 
 def acceptable(tcb: TCB, seg: Segment) -> bool:
-    """RFC 9293 Table 6: is any part of the segment inside the receive window?"""
+    """RFC 9293 Table 6: is the first or the last octet of the segment inside the window?
+
+    A zero-length segment must start in the window (exactly at RCV.NXT when it is closed); a
+    longer one needs SEG.SEQ or SEG.SEQ+SEG.LEN-1 inside it. A segment covering the whole window
+    with neither end inside is refused. Linux's tcp_sequence() is more lenient: it accepts any
+    segment that overlaps the window.
+    """
     seq = Seq(seg.seq)
     length = seg.seg_len
     if length == 0:
@@ -105,6 +115,24 @@ def acceptable(tcb: TCB, seg: Segment) -> bool:
     if tcb.rcv_wnd == 0:
         return False
     return in_window(tcb, seq) or in_window(tcb, seq + (length - 1))
+
+
+def reopens(tcb: TCB, seg: Segment) -> bool:
+    """May this SYN, arriving in TIME-WAIT, open a new incarnation of the connection?
+
+    Linux's rule (tcp_timewait_state_process()), RFC 9293 3.6.1 MAY-2 with RFC 6191: a SYN
+    without ACK whose sequence number lies above the old RCV.NXT, or whose timestamp is newer
+    than the last one the peer sent (TS.Recent); never one whose timestamp is older (PAWS,
+    RFC 7323 5).
+    """
+    ts = seg.timestamps
+    if ts is not None and tcb.ts_recent is not None:
+        age = (ts[0] - tcb.ts_recent) & 0xFFFFFFFF
+        if age >= 0x80000000:
+            return False  # an older timestamp: PAWS rejects it
+        if age:
+            return True
+    return Seq(seg.seq) > tcb.rcv_nxt
 
 
 def classify(
@@ -188,6 +216,8 @@ def _synchronized(
             if acceptable(tcb, seg):
                 return Verdict(Trigger.SYN_PASSIVE, seg)
             return Verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
+        if state is State.TIME_WAIT and not f & ACK and reopens(tcb, seg):
+            return Verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
         return Verdict(Trigger.SYN, seg)
 
     # Sequence acceptability (first step, Table 6).

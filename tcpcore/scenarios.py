@@ -406,6 +406,67 @@ def abort(
     net.at(abort_at, "A", "abort")
 
 
+@_scenario("time-wait-reuse")
+def time_wait_reuse(
+    net: Network,
+    profile: Profile,
+    close_at: float = 1.0,
+    client_close_at: float = 2.0,
+    reconnect_at: float = 3.0,
+    client_iss: int = 100,
+    server_iss: int = 300,
+    new_client_iss: int = 5000,
+    delay: float = 0.05,
+) -> None:
+    """The server closes first and keeps the connection in TIME-WAIT; then the client connects
+    again from the same port, with a new ISS above the server's old RCV.NXT. Under ``linux`` the
+    SYN reopens the connection: TIME-WAIT -> SYN-RECEIVED -> ESTABLISHED, with a new ISS above
+    the old SND.NXT (RFC 9293 3.6.1 MAY-2, RFC 6191). Under ``rfc9293`` TIME-WAIT answers with a
+    challenge ACK, the client resets it (the ACK does not acknowledge its SYN) and its
+    retransmitted SYN, a second later, reaches the listening socket."""
+    a = net.add("A", _client(profile, client_iss))
+    lst = Listener(SERVER_PORT, SERVER_IP, profile=profile, name="B", iss=server_iss)
+    net.add("B", lst)
+    net.at(0.0, "B", "listen")
+    net.at(0.0, "A", "connect")
+
+    def server_close() -> None:
+        lst.children[CLIENT_IP, CLIENT_PORT].close(net.now)
+
+    def new_isn() -> None:
+        a.iss = new_client_iss
+
+    net.at(close_at, server_close)
+    net.at(client_close_at, "A", "close")
+    net.at(reconnect_at, new_isn)
+    net.at(reconnect_at, "A", "connect")
+
+
+@_scenario("time-wait-assassination")
+def time_wait_assassination(
+    net: Network,
+    profile: Profile,
+    close_at: float = 1.0,
+    server_close_at: float = 2.0,
+    stray_at: float = 3.0,
+    client_iss: int = 100,
+    server_iss: int = 300,
+    delay: float = 0.05,
+) -> None:
+    """TIME-WAIT assassination (RFC 1337). The client closes first and sits in TIME-WAIT. A
+    delayed duplicate of its last ACK reaches the server, which has closed by then: the
+    server answers it with <SEQ=SEG.ACK><CTL=RST>, exactly at the client's RCV.NXT. Under
+    ``rfc9293`` and ``linux`` (tcp_rfc1337=0) the RST ends TIME-WAIT at once, long before 2*MSL;
+    ``linux-rfc1337`` (RFC 1337's fix: ignore RST in TIME-WAIT) stays in TIME-WAIT."""
+    _connected_pair(net, profile, client_iss, server_iss)
+    net.at(close_at, "A", "close")
+    net.at(server_close_at, "B", "close")
+    old = Segment(CLIENT_PORT, SERVER_PORT, client_iss + 2, server_iss + 2, ACK, 65535)
+    net.inject(
+        stray_at, old, (CLIENT_IP, CLIENT_PORT), (SERVER_IP, SERVER_PORT), note="delayed duplicate"
+    )
+
+
 # -- failures -------------------------------------------------------------------------------------
 
 
@@ -472,21 +533,35 @@ def syn_flood(
     spoofed: int = 4,
     attack_at: float = 0.0,
     client_at: float = 0.5,
+    syncookies: bool = False,
     client_iss: int = 100,
     server_iss: int = 300,
     delay: float = 0.05,
 ) -> None:
     """A SYN flood (RFC 4987). ``spoofed`` SYNs from addresses that do not answer fill the
     server's backlog of half-open connections; they sit in SYN-RECEIVED retransmitting their
-    SYN+ACK into the void. A legitimate client's SYN is dropped without an answer and A
-    retransmits it at growing intervals. It only gets in if a retransmission arrives after the
-    half-open connections give up (Linux: after 5 SYN+ACK retries, 63 s; RFC: 3 minutes, by
-    which time A has given up as well)."""
+    SYN+ACK into the void, each from its own ISN (300, 1300, 2300, ...).
+
+    With ``syncookies=False`` (RFC 9293 has no cookies; on Linux this is
+    net.ipv4.tcp_syncookies=0, not the default) a legitimate client's SYN is dropped without an
+    answer and A retransmits it at growing intervals. It only gets in if a retransmission
+    arrives after the half-open connections give up (Linux: after 5 SYN+ACK retries, 63 s;
+    RFC: 3 minutes, by which time A has given up as well).
+
+    With ``syncookies=True`` (Linux's default, tcp_syncookies=1: cookies once the SYN queue
+    overflows) the full backlog answers A's SYN at once with a SYN+ACK whose ISN is a SYN
+    cookie, keeps nothing, and creates A's connection when A's ACK returns cookie + 1."""
     net.add("A", _client(profile, client_iss))
     net.add(
         "B",
         Listener(
-            SERVER_PORT, SERVER_IP, backlog=backlog, profile=profile, name="B", iss=server_iss
+            SERVER_PORT,
+            SERVER_IP,
+            backlog=backlog,
+            profile=profile,
+            name="B",
+            iss=lambda n: server_iss + 1000 * n,
+            syncookies=syncookies,
         ),
     )
     ips = [f"10.66.0.{i + 1}" for i in range(spoofed)]

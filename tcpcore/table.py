@@ -27,8 +27,7 @@ Left out on purpose (the course does not teach them; the connection never needs 
 the URG bit and urgent pointer (3.10.7.4 sixth step: urgent data is not delivered specially),
 the security/compartment checks (3.10.7 third steps; IP security options are obsolete), data
 carried on a SYN (TCP Fast Open: such text is not acknowledged and the peer resends it),
-the RFC 6191 timestamp test that lets a new SYN reopen a connection in TIME-WAIT (a SYN in
-TIME-WAIT gets the challenge ACK of RFC 5961), the STATUS and RECEIVE calls (they change no
+the STATUS and RECEIVE calls (they change no
 state), congestion control, SACK blocks and the persist timer (zero-window probes). Window
 scaling (RFC 7323) and SACK-permitted are options of the SYNs that the connection settles; the
 tail loss probe (RFC 8985 7), a profile's timer, has its own row.
@@ -67,6 +66,7 @@ class Trigger(enum.Enum):
     SYN = "SYN"
     SYN_PASSIVE = "SYN after a passive OPEN"
     SYN_DUPLICATE = "retransmitted SYN"
+    SYN_REOPEN = "SYN for a new incarnation"  # TIME-WAIT: above RCV.NXT or a newer timestamp
     SYN_ACK = "SYN+ACK acknowledging our SYN"
     ACK = "ACK"
     ACK_OF_SYN = "ACK of our SYN"
@@ -145,6 +145,8 @@ class Action(enum.Enum):
     MARK_CLOSED = "user closed"  # the user will not read again (socket close())
     DISCARD = "discard"  # drop the segment, nothing else
     RESET_TO_LISTEN = "return to LISTEN"
+    # RFC 9293 3.6.1 MAY-2 (1): a new TCB whose ISS lies above the old SND.NXT (TIME-WAIT reuse)
+    NEW_INCARNATION = "new incarnation"
     START_2MSL = "start 2MSL timer"  # also turns off the other timers
     SIGNAL_CONNECTED = "signal connected"
     SIGNAL_RESET = "signal connection reset"
@@ -605,6 +607,31 @@ _row(
     (A.SEND_CHALLENGE_ACK,),
     "3.10.7.4 fourth (RFC 5961 4.2)",
     "SYN in a synchronized state: challenge ACK, whatever its sequence number",
+)
+# TIME-WAIT reuse. RFC 9293 3.6.1 lets a stack reopen a connection from TIME-WAIT on a new SYN
+# (MAY-2) if its new ISS lies above every sequence number of the old incarnation, and
+# recommends RFC 6191's timestamp test (SHLD-4); tcpcore.rules.reopens() decides which SYNs may.
+# The RFC's fourth step answers any SYN with the challenge ACK; Linux accepts such a SYN
+# (tcp_timewait_state_process() returns TCP_TW_SYN: the listener opens a new connection whose
+# ISN is the old SND.NXT + 65537). A SYN that is an old duplicate (2) is not detected.
+_row(
+    S.TIME_WAIT,
+    T.SYN_REOPEN,
+    None,
+    (A.SEND_CHALLENGE_ACK,),
+    "3.10.7.4 fourth (RFC 5961 4.2)",
+    "a SYN for a new incarnation: the RFC still answers with a challenge ACK",
+    variants=(
+        (
+            "accept_syn_in_time_wait",
+            _alt(
+                S.SYN_RECEIVED,
+                (A.NEW_INCARNATION, A.RECORD_IRS, A.SEND_SYN_ACK),
+                "3.6.1 MAY-2; Linux tcp_timewait_state_process()",
+                "reopen from TIME-WAIT (RFC 6191): a new TCB, ISS above the old SND.NXT",
+            ),
+        ),
+    ),
 )
 
 # -- fifth step: the ACK field --------------------------------------------------------------------

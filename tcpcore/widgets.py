@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
+import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ from .network import Network
 from .options import MSS, Option
 from .pcap import Capture, read_pcap
 from .profiles import PROFILES, Profile, get_profile
+from .quiz import Question, student_id
 from .scenarios import parameters, run_scenario
 from .segment import Segment
 from .states import State
@@ -921,43 +923,83 @@ def capture_viewer(name: str = "client-closes-first") -> Any:
 
 # -- predict, then reveal ----------------------------------------------------------------------
 
+_LETTERS = "ABCDEFGHIJ"
+# Each choice is a letter button beside an HTML label: an HTML widget wraps its text and grows
+# to fit it, where RadioButtons (JupyterLab 4) keep one line per label and overlap long ones.
+_LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:4px 6px"
+# An HTML widget's content has the line height of a one-line control (28 px): set a reading one.
+_TEXT_CSS = "white-space:normal;line-height:1.45"
 
-def _norm(x: Any) -> str:
-    return " ".join(str(x).split()).casefold()
+
+def _inline(text: str) -> str:
+    """Text as HTML: escaped, with `backquoted` words as <code>, as in the lessons' Markdown."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def is_correct(question: Any, given: Any) -> bool:
-    """Whether ``given`` answers ``question``: ``answer`` may be the index of a choice, the
-    choice's text, a list of acceptable answers, or free text (compared without case and
-    extra spaces)."""
-    answer, choices = question.answer, getattr(question, "choices", None)
-    if isinstance(answer, bool):
-        return _norm(answer) == _norm(given)
-    if isinstance(answer, int) and choices:
-        return 0 <= answer < len(choices) and _norm(choices[answer]) == _norm(given)
-    if isinstance(answer, list | tuple | set | frozenset):
-        return any(_norm(a) == _norm(given) for a in answer)
-    return _norm(answer) == _norm(given)
+def _choice_html(text: str, *, chosen: bool) -> str:
+    """A choice's label; the chosen one is tinted, so the choice shows beside its letter too."""
+    tint = "background:#e3f2fd;border-radius:3px" * chosen
+    return f'<div class="tcpcore-choice" style="{_LABEL_CSS};{tint}">{_inline(text)}</div>'
+
+
+def _paragraphs_html(paragraphs: Sequence[str]) -> str:
+    """Paragraphs as <p> elements (a blank line in the text is a new paragraph)."""
+    body = "".join(f'<p style="margin:0 0 0.6em 0">{_inline(p)}</p>' for p in paragraphs)
+    return f'<div style="{_TEXT_CSS}">{body}</div>'
 
 
 class PredictThenReveal(_App):
-    """A quiz question: commit an answer first, then run the simulation to see why."""
+    """A quiz question: commit an answer first, then run the simulation to see why.
 
-    def __init__(self, question: Any) -> None:
+    The choices appear in the order :meth:`tcpcore.quiz.Question.choices_for` gives for
+    ``student`` (default :func:`tcpcore.quiz.student_id`), and the answer is judged by
+    :meth:`~tcpcore.quiz.Question.check`, the one checker. ``choose(i)`` picks the i-th choice
+    shown (what a click on its letter does)."""
+
+    def __init__(self, question: Question, student: str | None = None) -> None:
         super().__init__()
+        if not isinstance(question, Question):
+            raise TypeError(
+                f"predict_then_reveal takes a tcpcore.quiz.Question (quiz.get(id)), "
+                f"not {type(question).__name__}"
+            )
         w = self.w
         self.question = question
-        self.prompt = w.HTML(f"<b>{html.escape(str(question.prompt))}</b>")
-        choices = list(getattr(question, "choices", None) or [])
-        if choices:
-            self.choice = w.RadioButtons(options=choices, value=None)
+        self.student = student if student is not None else student_id()
+        self.prompt = w.HTML(f'<div style="{_TEXT_CSS}"><b>{_inline(question.prompt)}</b></div>')
+        self.choices: tuple[str, ...] = question.choices_for(self.student)
+        self.buttons: list[Any] = []
+        self.labels: list[Any] = []
+        self.selected: int | None = None
+        if self.choices:
+            rows = []
+            for i, text in enumerate(self.choices):
+                button = w.ToggleButton(
+                    description=_LETTERS[i],
+                    tooltip=f"choose {_LETTERS[i]}",
+                    layout=w.Layout(width="2.6em", min_width="2.6em", flex="0 0 auto"),
+                )
+                label = w.HTML(
+                    _choice_html(text, chosen=False),
+                    layout=w.Layout(flex="1 1 auto", width="auto", min_width="0"),
+                )
+                button.observe(self._picker(i), names="value")
+                self.buttons.append(button)
+                self.labels.append(label)
+                rows.append(
+                    w.HBox(
+                        [button, label],
+                        layout=w.Layout(align_items="flex-start", width="100%", margin="2px 0"),
+                    )
+                )
+            self.choice = w.VBox(rows, layout=w.Layout(width="100%", max_width="60em"))
         else:
             self.choice = w.Text(placeholder="your answer")
         self.commit = w.Button(description="Commit my answer", button_style="primary")
         self.run = w.Button(description="Run the simulation", disabled=True)
         self.feedback = w.HTML()
-        self.explanation = w.HTML()
-        self.committed: Any = None
+        self.explanation = w.HTML(layout=w.Layout(max_width="60em"))
+        self.committed: str | None = None
         self.revealed = False
         self.correct: bool | None = None
         self.trace: Trace | None = None
@@ -967,7 +1009,7 @@ class PredictThenReveal(_App):
             [
                 self.prompt,
                 self.choice,
-                w.HBox([self.commit, self.run]),
+                w.HBox([self.commit, self.run], layout=w.Layout(margin="8px 0 0 0")),
                 self.feedback,
                 self.error,
                 self.explanation,
@@ -975,16 +1017,58 @@ class PredictThenReveal(_App):
             ]
         )
 
+    def _picker(self, i: int) -> Callable[[Any], None]:
+        def picked(change: Any) -> None:
+            if change["new"]:
+                self.choose(i)
+            elif self.selected == i:  # its letter clicked again: nothing chosen
+                self.selected = None
+                self.buttons[i].button_style = ""
+                self.labels[i].value = _choice_html(self.choices[i], chosen=False)
+                self.feedback.value = ""
+
+        return picked
+
+    def choose(self, i: int) -> None:
+        """Pick the i-th choice as shown (0 is "A"); the other letters are released."""
+        if not 0 <= i < len(self.choices):
+            raise ValueError(f"choose a choice from 0 to {len(self.choices) - 1}, not {i}")
+        self.selected = i
+        for j, b in enumerate(self.buttons):
+            if b.value != (j == i):
+                b.value = j == i
+            b.button_style = "info" if j == i else ""
+            self.labels[j].value = _choice_html(self.choices[j], chosen=j == i)
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}">You chose {_LETTERS[i]}. Press '
+            "<b>Commit my answer</b> when you are sure.</div>"
+        )
+
+    @property
+    def answer(self) -> str | None:
+        """What the student has chosen or typed so far (None: nothing yet)."""
+        if self.choices:
+            return None if self.selected is None else self.choices[self.selected]
+        value = str(self.choice.value)
+        return value if value.strip() else None
+
     def do_commit(self) -> None:
-        value = self.choice.value
-        if value is None or (isinstance(value, str) and not value.strip()):
+        value = self.answer
+        if value is None:
             self.feedback.value = "Choose an answer first: predicting is the point."
             return
         self.committed = value
         self.choice.disabled = True
+        for b in self.buttons:
+            b.disabled = True
         self.commit.disabled = True
         self.run.disabled = False
-        self.feedback.value = f"Your prediction: <b>{html.escape(str(value))}</b>. Now run it."
+        shown = value
+        if self.selected is not None:
+            shown = f"{_LETTERS[self.selected]}. {value}"
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}">Your prediction: <b>{_inline(shown)}</b>. Now run it.</div>'
+        )
 
     def reveal(self) -> None:
         if self.committed is None:
@@ -993,33 +1077,23 @@ class PredictThenReveal(_App):
         q = self.question
         self.revealed = True
         self.run.disabled = True
-        self.correct = is_correct(q, self.committed)
+        self.correct, _ = q.check(self.committed)
         verdict = "Right." if self.correct else "Not quite."
-        refs = ", ".join(str(r) for r in (getattr(q, "rfc_refs", None) or []))
-        self.feedback.value = f"<b>{verdict}</b> The answer: {html.escape(_answer_text(q))}"
-        self.explanation.value = html.escape(str(q.explanation)) + (
-            f"<br><i>See {html.escape(refs)}.</i>" if refs else ""
+        right = q.correct
+        if self.choices:
+            right = f"{_LETTERS[self.choices.index(right)]}. {right}"
+        self.feedback.value = (
+            f'<div style="{_TEXT_CSS}"><b>{verdict}</b> The answer: {_inline(right)}</div>'
         )
-        name = getattr(q, "scenario", None)
-        if name:
-            params = dict(getattr(q, "scenario_params", None) or {})
-            profile = params.pop("profile", "rfc9293")
-            seed = params.pop("seed", 0)
-            self.trace = run_scenario(name, profile, seed, **params)
-            self._show(viz.ladder(self.trace))
+        refs = ", ".join(q.rfc_refs)
+        see = [f"See {refs}."] if refs else []
+        self.explanation.value = _paragraphs_html([*q.paragraphs(), *see])
+        self.trace = q.run()
+        self._show(viz.ladder(self.trace))
 
 
-def _answer_text(q: Any) -> str:
-    choices = getattr(q, "choices", None)
-    if isinstance(q.answer, int) and not isinstance(q.answer, bool) and choices:
-        return str(choices[q.answer])
-    if isinstance(q.answer, list | tuple):
-        return " / ".join(map(str, q.answer))
-    return str(q.answer)
-
-
-def predict_then_reveal(question: Any) -> Any:
-    """Show a question (any object with ``prompt``, ``choices``, ``answer``, ``explanation``,
-    ``rfc_refs``, ``scenario``, ``scenario_params``): the student commits an answer before the
+def predict_then_reveal(question: Question, student: str | None = None) -> Any:
+    """Show a :class:`tcpcore.quiz.Question`: the choices in ``student``'s order (default: who
+    is logged in, :func:`tcpcore.quiz.student_id`); the student commits an answer before the
     "Run the simulation" button shows the explanation and the scenario's ladder."""
-    return PredictThenReveal(question).widget
+    return PredictThenReveal(question, student).widget

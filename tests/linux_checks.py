@@ -22,7 +22,7 @@ from linux_scenarios import Run, Scenario
 
 from tcpcore import Connection, Flags, Segment, State
 from tcpcore.ip import IPv4, IPv6
-from tcpcore.observe import Observer
+from tcpcore.observe import observe_stream
 from tcpcore.pcap import Capture, Packet
 from tcpcore.profiles import LINUX
 from tcpcore.table import CallError
@@ -108,6 +108,12 @@ def _in_doubt(run: Run, endpoint: str, t0: float, t1: float) -> bool:
     return False
 
 
+def _segment_of(p: Packet) -> tuple[str, str, Segment] | None:
+    if p.kind == "tcp" and p.segment is not None and p.src and p.dst:
+        return p.src, p.dst, p.segment
+    return None
+
+
 def check_observer(run: Run, capture: Capture) -> tuple[list[str], list[tuple[str, str]]]:
     """Differences between the observer and the kernel, and the (role, state) pairs compared.
 
@@ -115,11 +121,11 @@ def check_observer(run: Run, capture: Capture) -> tuple[list[str], list[tuple[st
     which a packet was captured is skipped (the states may have changed while they were read),
     and so is an endpoint whose state-changing segment was still in the delay line.
     """
-    obs, inferred = Observer(), {}
+    inferred: dict[str, str | None] = {}
     timeline: list[tuple[float, dict[str, str | None]]] = []
-    for p in capture:
-        if p.kind == "tcp" and p.segment is not None and p.src and p.dst:
-            inferred.update(obs.observe(p.src, p.dst, p.segment).states)
+    for p, seen in observe_stream(capture, _segment_of):
+        if seen is not None:
+            inferred.update(seen.states)
             timeline.append((p.time, dict(inferred)))
     problems, compared = [], []
     for snap, states in kernel_states(run):

@@ -13,6 +13,7 @@ import json
 import struct
 import subprocess
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -411,6 +412,7 @@ def test_help_explains_the_inferred_states(capsys: pytest.CaptureFixture[str]) -
     assert "--json" in out
     assert "passive observer infers" in out
     assert "null where the capture cannot tell" in out
+    assert "two endpoints of this segment's connection" in out
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -476,10 +478,13 @@ class CountingObserver:
     def __init__(self) -> None:
         self.sent: dict[str, int] = {}
 
-    def observe(self, packet: Packet) -> dict[str, str | None]:
-        assert packet.src is not None and packet.dst is not None
-        self.sent[packet.src] = self.sent.get(packet.src, 0) + 1
-        return {packet.src: f"SENT-{self.sent[packet.src]}", packet.dst: None}
+    def annotate(self, packets: Iterable[Packet]) -> Iterator[tuple[Packet, dict[str, str | None]]]:
+        for packet in packets:
+            if packet.kind != "tcp" or packet.src is None or packet.dst is None:
+                yield packet, {}
+                continue
+            self.sent[packet.src] = self.sent.get(packet.src, 0) + 1
+            yield packet, {packet.src: f"SENT-{self.sent[packet.src]}", packet.dst: None}
 
 
 def test_a_plugged_in_observer_fills_states_in_json_and_text(story: Path) -> None:

@@ -5,15 +5,22 @@ One assignment (handshake, 14 points) carries the red-team set. Every submission
 and the trusted scores); three also go through plain, serial ``nbgrader autograde``. Then feedback
 is generated, grades are exported and the class report is drawn.
 
-Expected scores, derived by hand from the assignment's groups:
-* correct: 14 = CLOSED 1 + LISTEN 2 + SYN-SENT 3 + SYN-RECEIVED 4 + traces 4.
-* partly wrong (LISTEN on SYN answered with "ACK" instead of "SYN+ACK"): LISTEN has 4 rows, 3
-  right: 2 * 3/4 = 1.5; of the 4 generated traces, two pass through LISTEN on SYN (the normal
-  open and the lost SYN+ACK): 4 * 2/4 = 2. Total 1 + 1.5 + 3 + 4 + 2 = 11.5.
+Expected scores, derived by hand from the assignment's groups (the scoring rule is
+``autograder.compare.skill``: balanced accuracy above what answers that ignore the event reach):
+* correct: 14 = CLOSED 1 + LISTEN 2 + SYN-SENT 3 + SYN-RECEIVED 3 + traces 5.
+* partly wrong (LISTEN on SYN answered with "ACK" instead of "SYN+ACK"): LISTEN's 4 rows have 3
+  distinct answers, each weighing 1/3: (LISTEN, None) twice, (LISTEN, RST), (SYN-RECEIVED,
+  SYN+ACK). Missing the last: 2/3, against 1/3 for one answer whatever the event: credit
+  (2/3 - 1/3) / (2/3) = 1/2 of 2 = 1. Of the 4 generated traces, the two that pass through LISTEN
+  on SYN (the normal open and the lost SYN+ACK) fail; one machine that ignores the event passes
+  one trace (the simultaneous open), so 2 passed earn (2 - 1) / (4 - 1) of 5 = 1.67.
+  Total 1 + 1 + 3 + 3 + 1.67 = 9.67.
 * loops forever in SYN-RECEIVED only: CLOSED, LISTEN and SYN-SENT are right (6); the first three
   SYN-RECEIVED questions each run out of time, which uses up the two restarts, so nothing more is
   asked: 6.
-* a red-team submission built on the partly wrong solution deserves 11.5, on the correct one 14,
+* answers that ignore the input (always True, always False, always one state, the input state
+  echoed back with no reply, always an exception, always None) earn what a blank does: 0.
+* a red-team submission built on the partly wrong solution deserves 9.67, on the correct one 14,
   on the blank release 0, whatever else it does.
 """
 
@@ -50,6 +57,7 @@ from autograder.sandbox import have_bwrap
 pytestmark = pytest.mark.slow
 A = "handshake"
 SOLUTION = "handshake-solution"
+BOB = 9.67  # the partly wrong solution's score, derived above
 WRONG = (
     '("LISTEN", "SYN"): ("SYN-RECEIVED", "SYN+ACK")',
     '("LISTEN", "SYN"): ("SYN-RECEIVED", "ACK")',
@@ -61,6 +69,9 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
     right = load(course, A, "source")
     blank = load(course, A, "release")
     wrong = edited(right, replace_in(SOLUTION, *WRONG))
+
+    def blank_with(body: str) -> Any:
+        return blank_and(f"def handshake(state, event):\n    {body}\n")
 
     def bob_and(code: str) -> Any:
         return edited(wrong, add_cell_after(SOLUTION, code))
@@ -87,8 +98,14 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
 
     return {
         "alice-correct": (right, 14.0),
-        "bob-partly-wrong": (wrong, 11.5),
+        "bob-partly-wrong": (wrong, BOB),
         "carol-blank": (blank, 0.0),
+        "rt-constant-true": (blank_with("return True"), 0.0),
+        "rt-constant-false": (blank_with("return False"), 0.0),
+        "rt-constant-state": (blank_with("return ('ESTABLISHED', 'ACK')"), 0.0),
+        "rt-input-state": (blank_with("return (state, None)"), 0.0),
+        "rt-raise-always": (blank_with("raise ValueError(state)"), 0.0),
+        "rt-return-none": (blank_with("return None"), 0.0),
         "rt-patch-tcpcore": (
             bob_and(
                 "import tcpcore.table, autograder.checks, autograder.lab\n"
@@ -96,7 +113,7 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
                 "autograder.checks.CHECKS.clear()\n"
                 "autograder.lab.grade = lambda grade_id: 100.0\n"
             ),
-            11.5,
+            BOB,
         ),
         "rt-patch-builtins": (
             blank_and(
@@ -129,7 +146,7 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
             ),
             0.0,
         ),
-        "rt-loop-cell": (bob_and("while True:\n    pass\n"), 11.5),
+        "rt-loop-cell": (bob_and("while True:\n    pass\n"), BOB),
         "rt-loop-function": (
             edited(
                 right,
@@ -151,12 +168,12 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
                 "try:\n    hog()\nexcept MemoryError:\n    pass\n"
                 "huge = bytearray(10**12)\n"
             ),
-            11.5,
+            BOB,
         ),
-        "rt-os-exit": (bob_and("import os\nos._exit(3)\n"), 11.5),
-        "rt-sys-exit": (bob_and("import sys\nsys.exit(1)\n"), 11.5),
-        "rt-print": (bob_and("print('x' * 30_000_000)\n"), 11.5),
-        "rt-fork": (bob_and("import os\nfor _ in range(200):\n    os.fork()\n"), 11.5),
+        "rt-os-exit": (bob_and("import os\nos._exit(3)\n"), BOB),
+        "rt-sys-exit": (bob_and("import sys\nsys.exit(1)\n"), BOB),
+        "rt-print": (bob_and("print('x' * 30_000_000)\n"), BOB),
+        "rt-fork": (bob_and("import os\nfor _ in range(200):\n    os.fork()\n"), BOB),
         "rt-delete": (
             bob_and(
                 "import os, shutil\n"
@@ -166,15 +183,15 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
                 "for db in ['../../../gradebook.db', '/work/main/course/gradebook.db']:\n"
                 "    try:\n        os.remove(db)\n    except OSError:\n        pass\n"
             ),
-            11.5,
+            BOB,
         ),
         "rt-base-exception": (
             bob_and("class Boom(BaseException):\n    pass\nraise Boom('no grading today')\n"),
-            11.5,
+            BOB,
         ),
         "rt-edit-tests": (edited(blank, test_cells_faked), 0.0),
         "rt-delete-tests": (edited(right, delete_cells(lambda c: not is_test(c))), 14.0),
-        "rt-duplicate": (edited(right, duplicate_solution), 11.5),
+        "rt-duplicate": (edited(right, duplicate_solution), BOB),
         "rt-reorder": (edited(right, solution_last), 14.0),
         "rt-delete-solution": (
             edited(blank, delete_cells(lambda c: "def handshake" not in source_of(c))),
@@ -242,15 +259,15 @@ def test_a_broken_submission_is_reported_and_the_rest_graded(graded: dict[str, A
     assert run.returncode == 1  # one submission could not be graded
     lines = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
     assert "FAILED" in lines["rt-corrupt"]
-    assert "21 of 22 submissions of 'handshake' graded" in run.stdout
-    assert "22/22" in run.stderr  # the progress bar reached the end
+    assert "27 of 28 submissions of 'handshake' graded" in run.stdout
+    assert "28/28" in run.stderr  # the progress bar reached the end
 
 
 def test_the_gradebook_and_the_sources_survive(graded: dict[str, Any]) -> None:
     course = graded["course"]
     db = sqlite3.connect(course / "gradebook.db")
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    assert db.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (21,)
+    assert db.execute("SELECT count(*) FROM submitted_assignment").fetchone() == (27,)
     assert _digest(course / "source") == graded["sources"]
 
 
@@ -312,7 +329,7 @@ def test_feedback_and_grades_export(graded: dict[str, Any]) -> None:
     rows = (course / "grades.csv").read_text().splitlines()
     bob = next(r for r in rows if r.startswith(f"{A},") and ",bob-partly-wrong," in r)
     # ... raw_score, late_submission_penalty, score, max_score
-    assert bob.endswith(",11.5,0.0,11.5,14.0")
+    assert bob.endswith(f",{BOB},0.0,{BOB},14.0")
 
 
 def test_class_report_draws_where_the_class_went_wrong(graded: dict[str, Any]) -> None:
@@ -346,3 +363,85 @@ def test_plain_nbgrader_autograde_agrees(tmp_path: Path, graded: dict[str, Any])
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert _scores(course) == {s: graded["students"][s][1] for s in few}
+
+
+# -- answers that ignore the input, on every other assignment ------------------------------------
+
+OTHERS = ("header", "sequence", "teardown", "interview")
+
+
+def _ignoring_the_input(assignment: str) -> dict[str, str]:
+    """kind -> the code a student adds after the last solution cell (their functions or values)."""
+    from autograder.checks import for_assignment
+
+    if assignment == "interview":
+        values = {
+            "constant-true": "True",
+            "constant-false": "False",
+            "constant-state": "['CLOSED'] * 7",
+            "input": "[[SCENARIO['client_isn']] * 3] * 3",
+            "none": "None",
+        }
+        kinds = {k: f"HANDSHAKE_SEGMENTS = CLIENT_STATES = {v}\n" for k, v in values.items()}
+        kinds["raise"] = "raise ValueError('nothing to predict')\n"
+        return kinds
+    names = sorted({c.target for c in for_assignment(assignment)})
+    state = {"header": "32", "sequence": "0", "teardown": "('TIME-WAIT', None)"}[assignment]
+    echo = "(args[0], None) if isinstance(args[0], str) else args[0]"
+    bodies = {
+        "constant-true": "return True",
+        "constant-false": "return False",
+        "constant-state": f"return {state}",
+        "input": f"return {echo}",
+        "raise": "raise ValueError(args)",
+        "none": "return None",
+    }
+    return {
+        kind: "".join(f"def {name}(*args):\n    {body}\n\n" for name in names)
+        for kind, body in bodies.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def ignoring(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    require(have_bwrap(), "bubblewrap sandboxes the students' code")
+    course = copy_course(tmp_path_factory.mktemp("ignoring") / "course")
+    generate(course, *OTHERS)
+    runs = {}
+    for assignment in OTHERS:
+        blank = load(course, assignment, "release")
+        last = [c for c in blank["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
+        code = [c for c in last if c["cell_type"] == "code"][-1]
+        gid = code["metadata"]["nbgrader"]["grade_id"]
+        submit(course, assignment, "blank", blank)
+        for kind, text in _ignoring_the_input(assignment).items():
+            submit(course, assignment, kind, edited(blank, add_cell_after(gid, text)))
+        grade = ["grade", assignment, "--course", str(course), "--jobs", "2"]
+        runs[assignment] = subprocess.run(
+            [sys.executable, "-m", "autograder", *grade],
+            capture_output=True,
+            text=True,
+            env=_env(),
+            timeout=600,
+        )
+    return {"course": course, "runs": runs}
+
+
+@pytest.mark.parametrize("assignment", OTHERS)
+def test_answers_that_ignore_the_input_earn_what_a_blank_does(
+    ignoring: dict[str, Any], assignment: str
+) -> None:
+    """Constants, the input echoed, None and exceptions score 0 on header, sequence, teardown and
+    the interview, graded by the real pipeline."""
+    from nbgrader.api import Gradebook
+
+    from autograder.batch import quiet_sqlalchemy
+
+    run = ignoring["runs"][assignment]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    db = f"sqlite:///{ignoring['course'] / 'gradebook.db'}"
+    with quiet_sqlalchemy(), Gradebook(db) as gb:
+        scores = {s.student.id: s.score for s in gb.assignment_submissions(assignment)}
+    kinds = set(_ignoring_the_input(assignment))
+    assert set(scores) == kinds | {"blank"}
+    assert scores == dict.fromkeys(scores, 0.0)

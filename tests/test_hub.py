@@ -15,7 +15,7 @@ free port. Everything then happens as those users:
 The three answers and their scores come from the course's own red-team class
 (``tests/test_grade_class.py``, where each score is derived by hand from the assignment's groups):
 the correct solution (full marks: 14, also the sum of the graded cells' points in the source
-notebook), the partly wrong one (11.5) and the red-team submission that hunts for the source
+notebook), the partly wrong one (9.67) and the red-team submission that hunts for the source
 notebooks (0: the sandbox shows it none, though on a hub it would look in the instructor's home).
 
 Isolation is tried, not assumed: as each student, reading the instructor's course, sources and
@@ -249,7 +249,7 @@ def test_exported_grades_are_exactly_what_each_answer_deserves(
     )
     expected = cycle["expected"]
     assert expected["tcpt-s1"] == full == 14.0
-    assert expected["tcpt-s2"] == 11.5 < full  # the hand derivation in test_grade_class.py
+    assert expected["tcpt-s2"] == 9.67 < full  # the hand derivation in test_grade_class.py
     assert expected["tcpt-s3"] == 0.0
     rows = {r["student_id"]: r for r in cycle["grades"] if r["assignment"] == A}
     assert set(rows) == set(hub.students), cycle["grades"]
@@ -326,6 +326,90 @@ def test_a_students_token_opens_only_their_own_server(hub: Any, cycle: dict[str,
         ), (other, response.status, response.location)
     # ... and it cannot act as an administrator of the hub.
     assert hub.request("GET", "/hub/api/users", token=mine).status == 403
+
+
+# ------------------------------------------------------------------------------ the exchange
+
+# What the attacker plants in the exchange, as themselves, in a terminal of their own server.
+PLANT = """
+import json, os, sys
+inbound, stamp, victim, me, notebook, links = sys.argv[1:]
+for who in (victim, me):
+    folder = os.path.join(inbound, f"{who}+handshake+{stamp}")
+    os.mkdir(folder)
+    with open(os.path.join(folder, "open-a-connection.ipynb"), "w") as f:
+        f.write(open(notebook).read())
+    with open(os.path.join(folder, "timestamp.txt"), "w") as f:
+        f.write(stamp)
+for name, target in json.loads(links).items():
+    os.symlink(target, os.path.join(folder, name))
+os.mkfifo(os.path.join(folder, "pipe"))
+"""
+
+
+def test_collect_takes_work_only_from_the_student_it_names(hub: Any, cycle: dict[str, Any]) -> None:
+    """A forged inbound folder is refused at collect; links in a real one are never followed."""
+    import datetime
+    import hashlib
+
+    teacher, victim, attacker = hub.instructor, "tcpt-s1", "tcpt-s3"
+    course: Path = cycle["course"]
+    inbound = Path(hub.site.exchange) / "tcpcourse" / "inbound"
+    genuine = next(inbound.glob(f"{victim}+{A}+*"))  # root lists it; students cannot
+
+    def digest(folder: Path) -> dict[str, str]:
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()
+        }  # fmt: skip
+
+    before = digest(course / "submitted" / victim / A)
+    # A later submission named for the victim (the blank notebook: 0 points), and the attacker's
+    # own, holding links to the instructor's gradebook and sources, /etc/shadow, the victim's
+    # submission in the exchange, and a fifo.
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+    stamp = later.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    blank = Path(hub.workdir) / "blank.ipynb"
+    shutil.copy(course / "release" / A / NOTEBOOK, blank)
+    blank.chmod(0o644)
+    links = {
+        "notes.txt": str(course / "gradebook.db"),
+        "hidden.txt": str(course / "source" / A / NOTEBOOK),
+        "shadow.txt": "/etc/shadow",
+        "peer.ipynb": str(genuine / NOTEBOOK),
+    }
+    planted = hub.as_user(
+        attacker, ["/usr/bin/python3.11", "-c", PLANT, str(inbound), stamp, victim, attacker,
+                   str(blank), json.dumps(links)],
+    ).check()  # fmt: skip
+    assert planted.returncode == 0
+    forged = inbound / f"{victim}+{A}+{stamp}"
+    assert forged.lstat().st_uid == hub.home(attacker).stat().st_uid  # the attack is in place
+
+    collect = hub.as_user(teacher, [f"{hub.site.env}/bin/nbgrader", "collect", "--update", A],
+                          cwd=course)  # fmt: skip
+    # Refused loudly: an error naming the folder and its real owner, and a failure status ...
+    assert collect.returncode != 0, collect.stderr[-3000:]
+    assert f"REFUSED {forged}: it is named for {victim} but belongs to {attacker}" in (
+        collect.stderr
+    ), collect.stderr[-3000:]
+    # ... the victim's work untouched ...
+    assert digest(course / "submitted" / victim / A) == before
+    # ... and the attacker's own newer submission collected without anything it linked to.
+    theirs = course / "submitted" / attacker / A
+    assert (theirs / "timestamp.txt").read_text() == stamp, collect.stderr[-3000:]
+    assert sorted(p.name for p in theirs.iterdir()) == [NOTEBOOK, "timestamp.txt"]
+    for name, target in links.items():
+        assert f"{name} is a symbolic link to {target}: left out" in collect.stderr, name
+    assert "pipe is a fifo: left out" in collect.stderr
+    shadow = Path("/etc/shadow").read_bytes().split(b"\n")[0]
+    for path in theirs.rglob("*"):
+        data = path.read_bytes()
+        for secret in (b"SQLite format 3", b"### BEGIN SOLUTION", shadow):
+            assert secret not in data, (path, secret)
+    shutil.rmtree(forged)  # dealt with: the next collect is quiet again
+    again = hub.as_user(teacher, [f"{hub.site.env}/bin/nbgrader", "collect", A], cwd=course)
+    assert again.returncode == 0, again.stderr[-3000:]
 
 
 # ------------------------------------------------------------------------------ a browser

@@ -12,12 +12,17 @@ with ISS 300, the one-way delay is 0.05 s, B listens and A connects at t=0.
 from __future__ import annotations
 
 import dataclasses
+import html
 import itertools
+import json
+import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tcpcore import Flags, State, Trigger, lookup, quiz, read_pcap
+from tcpcore import Segment as Segment_
 from tcpcore.capturetrace import shipped_captures, trace_from_capture
 from tcpcore.connection import Connection, rfc6528_iss
 from tcpcore.scenarios import SCENARIOS, list_scenarios, parameters
@@ -486,6 +491,342 @@ def test_fin_wait_1_lasts_one_round_trip_with_a_live_peer() -> None:
     assert when(t, "A", TW) - when(t, "A", FW2) == pytest.approx(1.6)  # waits for B's app
 
 
+# -- the questions lesson 06 asks on its own ----------------------------------------------------
+
+
+def test_a_fin_ack_in_fin_wait_1_leads_to_closing_unless_it_acknowledges_our_fin() -> None:
+    """Crossed FINs carry the ACK flag but acknowledge only old data: CLOSING, not TIME-WAIT."""
+    t = demo("fin-ack-in-fin-wait-1", 0)
+    b_fin = sent_by(t, "B", FIN | ACK)[0].segment
+    a_fin = sent_by(t, "A", FIN | ACK)[0].segment
+    assert b_fin.flags & ACK and b_fin.ack == a_fin.seq  # ACK set, A's FIN not covered
+    assert states(t, "A")[-4:] == [FW1, CLOSING, TW, CLOSED]
+    t = demo("fin-ack-in-fin-wait-1", 1)
+    assert states(t, "A")[-4:] == [FW1, FW2, TW, CLOSED]
+
+
+def test_without_delayed_acks_the_reference_closes_in_four_segments() -> None:
+    """B closes 10 ms after A's FIN arrives, yet its ACK has already left: four segments."""
+    t = demo("three-segment-close", 0)
+    closing = [r for r in t.segments() if r.sent >= 1.0]
+    assert [r.segment.flags for r in closing] == [FIN | ACK, ACK, FIN | ACK, ACK]
+    assert closing[1].sent == pytest.approx(1.05) and closing[2].sent == pytest.approx(1.06)
+
+
+def test_a_linux_server_closing_first_holds_time_wait_for_60_s() -> None:
+    """The side that closes first (here B, the server) is the one left in TIME-WAIT, 60 s."""
+    t = demo("so-reuseaddr", 0)
+    assert TW in states(t, "B") and TW not in states(t, "A")
+    assert when(t, "B", CLOSED, nth=1) - when(t, "B", TW) == pytest.approx(60.0)
+
+
+def test_a_syn_in_time_wait_reopens_under_linux_and_is_challenged_under_the_rfc() -> None:
+    """syn-in-time-wait: Linux goes TIME-WAIT -> SYN-RECEIVED -> ESTABLISHED (MAY-2); the
+    rfc9293 profile answers with a challenge ACK and B stays in TIME-WAIT until A's RST."""
+    linux, rfc = demo("syn-in-time-wait", 0), demo("syn-in-time-wait", 1)
+    child = "B[10.0.0.1:40000]"  # the listener's child for A's four-tuple
+    path = states(linux, child)
+    i = path.index(TW)
+    assert path[i + 1 :] == [SYN_RCVD, ESTAB]  # reopened from TIME-WAIT, same child
+    after = states(rfc, child)[states(rfc, child).index(TW) + 1 :]
+    assert after == [CLOSED]  # the challenge ACK drew A's RST at RCV.NXT: no reopening
+    assert states(rfc, child + "#2")[-1] is ESTAB  # A's retried SYN found the listener
+
+
+def test_rfc1337_profile_alone_ignores_a_rst_in_time_wait() -> None:
+    """tcp_rfc1337=1 is the only profile that survives TIME-WAIT assassination."""
+    from tcpcore.profiles import get_profile
+
+    q = quiz.get("time-wait-assassination")
+    assert q.scenario == "time-wait-assassination" and q.also[0].profile == "linux-rfc1337"
+    assert get_profile("linux-rfc1337").ignore_rst_in_time_wait
+    assert not get_profile("linux").ignore_rst_in_time_wait
+    assert not get_profile("rfc9293").ignore_rst_in_time_wait
+    row = lookup(TW, Trigger.RST)
+    assert row.next is CLOSED and row.clause == "3.10.7.4 second"
+    assert dict(row.variants)["ignore_rst_in_time_wait"].next is TW
+    killed, kept = demo("time-wait-assassination", 0), demo("time-wait-assassination", 1)
+    assert when(killed, "A", CLOSED, nth=1) - when(killed, "A", TW) < 5.0
+    assert when(kept, "A", CLOSED, nth=1) - when(kept, "A", TW) == pytest.approx(60.0)
+
+
+def test_a_half_connection_is_an_entry_of_the_syn_queue() -> None:
+    """The forged SYNs leave four connections in SYN-RECEIVED, the 半连接 of the SYN queue."""
+    t = demo("half-connection", 0)
+    forged = [n for n in t.timelines if n.startswith("B[10.66.")]
+    assert len(forged) == 4
+    assert all(t.states_at(1.0)[n] is SYN_RCVD for n in forged)
+
+
+def test_syn_flood_spoofed_entries_each_get_their_own_isn() -> None:
+    """Every half-open child answers from an ISN of its own."""
+    t = demo("syn-flood", 0)
+    isns = {r.segment.seq for r in t.segments() if r.segment.flags == SYN | ACK}
+    assert {300, 1300, 2300, 3300} <= isns
+    assert t.params["syncookies"] is False
+
+
+def test_with_syn_cookies_the_client_gets_in_at_once_and_the_cookie_is_not_resent() -> None:
+    """Linux's default: the full SYN queue answers A with a cookie SYN+ACK, never resent, and
+    A's ACK creates an ESTABLISHED child with nothing dropped."""
+    for qid, index in (("syn-flood", 2), ("listen-queues", 0)):
+        t = demo(qid, index)
+        assert not t.events_of("drop", "B")
+        to_a = [r for r in t.segments() if r.segment.flags == SYN | ACK and r.segment.ack == 101]
+        assert len(to_a) == 1 and to_a[0].sent == pytest.approx(0.55)
+        cookie = to_a[0].segment.seq
+        assert cookie not in {300, 1300, 2300, 3300, 4300}
+        assert sent_by(t, "A", ACK)[0].segment.ack == cookie + 1
+        assert when(t, "A", ESTAB) == pytest.approx(0.6)
+        child = "B[10.0.0.1:40000]"
+        assert states(t, child) == [LISTEN, SYN_RCVD, ESTAB]
+        assert when(t, child, ESTAB) == pytest.approx(0.65)
+
+
+def test_a_listener_accepts_only_an_ack_that_returns_its_cookie() -> None:
+    """A wrong cookie is answered as a stray ACK in LISTEN (a RST); the right one connects."""
+    from tcpcore.listener import Listener
+
+    lst = Listener(80, backlog=1, syncookies=True, iss=300)
+    lst.listen(0.0)
+    lst.receive(Segment_(1, 80, 1000, 0, SYN), 0.0, "10.9.9.9")  # fills the backlog
+    scratch = lst.receive(Segment_(40000, 80, 100, 0, SYN), 0.0, "10.0.0.1")
+    assert scratch is not None and ("10.0.0.1", 40000) not in lst.children
+    (syn_ack,) = scratch.pop_segments()
+    assert syn_ack.flags == SYN | ACK and syn_ack.ack == 101 and lst.cookies_sent == 1
+    wrong = lst.receive(Segment_(40000, 80, 101, syn_ack.seq + 2, ACK), 1.0, "10.0.0.1")
+    assert wrong is not None and [s.flags for s in wrong.pop_segments()] == [RST]
+    right = lst.receive(Segment_(40000, 80, 101, syn_ack.seq + 1, ACK), 1.0, "10.0.0.1")
+    assert right is lst.children[("10.0.0.1", 40000)] and right.state is ESTAB
+    assert right.pop_segments() == []  # the replayed SYN's SYN+ACK never leaves
+    late = lst.receive(Segment_(40001, 80, 501, syn_ack.seq + 1, ACK), 200.0, "10.0.0.1")
+    assert late is not None and ("10.0.0.1", 40001) not in lst.children  # another port: RST
+
+
+def test_abort_sends_a_rst_and_no_fin() -> None:
+    """The RST a close can send instead of a FIN: no FIN, no TIME-WAIT."""
+    t = demo("rst-on-close-with-unread-data", 0)
+    assert not [r for r in t.segments() if r.segment.flags & FIN]
+    assert sent_by(t, "A", RST | ACK) and TW not in states(t, "A")
+
+
+def test_when_the_third_segment_is_lost_a_is_established_and_b_is_not() -> None:
+    """What ss shows: A ESTAB from 0.1 s, B SYN-RECV until A's second ACK arrives at 1.15 s."""
+    t = demo("ss-during-the-handshake", 0)
+    assert when(t, "A", ESTAB) == pytest.approx(0.1)
+    assert t.states_at(1.0)["B"] is SYN_RCVD
+    assert when(t, "B", ESTAB) == pytest.approx(1.15)
+
+
+def test_during_a_linux_close_the_states_ss_shows() -> None:
+    """The times the ss-during-the-close explanation gives for each state."""
+    t = demo("ss-during-the-close", 0)
+    assert (when(t, "B", CW), when(t, "B", LAST_ACK)) == (pytest.approx(1.05), pytest.approx(2.0))
+    assert (when(t, "A", FW2), when(t, "A", TW)) == (pytest.approx(1.1), pytest.approx(2.05))
+    assert when(t, "A", CLOSED, nth=1) == pytest.approx(62.05)
+
+
+# -- fair questions: neither the position nor the length of a choice gives the answer away ------
+
+MULTIPLE = [q for q in quiz.QUESTIONS if q.choices is not None]
+
+
+def _longest(q: quiz.Question) -> bool:
+    assert q.choices is not None
+    return len(q.correct) >= max(len(c) for c in q.choices if c != q.correct)
+
+
+def test_the_right_choice_is_the_longest_in_at_most_a_quarter_of_the_questions() -> None:
+    """Length must not give the answer away (ties count as longest)."""
+    longest = [q.id for q in MULTIPLE if _longest(q)]
+    assert len(longest) * 4 <= len(MULTIPLE), longest
+
+
+def test_the_length_check_catches_a_quiz_where_the_truth_is_longest() -> None:
+    """The check above fails on a question set whose right answers are padded."""
+    padded = [
+        dataclasses.replace(q, choices=tuple(c + " (more)" * (c == q.correct) for c in q.choices))
+        for q in MULTIPLE
+        if q.choices is not None
+    ]
+    assert sum(map(_longest, padded)) * 4 > len(padded)
+
+
+def test_choice_lengths_are_comparable() -> None:
+    """No choice is less than two thirds as long as the longest of its question."""
+    for q in MULTIPLE:
+        assert q.choices is not None
+        lengths = [len(c) for c in q.choices]
+        assert min(lengths) * 3 >= max(lengths) * 2, (q.id, lengths)
+
+
+def test_stored_answer_positions_are_spread_evenly() -> None:
+    """Each stored position holds the answer about equally often."""
+    counts = Counter(q.answer for q in MULTIPLE)
+    assert set(counts) == {0, 1, 2, 3} and max(counts.values()) - min(counts.values()) <= 1
+
+
+STUDENTS = [f"student{i:02d}" for i in range(40)]
+
+
+@pytest.mark.parametrize("question", MULTIPLE, ids=lambda q: q.id)
+def test_choices_for_is_a_permutation_fixed_per_student(question: quiz.Question) -> None:
+    """Every student sees all the choices, the same order each time, and orders differ."""
+    assert question.choices is not None
+    orders = {question.choices_for(s) for s in STUDENTS}
+    for s in STUDENTS[:5]:
+        shown = question.choices_for(s)
+        assert shown == question.choices_for(s) and sorted(shown) == sorted(question.choices)
+    assert len(orders) >= 10  # 24 orders are possible
+    assert {question.choices_for(s).index(question.correct) for s in STUDENTS} == {0, 1, 2, 3}
+
+
+def test_choices_for_does_not_depend_on_the_process() -> None:
+    """A fresh interpreter with another hash seed gives the same orders (no hash() inside)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from tcpcore import quiz; "
+        "print(json.dumps([quiz.get(i).choices_for(s) for i in ('syn-flood', 'half-close') "
+        "for s in ('ada', 'bo')]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout
+    here = [
+        list(quiz.get(i).choices_for(s)) for i in ("syn-flood", "half-close") for s in ("ada", "bo")
+    ]
+    assert json.loads(out) == here
+    assert quiz.get("sequence-space").choices_for("ada") == ()
+
+
+def test_student_id_is_resolved_as_the_assignments_resolve_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TCPCOURSE_STUDENT, then JUPYTERHUB_USER, then the login: the same as autograder.lab."""
+    from autograder import lab
+
+    monkeypatch.delenv("TCPCOURSE_STUDENT", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-ada")
+    assert quiz.student_id() == lab.student_id() == "hub-ada"
+    monkeypatch.setenv("TCPCOURSE_STUDENT", "nb-ada")
+    assert quiz.student_id() == lab.student_id() == "nb-ada"
+    monkeypatch.delenv("TCPCOURSE_STUDENT")
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    assert quiz.student_id() == lab.student_id()
+    import getpass
+
+    def no_login() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(getpass, "getuser", no_login)
+    assert quiz.student_id() == "student"
+
+
+# -- explanations: the answer in two sentences, then the evidence --------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\")]?\s+(?=[A-Z0-9\"(])")
+
+
+@pytest.mark.parametrize("question", quiz.QUESTIONS, ids=lambda q: q.id)
+def test_explanations_lead_with_a_two_sentence_answer(question: quiz.Question) -> None:
+    """The first paragraph is the answer in one or two sentences; evidence follows."""
+    paragraphs = question.paragraphs()
+    assert len(paragraphs) >= 2, question.id
+    sentences = _SENTENCE_END.split(paragraphs[0])
+    assert 1 <= len(sentences) <= 2, sentences
+
+
+def test_the_rfc_is_quoted_exactly() -> None:
+    """Every long quotation in a paragraph that cites an RFC is verbatim in one of the RFCs
+    in the reference folder (9293 first), ignoring case and line breaks."""
+    from conftest import SHARED
+
+    texts = [
+        " ".join(p.read_text().split())
+        for p in sorted((SHARED / "reference" / "rfc").glob("*.txt"))
+    ]
+    rfc = "\n".join(t.replace("- ", "-").casefold() for t in texts)  # hyphens split at a line end
+    checked = 0
+    for q in quiz.QUESTIONS:
+        for par in q.paragraphs():
+            if "RFC " not in par:
+                continue
+            for quoted in [x for x in re.findall(r'"([^"]*)"', par) if len(x) >= 25]:
+                if "..." in quoted or quoted.startswith("the "):
+                    continue
+                quoted = quoted.replace("'", '"').casefold()  # the RFC's inner quotes: double
+                assert quoted in rfc or quoted.replace("-", "- ") in rfc, (q.id, quoted)
+                checked += 1
+    assert checked >= 10
+
+
+def test_a_question_in_another_language_keeps_its_answer_and_order() -> None:
+    """Texts for another language replace the words, not the answer or a student's order."""
+    q = quiz.get("half-close")
+    assert q.choices is not None
+    other = dataclasses.replace(
+        q,
+        translations={
+            "xx": quiz.Texts(
+                title="T", prompt="P", choices=tuple(f"c{i}" for i in range(4)), explanation="E"
+            )
+        },
+    )
+    xx = other.in_language("xx")
+    assert xx.prompt == "P" and xx.language == "xx" and xx.answer == q.answer
+    assert xx.order_for("ada") == q.order_for("ada")
+    assert xx.check(f"c{q.answer}")[0] and other.in_language("fr") is other
+    with pytest.raises(quiz.QuizError, match="as many choices"):
+        dataclasses.replace(q, translations={"xx": quiz.Texts("T", "P", ("one",), "E")})
+
+
+# -- lesson 06 asks questions of its own ----------------------------------------------------------
+
+NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+
+
+def asked(notebook: Path) -> set[str]:
+    """The question ids a lesson shows in a predict-then-reveal widget."""
+    cells = json.loads(notebook.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return set(re.findall(r'predict_then_reveal\(\s*quiz\.get\("([a-z0-9-]+)"\)', code))
+
+
+def test_lesson_06_asks_at_least_eight_questions_no_other_lesson_asks() -> None:
+    """Lesson 06 is not a rerun of lessons 01-05."""
+    lessons = {nb.stem: asked(nb) for nb in sorted(NOTEBOOKS.glob("*.ipynb"))}
+    six = "06-answer-the-interview-questions"
+    others = set().union(*(ids for name, ids in lessons.items() if name != six))
+    own = lessons[six] - others
+    assert len(own) >= 8, own
+    assert all(quiz.get(i).lesson == six for i in own)
+    assert {q.id for q in quiz.QUESTIONS if q.lesson == six} <= lessons[six]
+
+
+def test_every_question_prompt_in_lesson_06_has_its_answer_folded_after_it() -> None:
+    """Each **Question.** is followed, in its cell, by a <details> answer before the next one."""
+    cells = json.loads((NOTEBOOKS / "06-answer-the-interview-questions.ipynb").read_text())
+    prompts = 0
+    for cell in cells["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] != "markdown" or "**Question.**" not in text:
+            continue
+        for part in text.split("**Question.**")[1:]:
+            prompts += 1
+            m = re.search(r"<details><summary>Answer</summary>(.*?)</details>", part, re.S)
+            assert m and len(m.group(1).split()) >= 10, part[:80]
+            assert "**Question.**" not in part[: m.start()]
+    assert prompts >= 4
+
+
 # -- the lesson widget reads the questions as they are --------------------------------------------
 
 
@@ -501,11 +842,61 @@ def test_predict_then_reveal_accepts_the_answer_and_runs_the_same_demonstration(
     pytest.importorskip("ipywidgets")
     from tcpcore import widgets
 
-    app = widgets.predict_then_reveal(question)
-    app.choice.value = question.correct
+    app = widgets.predict_then_reveal(question, student="ada")
+    if question.choices is None:
+        app.choice.value = question.correct
+    else:
+        app.choose(app.choices.index(question.correct))
     app.do_commit()
     app.reveal()
     assert app.correct is True
     assert app.trace.scenario == question.scenario
     assert app.trace.profile == question.profile
     assert app.trace.params == question.run().params
+
+
+def test_the_widget_shows_choices_for_order_and_judges_with_question_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The widget lists exactly choices_for(student), defaulting to the logged-in student, and
+    asks Question.check, the one checker, for the verdict."""
+    pytest.importorskip("ipywidgets")
+    from tcpcore import widgets
+
+    q = quiz.get("half-close")
+    monkeypatch.delenv("TCPCOURSE_STUDENT", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "student07")
+    app = widgets.predict_then_reveal(q)
+    assert app.student == "student07" and app.choices == q.choices_for("student07")
+    shown = [lab.value for lab in app.labels]
+    assert all(html.escape(c) in v for c, v in zip(app.choices, shown, strict=True))
+    other = widgets.predict_then_reveal(q, student="student08")
+    assert other.choices == q.choices_for("student08") != app.choices
+    calls: list[object] = []
+    real = quiz.Question.check
+
+    def spy(self: quiz.Question, answer: object) -> tuple[bool, str]:
+        calls.append(answer)
+        return real(self, answer)
+
+    monkeypatch.setattr(quiz.Question, "check", spy)
+    wrong = next(i for i, c in enumerate(app.choices) if c != q.correct)
+    app.choose(wrong)
+    app.do_commit()
+    app.reveal()
+    assert calls == [app.choices[wrong]] and app.correct is False
+
+
+def test_the_widget_renders_each_paragraph_of_the_explanation() -> None:
+    """A blank line in the explanation is a new <p> on the page, not a run-on block."""
+    pytest.importorskip("ipywidgets")
+    from tcpcore import widgets
+
+    q = quiz.get("fin-wait-1")
+    app = widgets.predict_then_reveal(q, student="ada")
+    app.choose(0)
+    app.do_commit()
+    app.reveal()
+    paragraphs = re.findall(r"<p[ >](.*?)</p>", app.explanation.value, re.S)
+    assert len(paragraphs) == len(q.paragraphs()) + 1  # and the RFC references
+    assert html.escape(q.paragraphs()[0]) in paragraphs[0]

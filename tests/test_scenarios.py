@@ -110,6 +110,8 @@ def test_registry_has_exactly_the_issue_names() -> None:
         "client-crash-keepalive",
         "half-open-after-server-reboot",
         "syn-flood",
+        "time-wait-reuse",
+        "time-wait-assassination",
     }
 
 
@@ -318,6 +320,64 @@ def test_server_closes_first_puts_the_server_in_time_wait(profile: str, time_wai
     assert states(t, "B")[3:] == [ESTAB, FW1, FW2, TW, CLOSED]
     assert states(t, "A")[2:] == [ESTAB, CW, LAST_ACK, CLOSED]
     assert entered(t, "B", CLOSED) == [pytest.approx(2.05 + time_wait)]
+
+
+# server-closes-first with B a listening socket (child B[A]), then A connects again at 3.0 with
+# ISS 5000: B's child holds TIME-WAIT from 2.05 with RCV.NXT = 102 and SND.NXT = 302.
+TW_CLOSE = [
+    (1.0, "B", "F.", 301, 101, 0, False),
+    (1.05, "A", ".", 101, 302, 0, False),
+    (2.0, "A", "F.", 101, 302, 0, False),
+    (2.05, "B", ".", 302, 102, 0, False),
+]
+CHILD = "B[10.0.0.1:40000]"
+
+
+def test_time_wait_reuse_linux_reopens_the_connection() -> None:
+    """Linux: 5000 > RCV.NXT 102, so the SYN reopens TIME-WAIT; new ISS 302 + 65537 = 65839."""
+    t = run_scenario("time-wait-reuse", profile="linux")
+    assert wire(t)[3:] == [
+        *TW_CLOSE,
+        (3.0, "A", "S", 5000, 0, 0, False),
+        (3.05, "B", "S.", 65839, 5001, 0, False),
+        (3.1, "A", ".", 5001, 65840, 0, False),
+    ]
+    assert states(t, CHILD)[-4:] == [FW2, TW, SYN_RCVD, ESTAB]
+    assert entered(t, CHILD, SYN_RCVD) == [0.05, 3.05]
+    assert states(t, "A")[-3:] == [CLOSED, SYN_SENT, ESTAB]
+
+
+def test_time_wait_reuse_rfc9293_challenge_ack_then_a_new_child() -> None:
+    """RFC 9293: challenge ACK <SEQ=302><ACK=102>; A's RST <SEQ=102> is at RCV.NXT and closes
+    TIME-WAIT; A's SYN again at 4.0 (RTO 1 s) finds only the listener: a new child, ISS 300."""
+    t = run_scenario("time-wait-reuse", profile="rfc9293")
+    assert wire(t)[3:] == [
+        *TW_CLOSE,
+        (3.0, "A", "S", 5000, 0, 0, False),
+        (3.05, "B", ".", 302, 102, 0, False),
+        (3.1, "A", "R", 102, 0, 0, False),
+        (4.0, "A", "S", 5000, 0, 0, False),
+        (4.05, "B", "S.", 300, 5001, 0, False),
+        (4.1, "A", ".", 5001, 301, 0, False),
+    ]
+    assert states(t, CHILD)[-2:] == [TW, CLOSED]
+    assert states(t, CHILD + "#2") == [LISTEN, SYN_RCVD, ESTAB]
+
+
+@pytest.mark.parametrize(
+    ("profile", "a_closed_at"),
+    [("rfc9293", 3.1), ("linux", 3.1), ("linux-rfc1337", 2.05 + 60.0)],
+)
+def test_time_wait_assassination(profile: str, a_closed_at: float) -> None:
+    """A's last ACK again at 3.0 reaches closed B, whose RST <SEQ=SEG.ACK=302> is A's RCV.NXT:
+    it ends TIME-WAIT (RFC 1337 section 2) unless RST is ignored there (section 3, F1)."""
+    t = run_scenario("time-wait-assassination", profile=profile)
+    assert wire(t)[-2:] == [
+        (3.0, "A", ".", 102, 302, 0, False),  # injected from A's address
+        (3.05, "B", "R", 302, 0, 0, False),
+    ]
+    assert states(t, "A")[-2:] == [TW, CLOSED]
+    assert entered(t, "A", CLOSED) == [pytest.approx(a_closed_at)]
 
 
 def test_simultaneous_close_goes_through_closing_on_both_sides() -> None:

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 
 from matplotlib.colors import to_hex  # noqa: E402
 
-from tcpcore import Flags, Segment, State, Trigger, read_pcap, viz, widgets  # noqa: E402
+from tcpcore import Flags, Segment, State, Trigger, quiz, read_pcap, viz, widgets  # noqa: E402
 from tcpcore.capturetrace import shipped_captures  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
 from tcpcore.framing import build_frame, encode_frame  # noqa: E402
@@ -282,23 +282,26 @@ def test_capture_viewer_annotates_a_real_capture() -> None:
 # -- predict, then reveal ---------------------------------------------------------------------
 
 
-def question(**changes: object) -> SimpleNamespace:
-    base = {
+def question(**changes: object) -> quiz.Question:
+    base: dict[str, object] = {
         "id": "q-lost-syn",
+        "title": "A lost SYN",
+        "lesson": "02-walk-the-three-way-handshake",
         "prompt": "A's SYN is lost. When does A send it again?",
-        "choices": ["at once", "after 1 s", "never"],
+        "choices": ("at once", "after 1 s", "never"),
         "answer": 1,
-        "explanation": "The retransmission timer starts at 1 s (RFC 6298 2.1).",
-        "rfc_refs": ["RFC 6298 2.1"],
+        "explanation": "After 1 s.\n\nThe retransmission timer starts at 1 s (RFC 6298 2.1).",
+        "rfc_refs": ("RFC 6298 2.1",),
         "scenario": "lost-syn",
-        "scenario_params": {},
     }
     base.update(changes)
-    return SimpleNamespace(**base)
+    return quiz.Question(**base)  # type: ignore[arg-type]
 
 
 def test_predict_then_reveal_needs_a_committed_answer_first() -> None:
-    w = widgets.predict_then_reveal(question())
+    """Nothing is revealed before a commitment; the chosen letter is what gets committed."""
+    q = question()
+    w = widgets.predict_then_reveal(q, student="ada")
     assert w.run.disabled and not w.revealed
     # no figure yet: the empty image is hidden (else the browser draws a broken-image icon)
     assert w.image.layout.display == "none" and w.image.value == b""
@@ -306,9 +309,12 @@ def test_predict_then_reveal_needs_a_committed_answer_first() -> None:
     assert not w.revealed and w.explanation.value == ""
     w.commit.click()
     assert "Choose an answer first" in w.feedback.value and w.committed is None
-    w.choice.value = "after 1 s"
+    right = w.choices.index("after 1 s")
+    w.buttons[right].value = True  # a click on its letter
+    assert w.selected == right and w.answer == "after 1 s"
     w.commit.click()
-    assert w.committed == "after 1 s" and w.choice.disabled and not w.run.disabled
+    assert w.committed == "after 1 s" and all(b.disabled for b in w.buttons)
+    assert not w.run.disabled
     w.run.click()
     assert w.revealed and w.correct is True
     assert "RFC 6298 2.1" in w.explanation.value
@@ -318,25 +324,61 @@ def test_predict_then_reveal_needs_a_committed_answer_first() -> None:
     assert len(crosses) == 1
 
 
+def test_predict_then_reveal_letters_are_exclusive() -> None:
+    """Choosing one letter releases the others; clicking it again chooses nothing."""
+    w = widgets.predict_then_reveal(question(), student="ada")
+    w.buttons[0].value = True
+    w.buttons[2].value = True
+    assert [b.value for b in w.buttons] == [False, False, True] and w.selected == 2
+    assert w.buttons[2].button_style == "info" and w.buttons[0].button_style == ""
+    w.buttons[2].value = False
+    assert w.selected is None and w.answer is None
+    w.commit.click()
+    assert w.committed is None and "Choose an answer first" in w.feedback.value
+
+
 def test_predict_then_reveal_wrong_and_free_text_answers() -> None:
-    w = widgets.predict_then_reveal(question())
-    w.choice.value = "never"
+    """A wrong choice is judged wrong and the right one named; a short answer goes through
+    the question's own checker (so "102." is right, as quiz.check says)."""
+    w = widgets.predict_then_reveal(question(), student="ada")
+    w.choose(w.choices.index("never"))
     w.commit.click()
     w.run.click()
     assert w.correct is False and "after 1 s" in w.feedback.value
-    free = question(
-        choices=None,
-        answer="TIME-WAIT",
-        scenario="client-closes-first",
-        scenario_params={"profile": "linux"},
-    )
-    w = widgets.predict_then_reveal(free)
-    w.choice.value = "  time-wait "
+    letter = "ABC"[w.choices.index("after 1 s")]
+    assert f"{letter}. after 1 s" in w.feedback.value
+    seq = quiz.get("sequence-space")
+    assert quiz.check("sequence-space", "102.")[0]
+    w = widgets.predict_then_reveal(seq)
+    w.choice.value = "  102. "
     w.commit.click()
     w.run.click()
-    assert w.correct is True and w.trace.profile == "linux"
-    none = widgets.predict_then_reveal(question(scenario=None, answer=["after 1 s", "1 s"]))
-    none.choice.value = "after 1 s"
-    none.commit.click()
-    none.run.click()
-    assert none.correct is True and none.trace is None and none.figure is None
+    assert w.correct is True and w.trace is not None
+    assert w.trace.scenario == "client-closes-first"
+
+
+def test_predict_then_reveal_refuses_what_is_not_a_question() -> None:
+    """A plain object is refused with a message naming what to pass."""
+    with pytest.raises(TypeError, match=r"quiz\.get"):
+        widgets.predict_then_reveal(SimpleNamespace(prompt="?", choices=None, answer=("x",)))
+    assert not hasattr(widgets, "is_correct")  # one checker: Question.check
+
+
+def test_predict_then_reveal_shows_backquoted_words_as_code_and_escapes_the_rest() -> None:
+    """`ss -tan` in a prompt, a choice or an explanation is code on the page; <, > and & are
+    text, never markup."""
+    q = question(
+        prompt="What does `ss -tan` show when A<B & B>A?",
+        choices=("`SYN-RECV` on B", "nothing <b>", "ESTAB on both"),
+        answer=0,
+        explanation="B shows `SYN-RECV`.\n\nIt waits for A's ACK <here>.",
+    )
+    w = widgets.predict_then_reveal(q, student="ada")
+    assert "<code>ss -tan</code>" in w.prompt.value and "A&lt;B &amp; B&gt;A" in w.prompt.value
+    labels = " ".join(label.value for label in w.labels)
+    assert "<code>SYN-RECV</code> on B" in labels and "nothing &lt;b&gt;" in labels
+    w.choose(w.choices.index("`SYN-RECV` on B"))
+    w.commit.click()
+    w.run.click()
+    assert w.correct is True and "<code>SYN-RECV</code>" in w.explanation.value
+    assert "ACK &lt;here&gt;" in w.explanation.value

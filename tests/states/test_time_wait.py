@@ -158,13 +158,79 @@ def test_time_wait_rst_linux_rfc1337() -> None:
     )
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 @covers(S.TIME_WAIT, T.SYN)
-def test_time_wait_syn() -> None:
-    """3.10.7.4 fourth: a SYN (a new connection attempt, RFC 6191 left out): challenge ACK."""
+def test_time_wait_syn(profile: str) -> None:
+    """3.10.7.4 fourth: a SYN at or below RCV.NXT (no newer timestamp) cannot open a new
+    incarnation: the challenge ACK of RFC 5961 4.2, under Linux too."""
+    conn = fx.time_wait(profile)
+    tw = {"time_wait": 0.0 + get_profile(profile).time_wait}
+    assert deliver(conn, PEER.with_(seq=IRS + 1, flags=SYN)) == outcome(
+        T.SYN, [ack_seg(ISS + 2, IRS + 2)], timers=tw
+    )
+
+
+@covers(S.TIME_WAIT, T.SYN_REOPEN)
+def test_time_wait_syn_reopen() -> None:
+    """3.10.7.4 fourth: the RFC answers even a SYN above RCV.NXT with the challenge ACK (the
+    reuse of 3.6.1 MAY-2 is only allowed, not required)."""
     conn = fx.time_wait()
     assert deliver(conn, PEER.with_(seq=IRS + 100000, flags=SYN)) == outcome(
-        T.SYN, [ack_seg(ISS + 2, IRS + 2)]
+        T.SYN_REOPEN, [ack_seg(ISS + 2, IRS + 2)]
     )
+
+
+REOPEN_ISS = ISS + 2 + 65537  # Linux: the old SND.NXT + 65535 + 2 (tcp_tw_isn)
+NEW_IRS = IRS + 100000
+
+
+@covers(S.TIME_WAIT, T.SYN_REOPEN, "accept_syn_in_time_wait")
+def test_time_wait_syn_reopen_linux() -> None:
+    """3.6.1 MAY-2, Linux tcp_timewait_state_process(): a SYN above RCV.NXT reopens the
+    connection: a new TCB whose ISS lies above the old SND.NXT, SYN+ACK, SYN-RECEIVED."""
+    conn = fx.time_wait("linux")
+    syn = PEER.with_(seq=NEW_IRS, flags=SYN)
+    assert deliver(conn, syn) == Outcome(
+        steps=[(S.TIME_WAIT, T.SYN_REOPEN)],
+        state=S.SYN_RECEIVED,
+        sent=[fx.out(REOPEN_ISS, NEW_IRS + 1, SYN | ACK, options=fx.OUR_MSS)],
+        events=["TIME-WAIT -> SYN-RECEIVED"],
+        tcb=fx.TCB(
+            iss=Seq(REOPEN_ISS),
+            irs=Seq(NEW_IRS),
+            snd_una=Seq(REOPEN_ISS),
+            snd_nxt=Seq(REOPEN_ISS + 1),
+            snd_wnd=fx.PEER_WND,
+            snd_wl1=Seq(NEW_IRS),
+            max_snd_wnd=fx.PEER_WND,
+            rcv_nxt=Seq(NEW_IRS + 1),
+        ),
+        timers={"retransmit": NOW + fx.RTO},
+    )
+    ack = PEER.with_(seq=NEW_IRS + 1, ack=REOPEN_ISS + 1)
+    assert deliver(conn, ack, now=NOW + 0.1).state is S.ESTABLISHED
+
+
+@pytest.mark.parametrize(
+    ("seq", "tsval", "reopens"),
+    [
+        (IRS + 2, None, False),  # at RCV.NXT: not above it
+        (IRS + 3, None, True),
+        (IRS + 1, 501, True),  # below RCV.NXT, but a newer timestamp (RFC 6191)
+        (IRS + 100000, 499, False),  # above RCV.NXT, but an older timestamp: PAWS rejects it
+        (IRS + 100000, 500, True),  # the same timestamp: the sequence number decides
+    ],
+)
+def test_time_wait_reopen_rule(seq: int, tsval: int | None, reopens: bool) -> None:
+    """rules.reopens: sequence above RCV.NXT or a newer timestamp; never an older timestamp."""
+    from tcpcore.options import Timestamps
+
+    conn = fx.time_wait("linux")
+    conn.tcb.ts_recent = 500
+    opts = () if tsval is None else (Timestamps(tsval, 0),)
+    out = deliver(conn, PEER.with_(seq=seq, flags=SYN, options=opts))
+    assert out.steps == [(S.TIME_WAIT, T.SYN_REOPEN if reopens else T.SYN)]
+    assert out.state is (S.SYN_RECEIVED if reopens else S.TIME_WAIT)
 
 
 @covers(S.TIME_WAIT, T.NO_ACK)
