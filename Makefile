@@ -13,6 +13,8 @@ START  ?= notebooks/00-start-here.ipynb
 # JupyterLab refuses to run as root unless told; CI and containers often are root.
 ROOT_FLAG := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 PYTEST_ARGS ?=
+# make test's pytest workers: one per core (pytest-xdist); TEST_JOBS=0 runs in one process.
+TEST_JOBS ?= auto
 
 .PHONY: lab test lint typecheck unit bench clean help
 
@@ -22,6 +24,7 @@ help:
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
 	@echo "make formgrader  open nbgrader's Formgrader on the course (instructors)"
+	@echo "make release|collect|grade|feedback|export|report A=<assignment>: course/README.md"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("tcpcourse needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -43,7 +46,8 @@ $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 # make lab PORT=8890 serves on another port; LAB_ARGS="..." passes more options to jupyter lab,
 # and a --port, --ServerApp.port_retries or --IdentityProvider.token there wins over the
 # Makefile's own (jupyter refuses one given twice). The address printed carries the server's
-# token, as jupyter lab's own does: without it the page asks for a password.
+# token, as jupyter lab's own does: without it the page asks for a password. The venv's bin
+# goes first on PATH: a terminal in the lab finds `python -m autograder` and nbgrader.
 LAB_ARGS ?=
 lab: $(VENV)/.stamp-course
 	@port=$(PORT); token=; next=; \
@@ -67,6 +71,7 @@ lab: $(VENV)/.stamp-course
 	fi; \
 	echo "Opening the course at http://localhost:$$port/lab/tree/$(START)?token=$$token"; \
 	echo "Stop it with Ctrl-C (twice), or: $(BIN)/jupyter server stop $$port"; \
+	export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	exec $(BIN)/jupyter lab $$own $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.default_url="/lab/tree/$(START)" $(LAB_ARGS)
 
@@ -91,12 +96,75 @@ typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy --strict tcpcore
 
 # Unit, property, fuzz, differential, course and browser tests live in tests/; every lesson
-# in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared).
+# in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared). The workers
+# take a whole module or notebook at a time (--dist loadscope), longest first (tests/conftest.py);
+# the 25 slowest tests are listed at the end.
 test: lint typecheck $(LITE_VENV)/.stamp
-	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
+		--durations=25 --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python benchmarks/run_all.py
+
+# --- the course, from the repository root (issue 12; course/README.md walks through it) ---
+# Each target runs nbgrader or the autograder from .venv (created on first use), in course/,
+# with the venv's bin first on PATH: nothing to activate, any shell works.
+#   make release A=header            the student version in course/release/header (+ gradebook)
+#   make collect A=header FROM=DIR   DIR/<student id>.ipynb -> course/submitted/<id>/header/
+#   make grade A=header [JOBS=4]     autograde every submission: sandboxed, in parallel
+#   make feedback A=header           one HTML page per student in course/feedback/
+#   make export                      course/grades.csv
+#   make report A=header             what the class missed, and course/reports/header.png
+#   make check NOTEBOOK=path         a student's full check of one notebook (hidden tests aside)
+#   make nbgrader ARGS='...'         any other nbgrader command, run in course/
+# Set on the command line only: an exported variable of the same name must not steer them.
+A        :=
+FROM     :=
+JOBS     :=
+NOTEBOOK :=
+ARGS     :=
+COURSE_RUN := cd course && PATH="$(CURDIR)/$(BIN):$$PATH"
+# FROM as the caller meant it (the recipes run in course/); a leading ~ is left to Python.
+FROM_DIR = $(if $(filter ~%,$(FROM)),$(FROM),$(abspath $(FROM)))
+ASSIGNMENTS = $(notdir $(wildcard course/source/*))
+need_A = @test -n "$(A)" || { echo "make $@: name the assignment, e.g. make $@ A=header \
+	(one of: $(ASSIGNMENTS))" >&2; exit 2; }
+
+.PHONY: release collect grade feedback export report check nbgrader
+
+release: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) nbgrader generate_assignment "$(A)"
+
+collect: $(VENV)/.stamp-course
+	$(need_A)
+	@test -n "$(FROM)" || { echo "make collect: FROM=<folder of <student id>.ipynb files> \
+	(on JupyterHub, nbgrader collect collects from the exchange)" >&2; exit 2; }
+	$(COURSE_RUN) python -m autograder collect "$(A)" "$(FROM_DIR)" --course .
+
+grade: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) python -m autograder grade "$(A)" --course . $(if $(JOBS),--jobs $(JOBS))
+
+feedback: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) nbgrader generate_feedback "$(A)"
+
+export: $(VENV)/.stamp-course
+	$(COURSE_RUN) nbgrader export --to grades.csv
+	@echo "grades: course/grades.csv"
+
+report: $(VENV)/.stamp-course
+	$(need_A)
+	$(COURSE_RUN) python -m autograder report "$(A)" --course .
+
+check: $(VENV)/.stamp-course
+	@test -n "$(NOTEBOOK)" || { echo "make check: NOTEBOOK=<the notebook>, in a folder named \
+	after its assignment" >&2; exit 2; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" python -m autograder check "$(NOTEBOOK)"
+
+nbgrader: $(VENV)/.stamp-course
+	$(COURSE_RUN) nbgrader $(ARGS)
 
 # --- launch: Binder pins and the newcomer path (issue 7) ---
 # Binder reads binder/ alone, never pyproject.toml: binder/requirements.txt pins every package it

@@ -1,8 +1,9 @@
 """``python -m autograder``: check one notebook, grade a class, or report on it.
 
-    python -m autograder check NOTEBOOK       a student's full check, hidden tests aside
-    python -m autograder grade ASSIGNMENT     autograde every submission, in parallel
-    python -m autograder report ASSIGNMENT    score distribution and where the class went wrong
+    python -m autograder check NOTEBOOK            a student's full check, hidden tests aside
+    python -m autograder collect ASSIGNMENT FOLDER students' notebooks into submitted/
+    python -m autograder grade ASSIGNMENT          autograde every submission, in parallel
+    python -m autograder report ASSIGNMENT         score distribution and where the class went wrong
 
 nbgrader and matplotlib are imported only by the commands that need them.
 """
@@ -25,6 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--student", default="", help="your student id (default: none, seed 0)")
     p.add_argument("--assignment", default="", help="default: the notebook's folder name")
 
+    p = sub.add_parser(
+        "collect", help="copy FOLDER/<student id>.ipynb to submitted/<student id>/ASSIGNMENT/"
+    )
+    p.add_argument("assignment")
+    p.add_argument("folder", type=Path, help="the students' notebooks, named <student id>.ipynb")
+    p.add_argument("--course", default=None, help="the course folder (default: ./course or .)")
+
     p = sub.add_parser("grade", help="autograde every submission of an assignment in parallel")
     p.add_argument("assignment")
     p.add_argument("--course", default=None, help="the course folder (default: ./course or .)")
@@ -39,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "collect":
+        return _collect(args)
     if args.command == "grade":
         return _grade(args)
     return _report(args)
@@ -74,10 +84,32 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _grade(args: argparse.Namespace) -> int:
-    from .batch import find_course, grade_class, summary
+def _collect(args: argparse.Namespace) -> int:
+    from .batch import find_course
+    from .collect import CollectError, collect
 
     course = find_course(args.course)
+    try:
+        done = collect(course, args.assignment, args.folder)
+    except CollectError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(done.lines(course)))
+    print(f"{len(done.copied)} student(s) collected for {args.assignment!r} in {course}")
+    return 1 if done.skipped else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .batch import find_course, grade_class, submissions, summary
+
+    course = find_course(args.course)
+    if not args.students and not submissions(course, args.assignment):
+        where = course / "submitted" / "<student id>" / args.assignment
+        print(
+            f"error: no submission of {args.assignment!r} in {where}: collect first",
+            file=sys.stderr,
+        )
+        return 2
     results = grade_class(course, args.assignment, jobs=args.jobs, students=args.students)
     print(summary(results, args.assignment))
     return 0 if all(r.ok for r in results) else 1

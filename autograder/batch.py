@@ -20,6 +20,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -96,13 +97,14 @@ def _grade_one(
     root = Path(scratch) / student / "course"
     try:
         _private_course(Path(course), Path(snapshot), assignment, student, root)
+        _check_notebooks(root, assignment, student)
         log = _autograde(root, assignment, student)
         out = _read_grades(root, assignment, student)
         out.update(ok=True, log=log, private=str(root))
     except Exception as exc:  # a broken submission must not stop the class
         out = {
             "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
+            "error": str(exc) if isinstance(exc, GradingError) else f"{type(exc).__name__}: {exc}",
             "trace": traceback.format_exc(limit=5),
         }
     out["seconds"] = time.monotonic() - start
@@ -149,8 +151,35 @@ def _autograde(root: Path, assignment: str, student: str) -> str:
     with quiet_sqlalchemy():
         result = api.autograde(assignment, student)
     if not result.get("success"):
-        raise RuntimeError(result.get("error") or result.get("log") or "nbgrader autograde failed")
+        raise GradingError(_reason(str(result.get("log") or ""), str(result.get("error") or "")))
     return str(result.get("log", ""))
+
+
+def _check_notebooks(root: Path, assignment: str, student: str) -> None:
+    """A file that is not a notebook is named, with why, before nbgrader tries it."""
+    import nbformat
+
+    for path in sorted((root / "submitted" / student / assignment).glob("*.ipynb")):
+        try:
+            nbformat.read(path, as_version=4)
+        except Exception as exc:
+            raise GradingError(f"{path.name} is not a readable notebook: {exc}") from None
+
+
+def _reason(log: str, error: str) -> str:
+    """One line out of nbgrader's log and traceback: the last exception it reports."""
+    found = re.findall(
+        r"^\s*(?:\[ERROR\] )?((?:[\w.]+\.)?\w*(?:Error|Exception)\w*: .+)$", log, re.M
+    )
+    found = [f for f in found if not f.startswith("nbgrader.converters.base.NbGraderException")]
+    if found:
+        return found[-1].strip()
+    lines = [ln.strip() for ln in (error or log).splitlines() if ln.strip()]
+    return lines[-1] if lines else "nbgrader autograde failed"
+
+
+class GradingError(RuntimeError):
+    """nbgrader could not autograde a submission; the message is its reason, in one line."""
 
 
 def _read_grades(root: Path, assignment: str, student: str) -> dict[str, Any]:
@@ -177,7 +206,28 @@ def _read_grades(root: Path, assignment: str, student: str) -> dict[str, Any]:
         "score": score,
         "max_score": max_score,
         "reports": reports,
+        "no_kernel": kernel_failures(folder),
     }
+
+
+def kernel_failures(folder: Path) -> list[str]:
+    """Why the kernel could not start, for each autograded notebook in folder where it did not.
+
+    The scores do not need the kernel (they are computed outside it), but the student's feedback
+    would show cells that never ran: such a submission is not saved, and the summary says why.
+    """
+    from .nbgrader_plugin import NO_KERNEL
+
+    out = []
+    for path in sorted(folder.glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb.get("cells", []):
+            for o in cell.get("outputs", []):
+                if o.get("ename") == "DeadKernelError" and str(o.get("evalue", "")).startswith(
+                    NO_KERNEL
+                ):
+                    out.append(f"{path.name}: {o['evalue']}")
+    return out
 
 
 # -- the parent -------------------------------------------------------------------------------
@@ -270,10 +320,13 @@ def grade_class(
         snapshot = Path(scratch) / "gradebook-snapshot.db"
         shutil.copy2(db, snapshot)
         pending = list(who)
-        for _attempt in range(2):  # a worker killed outright breaks the pool: retry the rest once
+        # A worker killed outright breaks the pool, and a kernel may fail to start on a busy
+        # machine: the submissions concerned are graded once more.
+        for attempt in range(2):
             pending = _run_pool(
-                course, snapshot, assignment, pending, scratch, jobs, results, progress
-            )
+                course, snapshot, assignment, pending, scratch, jobs, results, progress,
+                last=attempt == 1,
+            )  # fmt: skip
             if not pending:
                 break
         for student in pending:
@@ -291,6 +344,8 @@ def _run_pool(
     jobs: int,
     results: dict[str, Result],
     progress: Progress,
+    *,
+    last: bool,
 ) -> list[str]:
     from nbgrader.api import Gradebook
 
@@ -305,7 +360,7 @@ def _run_pool(
         # opened after them, once (opening one is not free), and never shared with them.
         gb = Gradebook(f"sqlite:///{course / 'gradebook.db'}")
         try:
-            _collect(futures, gb, course, assignment, left, results, progress)
+            _collect(futures, gb, course, assignment, left, results, progress, last=last)
         finally:
             gb.close()
     return left
@@ -319,6 +374,8 @@ def _collect(
     left: list[str],
     results: dict[str, Result],
     progress: Progress,
+    *,
+    last: bool,
 ) -> None:
     for fut in cf.as_completed(futures):
         student = futures[fut]
@@ -326,6 +383,8 @@ def _collect(
             out = fut.result()
         except cf.process.BrokenProcessPool:
             continue
+        if out.get("no_kernel") and not last:
+            continue  # graded again in the next round
         left.remove(student)
         results[student] = _record(gb, course, assignment, student, out)
         r = results[student]
@@ -335,6 +394,10 @@ def _collect(
 def _record(gb: Any, course: Path, assignment: str, student: str, out: dict[str, Any]) -> Result:
     if not out.get("ok"):
         return Result(student, False, seconds=out.get("seconds", 0.0), error=out.get("error", ""))
+    if out.get("no_kernel"):
+        # Never saved: the feedback would show unrun cells. The instructor grades it again.
+        why = out["no_kernel"][0].split(": ", 1)[-1]
+        return Result(student, False, seconds=out["seconds"], error=why)
     try:
         _merge(gb, course, assignment, student, out)
     except Exception as exc:
@@ -367,7 +430,7 @@ def summary(results: list[Result], assignment: str) -> str:
         else:
             lines.append(
                 f"{r.student:<{width}}  {'-':>7}  {'-':>5}  {r.seconds:5.1f}s  "
-                f"FAILED: {r.error[:80]}"
+                f"FAILED: {' '.join(r.error.split())[:300]}"
             )
     ok = [r for r in results if r.ok]
     if ok:
@@ -377,4 +440,9 @@ def summary(results: list[Result], assignment: str) -> str:
         )
     else:
         lines.append(f"no submission of {assignment!r} could be graded")
+    if len(ok) < len(results):
+        lines.append(
+            f"{len(results) - len(ok)} FAILED: not in the gradebook; see why above, then grade "
+            "them again (--student ID for one)"
+        )
     return "\n".join(lines)

@@ -73,6 +73,10 @@ def _output(kind: str, **fields: Any) -> NotebookNode:
 
 MAX_MESSAGE = 32 << 20  # bytes: a larger message from the kernel is dropped unread
 GRACE = 60  # seconds a kernel may outlive SandboxedExecute.kernel_budget before it is killed
+# The start of the error a kernel that never started leaves on the first code cell; the batch
+# grader looks for it (the scores are right, but the feedback would show unrun cells).
+NO_KERNEL = "the kernel could not start"
+
 KERNEL_LIMITS = sandbox.Limits(
     memory=2048 * sandbox.MiB, cpu=30, file_size=16 * sandbox.MiB, processes=64, open_files=256
 )
@@ -131,6 +135,17 @@ class SandboxKernelClient(AsyncKernelClient):
         return sock
 
 
+def _last_line(path: Path, limit: int = 4096) -> str:
+    """The last non-empty line of a file (at most its last ``limit`` bytes), or ""."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - limit))
+            lines = f.read().decode(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip()[:200] if lines else ""
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in the sandbox; ``sandbox_info`` is set before start."""
 
@@ -146,10 +161,12 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, uid, uid)
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        # The kernel's own chatter (startup notes, crash dumps) is not nbgrader's log.
+        # The kernel's own chatter (startup notes, crash dumps) is not nbgrader's log; its
+        # stderr goes to a file whose last line explains a kernel that does not start.
         kw.setdefault("stdout", subprocess.DEVNULL)
-        kw.setdefault("stderr", subprocess.DEVNULL)
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        with open(self.sandbox_info["log"], "ab") as log:
+            kw.setdefault("stderr", log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
 
     # The student's code can write over its own kernel's sockets (measured: a function that
     # wrote to every descriptor left the kernel deaf to its control channel), and a ZeroMQ send
@@ -179,6 +196,12 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         cmd = super().format_kernel_cmd(extra_arguments)
+        # jupyter_client runs the kernel with sys.executable, which keeps the `..` of a relative
+        # start (`cd course; ../.venv/bin/python -m autograder`): the sandbox binds the venv but
+        # not `course`, so that path does not resolve there. Name it by its real folder.
+        if os.path.isabs(cmd[0]):
+            folder, name = os.path.split(cmd[0])
+            cmd[0] = os.path.join(os.path.realpath(folder), name)
         cmd = ["autograder.kernel_launcher" if a == "ipykernel_launcher" else a for a in cmd]
         assert self.kernel_spec is not None
         # bwrap does not pass SIGINT on; ask the kernel to interrupt itself instead.
@@ -239,6 +262,8 @@ class SandboxedExecute(Execute):  # type: ignore[misc]  # nbgrader is untyped
         self._kept: dict[int, int] = {}  # bytes of output kept, per cell index
         self._dropped: set[int] = set()
 
+        self._last_words = ""  # the last line the last kernel wrote to stderr
+
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict, km: Any = None
     ) -> tuple[NotebookNode, ResourcesDict]:
@@ -270,10 +295,12 @@ class SandboxedExecute(Execute):  # type: ignore[misc]  # nbgrader is untyped
                     return nb, resources
                 failure = exc
                 self.log.warning("the sandboxed kernel did not start (%s); once more", exc)
+        why = f"{NO_KERNEL}: {failure}" + (f" ({self._last_words})" if self._last_words else "")
+        self.log.error("%s", why)
         first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), None)
         if first is not None:
             self._current = first
-            self._mark_dead(nb, f"the kernel could not start: {failure}")
+            self._mark_dead(nb, why)
         return nb, resources
 
     @contextlib.contextmanager
@@ -311,8 +338,12 @@ class SandboxedExecute(Execute):  # type: ignore[misc]  # nbgrader is untyped
                     "NBGRADER_EXECUTION": os.environ.get("NBGRADER_EXECUTION", "autograde"),
                     "TCPCOURSE_STUDENT": student,
                 },
+                "log": root / "kernel-stderr.log",
             }
-            yield
+            try:
+                yield
+            finally:
+                self._last_words = _last_line(self._info["log"])
 
     @contextlib.contextmanager
     def _watchdog(self) -> Iterator[None]:

@@ -7,7 +7,12 @@ whatever the kernel printed. Plain ``nbgrader autograde`` and ``python -m autogr
 read this file.
 """
 
+from autograder.batch import tools_on_path
 from autograder.nbgrader_plugin import configure
+
+# nbgrader runs `alembic` by name when it creates the gradebook: find it beside this Python even
+# when its environment is not activated (`.venv/bin/nbgrader ...`, a JupyterLab started by make).
+tools_on_path()
 
 c = get_config()  # noqa: F821 - nbgrader defines get_config() when it loads this file
 c.CourseDirectory.course_id = "tcpcourse"

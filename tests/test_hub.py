@@ -38,6 +38,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -459,13 +460,21 @@ def test_a_student_logs_in_and_runs_a_lesson_with_widgets(
 
 
 def test_hubctl_says_it_needs_root() -> None:
+    """Run by someone other than root, hubctl.py start says it needs root, without a traceback."""
     ok, why = _can_run_a_hub()
     require(ok, why)  # runuser, to be someone else than root
-    script = ROOT / "hub" / "hubctl.py"
-    done = subprocess.run(
-        ["runuser", "-u", "nobody", "--", "/usr/bin/python3.11", str(script), "start"],
-        capture_output=True, text=True, cwd="/",
-    )  # fmt: skip
+    # nobody cannot read a checkout in a 0700 folder (a `mktemp -d` clone, pytest's tmp_path):
+    # it runs a copy of hub/ (the script and the class.toml it reads) from a folder it can read.
+    with tempfile.TemporaryDirectory(prefix="tcpt-hubctl-") as tmp:
+        os.chmod(tmp, 0o755)
+        shutil.copytree(ROOT / "hub", Path(tmp) / "hub", ignore=shutil.ignore_patterns("__py*"))
+        for path in Path(tmp).rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)  # a clone under umask 077 has 0600
+        script = Path(tmp) / "hub" / "hubctl.py"
+        done = subprocess.run(
+            ["runuser", "-u", "nobody", "--", "/usr/bin/python3.11", str(script), "start"],
+            capture_output=True, text=True, cwd="/",
+        )  # fmt: skip
     assert done.returncode == 2
     assert "needs root" in done.stderr and "Traceback" not in done.stderr
 
