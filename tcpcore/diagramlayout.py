@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from .profiles import Profile, get_profile
 from .states import State
 from .svgtext import text_width
-from .table import Action, Row, Trigger, lookup, rows
+from .table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
 
 __all__ = [
     "DiagramEdge",
@@ -179,6 +179,9 @@ def edge_rows(profile: str | Profile = "rfc9293", *, show_minor: bool = False) -
     prof = get_profile(profile)
     out: list[EdgeRow] = []
     for state, trigger, _ in rows():
+        switch = SWITCHED_ROWS.get((state, trigger))
+        if switch is not None and not prof.switch(switch):
+            continue  # only a profile's rule switch makes this happen (tcpcore.rules)
         row = lookup(state, trigger, prof)
         minor = is_minor(state, trigger)
         if row.next is state or (minor and not show_minor):
