@@ -67,6 +67,7 @@ ELSEWHERE = {
     'pip install "tcpcourse[course]"': "the hub's environment: hub/hubctl.py, tests/test_hub.py",
     "apt-get install bubblewrap": "a system package: .ci/run installs it",
     "python -m autograder grade": "names the grader in prose; the guide runs it as make grade",
+    "nbgrader autograde": "names plain nbgrader in prose; tests/test_redteam_paths.py runs it",
 }
 # The hub's instructor commands (in ~/course on the hub) and how tests/test_hub.py runs each.
 HUB_FORMS = {
