@@ -518,6 +518,10 @@ def test_hubctl_refuses_to_replace_an_environment_in_use(
     ctl._refuse_if_in_use("rebuilding")  # nothing runs from it: allowed
     running = subprocess.Popen([str(program), "30"])
     try:
+        # Until the child has exec'd, /proc shows the forking Python's command line: wait for it.
+        deadline = time.monotonic() + 30
+        while running.pid not in ctl.env_users() and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert running.pid in ctl.env_users()
         with pytest.raises(ctl.HubError, match=r"rebuilding, but 1 running process\(es\) use"):
             ctl._refuse_if_in_use("rebuilding")
