@@ -61,8 +61,11 @@ def _check(args: argparse.Namespace) -> int:
     try:
         nb = read_notebook(args.notebook)
         assignment = args.assignment or assignment_of(args.notebook)
+    except FileNotFoundError:
+        print(f"error: {args.notebook}: no such notebook", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {args.notebook}: {exc}", file=sys.stderr)
         return 2
     # A student checking their own code has nothing to protect: allow running unsandboxed.
     report = grade_notebook(
@@ -120,7 +123,11 @@ def _report(args: argparse.Namespace) -> int:
     from .report import draw, text_report
 
     course = find_course(args.course)
-    print(text_report(course, args.assignment))
+    text = text_report(course, args.assignment)
+    if text.startswith("no graded submissions"):
+        print(f"error: {text}: grade first", file=sys.stderr)
+        return 2
+    print(text)
     out = args.out or course / "reports" / f"{args.assignment}.png"
     print(f"picture: {draw(course, args.assignment, out)}")
     return 0

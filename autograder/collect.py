@@ -10,6 +10,7 @@ left where it is; the rest are collected.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -89,6 +90,10 @@ def collect(course: Path, assignment: str, inbox: Path) -> Collected:
                 (entry, f"{student!r} is not a student id (letters, digits, . _ @ -): rename it")
             )
             continue
+        unreadable = [(src, why) for src, _ in pairs if (why := _not_a_notebook(src))]
+        if unreadable:
+            done.skipped.extend(unreadable)
+            continue
         dest = course / "submitted" / student / assignment
         dest.mkdir(parents=True, exist_ok=True)
         for src, name in pairs:
@@ -100,3 +105,19 @@ def collect(course: Path, assignment: str, inbox: Path) -> Collected:
     if not done.copied and not done.skipped:
         raise CollectError(f"no notebook in {inbox}: expected <student id>.ipynb files")
     return done
+
+
+def _not_a_notebook(path: Path) -> str:
+    """Why ``path`` cannot be a student's notebook ("" when it reads as one): caught here, where
+    the instructor can still ask the student again, not at grading."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"not a readable notebook: not UTF-8 text (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return f"not a readable notebook: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror or exc}"
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return "not a readable notebook: JSON without a list of cells"
+    return ""
