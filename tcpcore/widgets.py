@@ -239,7 +239,7 @@ class HeaderExplorer(_App):
             for f in FLAG_ORDER
         }
         self.hex_input = w.Textarea(placeholder="paste bytes as hex", description="hex")
-        for field in (
+        editable = (
             self.src_port,
             self.dst_port,
             self.seq,
@@ -248,10 +248,11 @@ class HeaderExplorer(_App):
             self.urgent,
             self.reserved,
             self.mss,
-            self.payload,
             self.src_ip,
             self.dst_ip,
-        ):  # three to a row (two on a small screen), the longest label in full
+        )
+        for field in (*editable, self.payload):
+            # three to a row (two on a small screen), the longest label in full
             field.layout.width = "auto"
             field.style.description_width = "8em"
         self.hex_kind = _fit_options(
@@ -271,20 +272,7 @@ class HeaderExplorer(_App):
         self.encoded = b""
         self._capture: Capture | None = None
         self._loading = False
-        fields = [
-            self.src_port,
-            self.dst_port,
-            self.seq,
-            self.ack,
-            self.window,
-            self.urgent,
-            self.reserved,
-            self.mss,
-            self.src_ip,
-            self.dst_ip,
-            *self.flags.values(),
-        ]
-        self._watch(fields, self._edited)
+        self._watch([*editable, *self.flags.values()], self._edited)
         self._watch([self.payload], self._payload_edited)
         self.decode_button.on_click(self._guarded(lambda _b: self.decode_hex()))
         self._watch([self.capture], self._capture_picked)
