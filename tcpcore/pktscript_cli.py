@@ -2,7 +2,7 @@
 
 Wiring for :mod:`tcpcore.cli`: :func:`add_parser` adds the subcommand to an argparse
 ``subparsers`` object and :func:`run` carries it out (the runner itself is
-:mod:`tcpcore.pktscript`, imported only when the command runs). Exit status, as DESIGN.md's
+:mod:`tcpcore.conformance.runner`, imported only when the command runs). Exit status, as DESIGN.md's
 public contract says: 0 pass, 1 fail, 2 not runnable (a construct outside the subset, a syntax
 error, or a file that cannot be read); the last line printed is ``PASS ...``, ``FAIL line N: ...``
 or ``NOT RUNNABLE line N: ...``.
@@ -26,7 +26,7 @@ DESCRIPTION = (
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments to ``parser``."""
-    from .pktscript import configure as add_arguments
+    from .conformance.runner import configure as add_arguments
 
     add_arguments(parser)
 
@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the script named by ``args.file``; print the verdict line; return the exit status."""
-    from .pktscript import EXIT_NOT_RUNNABLE, run_args
+    from .conformance.runner import EXIT_NOT_RUNNABLE, run_args
 
     out = out or sys.stdout
     err = err or sys.stderr

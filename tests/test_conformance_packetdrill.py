@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SHARED, require
 
-from tcpcore.pktparse import Packet, When, parse
-from tcpcore.pktscript import (
+from tcpcore.conformance.parse import Packet, When, parse
+from tcpcore.conformance.runner import (
     EXIT_FAIL,
     defines_for,
     discover,
@@ -91,7 +91,7 @@ def script(name: str | None) -> Path:
 def test_the_committed_table_is_current() -> None:
     require(CONFORMANCE.is_dir(), MISSING)
     assert render_table(DIRS) == TABLE.read_text(encoding="utf-8"), (
-        "docs/conformance.md is stale: python -m tcpcore.pktscript --table "
+        "docs/conformance.md is stale: python -m tcpcore.conformance.runner --table "
         "../shared/conformance/*/ > docs/conformance.md"
     )
 
@@ -182,7 +182,7 @@ def test_the_command_runs_a_real_script_under_its_own_profile() -> None:
     """closing-ipv4.pkt passes only as FreeBSD, which resends its FIN in CLOSING."""
     closing = script(params(["packetdrill/freebsd-net-tcp-testsuite/snippets/closing-ipv4.pkt"])[0])
     proc = subprocess.run(
-        [sys.executable, "-m", "tcpcore.pktscript", str(closing)],
+        [sys.executable, "-m", "tcpcore.conformance.runner", str(closing)],
         capture_output=True,
         text=True,
         check=False,

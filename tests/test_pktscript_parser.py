@@ -1,4 +1,4 @@
-"""The packetdrill parser (tcpcore.pktparse) on hand-written snippets.
+"""The packetdrill parser (tcpcore.conformance.parse) on hand-written snippets.
 
 Every snippet here is written for this file. Lines are numbered from 1 as an editor shows them,
 so a test that says "line 3" means the third line of its snippet (the snippets start right after
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tcpcore import MSS, Eol, Flags, Nop, Sack, SackPermitted, Timestamps, WindowScale
-from tcpcore.pktparse import (
+from tcpcore.conformance.parse import (
     DEFAULT_TOLERANCE_US,
     Code,
     NotRunnable,
@@ -25,7 +25,7 @@ from tcpcore.pktparse import (
     parse,
     split_args,
 )
-from tcpcore.pktscript import EXIT_NOT_RUNNABLE, run_text
+from tcpcore.conformance.runner import EXIT_NOT_RUNNABLE, run_text
 
 SYN, ACK, FIN, PSH, RST = Flags.SYN, Flags.ACK, Flags.FIN, Flags.PSH, Flags.RST
 

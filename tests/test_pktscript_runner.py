@@ -1,4 +1,4 @@
-"""The packetdrill runner (tcpcore.pktscript) on scripts written for this file.
+"""The packetdrill runner (tcpcore.conformance.runner) on scripts written for this file.
 
 Each script tells a short story whose every expected segment was worked out by hand from RFC 9293
 and the profile's values; each test then checks that the runner passes it, and that a changed
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tcpcore import pktscript_cli
-from tcpcore.pktscript import (
+from tcpcore.conformance.runner import (
     EXIT_FAIL,
     EXIT_NOT_RUNNABLE,
     EXIT_PASS,
@@ -349,7 +349,7 @@ def test_command_line_exit_codes_and_last_line(tmp_path: Path) -> None:
         (odd, EXIT_NOT_RUNNABLE, "NOT RUNNABLE line 17: poll()"),
     ):
         proc = subprocess.run(
-            [sys.executable, "-m", "tcpcore.pktscript", str(path), "--profile", "linux"],
+            [sys.executable, "-m", "tcpcore.conformance.runner", str(path), "--profile", "linux"],
             capture_output=True,
             text=True,
             check=False,

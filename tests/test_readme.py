@@ -6,7 +6,7 @@ import re
 
 from conftest import ROOT, SHARED, require
 
-from tcpcore.pktscript import render_summary
+from tcpcore.conformance.runner import render_summary
 
 CONFORMANCE = SHARED / "conformance"
 
@@ -23,7 +23,7 @@ def test_readme_conformance_summary_is_current() -> None:
     assert found, "README.md lost its conformance-summary block"
     assert found.group(1) == render_summary(dirs), (
         "README's conformance summary is stale: replace the block with the output of "
-        "python -m tcpcore.pktscript --summary ../shared/conformance/*/"
+        "python -m tcpcore.conformance.runner --summary ../shared/conformance/*/"
     )
 
 

@@ -31,9 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from .errors import TCPCoreError
-from .flags import Flags
-from .options import MSS, Eol, Nop, Option, Sack, SackPermitted, Timestamps, WindowScale
+from ..errors import TCPCoreError
+from ..flags import Flags
+from ..options import MSS, Eol, Nop, Option, Sack, SackPermitted, Timestamps, WindowScale
 
 DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
 

@@ -61,12 +61,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from . import events as ev
-from .connection import Connection
-from .errors import TCPCoreError
-from .flags import Flags
-from .options import Option
-from .pktparse import (
+from .. import events as ev
+from ..connection import Connection
+from ..errors import TCPCoreError
+from ..flags import Flags
+from ..options import Option
+from ..profiles import PROFILES, Profile, ProfileError, get_profile
+from ..rules import classify
+from ..segment import Segment
+from ..states import State
+from ..table import Trigger
+from .parse import (
     Code,
     Event,
     NotRunnable,
@@ -79,164 +84,15 @@ from .pktparse import (
     When,
     parse,
 )
-from .pktsyscalls import REMOTE_PORT, Blocked, Failure, Socket, SocketCalls, secs
-from .profiles import PROFILES, Profile, ProfileError, get_profile
-from .rules import classify
-from .segment import Segment
-from .states import State
-from .table import Trigger
+from .policy import POLICIES, SYSCTLS, ComparePolicy, defines_for, policy_for
+from .syscalls import REMOTE_PORT, Blocked, Failure, Socket, SocketCalls, secs
 
 EXIT_PASS, EXIT_FAIL, EXIT_NOT_RUNNABLE = 0, 1, 2
 LOCAL_PORT = 8080
 LOCAL_ISS = 0xFFFF_FC00  # 1024 below the wrap: a few kilobytes of data cross it
 _MASK = 0xFFFFFFFF
 SYN, ACK, FIN, RST = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST
-
-
-# -- what a ">" line is compared on, per profile ----------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ComparePolicy:
-    """How a ``>`` line is compared with the segment the reference sent, under one profile.
-
-    Flags, the relative sequence number, the payload length, the acknowledgment number (when
-    the line has ACK) and the time are always compared. Beyond that:
-
-    * ``window``: compare ``win N`` where the line gives one;
-    * ``options``: the TCP options compared, by name, for presence and value (``mss``,
-      ``wscale``, ``sackOK``, ``sack``); the others are never compared: ``TS`` (tcpcore sends no
-      timestamps, RFC 7323 3) and ``nop``/``eol`` (padding: where a stack puts it is layout);
-      a line without ``<...>`` expects none of the compared options, ``<...>`` accepts any;
-    * ``coalesce``: a line may stand for several data segments the reference sent at once,
-      back to back, as the kernel's segmentation offload hands packetdrill one large segment.
-    """
-
-    window: bool
-    options: frozenset[str]
-    coalesce: bool
-    why: str
-
-
-_MODELLED = frozenset({"mss", "wscale", "sackOK", "sack"})
-POLICIES: dict[str, ComparePolicy] = {
-    "rfc9293": ComparePolicy(
-        window=True,
-        options=frozenset({"mss"}),
-        coalesce=False,
-        why="RFC 9293 3.7.1: MSS is the only option the RFC's endpoint sends",
-    ),
-    "linux": ComparePolicy(
-        window=True,
-        options=_MODELLED,
-        coalesce=True,
-        # google-packetdrill shutdown-rdwr-write-queue-close.pkt expects one P. 1:10001(10000)
-        # from a stack whose peer's MSS is 1000: packetdrill's tun device takes TSO/GSO segments.
-        why="packetdrill on Linux sees TSO/GSO segments before they are cut to the MSS",
-    ),
-    "freebsd": ComparePolicy(
-        window=True,
-        options=_MODELLED,
-        coalesce=False,
-        why="segment by segment, as sent (the snippets carry no data to offload)",
-    ),
-}
-POLICIES["linux-rfc1337"] = POLICIES["linux"]
-
-
-# The names a script's ``#ifdef`` blocks test, per profile: FreeBSD's testsuite marks what the
-# standard says with STANDARD and what FreeBSD does instead with FreeBSD.
-DEFINES: dict[str, frozenset[str]] = {
-    "rfc9293": frozenset({"STANDARD"}),
-    "linux": frozenset({"Linux"}),
-    "linux-rfc1337": frozenset({"Linux"}),
-    "freebsd": frozenset({"FreeBSD"}),
-}
-
-
-def defines_for(profile: str | Profile) -> frozenset[str]:
-    """The ``#ifdef`` names defined when a script runs under ``profile``."""
-    return DEFINES.get(get_profile(profile).name, frozenset())
-
-
-def policy_for(profile: Profile) -> ComparePolicy:
-    """The comparison policy of a profile; ProfileError for a profile that has none."""
-    try:
-        return POLICIES[profile.name]
-    except KeyError:
-        raise ProfileError(
-            f"no pktscript comparison policy for profile {profile.name!r}; "
-            f"known: {', '.join(sorted(POLICIES))}"
-        ) from None
-
-
-# -- FreeBSD's sysctls: a script's settings as profile values ---------------------------------
-
-_ECN = "ECN negotiation (RFC 3168) is outside the course's subset"
-_POSITIVE = "only a positive value is modelled"
-Sysctl = Callable[[int], "dict[str, object] | str"]
-
-
-def _switch(name: str) -> Sysctl:
-    return lambda v: {name: bool(v)} if v in (0, 1) else f"only 0 and 1 are modelled, not {v}"
-
-
-def _only(default: int, why: str) -> Sysctl:
-    return lambda v: {} if v == default else why
-
-
-def _wscale(maxsockbuf: int) -> dict[str, object]:
-    # tcp_connect(): the smallest shift with TCP_MAXWIN << shift >= sb_max, at most 14.
-    shift = 0
-    while shift < 14 and 0xFFFF << shift < maxsockbuf:
-        shift += 1
-    return {"wscale": shift}
-
-
-# What ``sysctl -w NAME=VALUE`` means for the ``freebsd`` profile (tcp(4), tuning(7)): the values
-# it changes, or why the setting is outside the subset. Settings that change nothing tcpcore
-# models at their value are accepted as they are.
-FREEBSD_SYSCTLS: dict[str, Sysctl] = {
-    "net.inet.tcp.insecure_rst": _switch("rst_in_window_resets"),
-    "net.inet.tcp.insecure_syn": _switch("syn_in_window_resets"),
-    "net.inet.tcp.drop_synfin": _switch("drop_syn_fin"),
-    "net.inet.tcp.sack.enable": _switch("sack_permitted"),
-    # RFC 1323 on: Window Scale offered (timestamps are never sent by tcpcore); off: neither.
-    "net.inet.tcp.rfc1323": lambda v: {"wscale": None} if v == 0 else {},
-    "kern.ipc.maxsockbuf": _wscale,
-    "net.inet.tcp.recvspace": lambda v: (
-        {"rcv_space": v}
-        if 0xFFFF <= v <= 0xFFFF + 1
-        else ("a receive buffer other than 64 KiB is not modelled")
-    ),
-    "net.inet.tcp.sendspace": _only(32768, "the send buffer's size is not modelled"),
-    "net.inet.tcp.ecn.enable": lambda v: {} if v in (0, 2) else _ECN,
-    "net.inet.tcp.ecn.maxretries": lambda v: {},  # only read when ECN is negotiated
-    "net.inet.tcp.blackhole": _only(0, "blackhole (no RST for a closed port) is not modelled"),
-    "net.inet.tcp.hostcache.purgenow": lambda v: {},  # tcpcore keeps no host cache
-    "net.inet.tcp.keepinit": lambda v: {"syn_give_up": v / 1000} if v > 0 else _POSITIVE,
-    "net.inet.tcp.rexmit_initial": lambda v: {"rto_initial": v / 1000} if v > 0 else _POSITIVE,
-    "net.inet.tcp.rexmit_slop": lambda v: {"rto_slop": v / 1000},
-    "net.inet.tcp.rexmit_drop_options": _only(
-        0, "a SYN resent without its options (after the third try) is not modelled"
-    ),
-    "net.inet.tcp.rexmit_min": _only(30, "the RTO's lower bound is not modelled"),
-    # tcp(4): TIME-WAIT lasts 2*MSL; the keepalive times are in milliseconds.
-    "net.inet.tcp.msl": lambda v: (
-        {"msl": v / 1000, "time_wait": 2 * v / 1000} if v > 0 else _POSITIVE
-    ),
-    "net.inet.tcp.keepidle": lambda v: {"keepalive_idle": v / 1000} if v > 0 else _POSITIVE,
-    "net.inet.tcp.keepintvl": lambda v: {"keepalive_interval": v / 1000} if v > 0 else _POSITIVE,
-    "net.inet.tcp.keepcnt": lambda v: {"keepalive_probes": v} if v > 0 else _POSITIVE,
-    "net.inet.tcp.delayed_ack": _only(0, "delayed ACKs (RFC 1122 4.2.3.2) are not modelled"),
-    "net.inet.tcp.syncookies": lambda v: {},  # cookies only once the syncache overflows
-    "net.inet.tcp.syncookies_only": _only(0, "SYN cookies are not modelled"),
-    "net.inet.tcp.nolocaltimewait": _only(0, "TIME-WAIT skipped for local peers: not modelled"),
-    "net.inet.tcp.fast_finwait2_recycle": _only(0, "FIN-WAIT-2 recycling is not modelled"),
-    "net.inet.tcp.path_mtu_discovery": lambda v: {},  # no ICMP here; the DF bit is not modelled
-    "net.inet.tcp.tolerate_missing_ts": lambda v: {},  # tcpcore sends no timestamps
-}
-SYSCTLS: dict[str, dict[str, Sysctl]] = {"freebsd": FREEBSD_SYSCTLS}
+# ``sysctl -w NAME=VALUE`` in a script's shell line (what it means: .policy.SYSCTLS)
 _SYSCTL_W = re.compile(r"^sysctl\s+(?:-\w+\s+)*(?P<name>[\w.]+)=(?P<value>\S+)$")
 
 
@@ -779,7 +635,7 @@ def render_table(dirs: Sequence[str | Path]) -> str:
     lines = [
         "# Conformance: packetdrill scripts run against tcpcore",
         "",
-        "Generated by `python -m tcpcore.pktscript --table ../shared/conformance/*/`;",
+        "Generated by `python -m tcpcore.conformance.runner --table ../shared/conformance/*/`;",
         "`tests/test_conformance_packetdrill.py` checks that it is current and that every script",
         "still gets its verdict. Each script runs under the profile of the stack it was written",
         "for. A `>` line is always compared on flags, relative sequence number, length,",
@@ -807,17 +663,17 @@ def render_table(dirs: Sequence[str | Path]) -> str:
 def render_summary(dirs: Sequence[str | Path]) -> str:
     """Verdict counts per group and profile (Markdown), the block the README shows.
 
-    ``python -m tcpcore.pktscript --summary ../shared/conformance/*/`` prints it;
+    ``python -m tcpcore.conformance.runner --summary ../shared/conformance/*/`` prints it;
     tests/test_readme.py checks that the README's copy is current.
     """
     return "\n".join(_summary(_runs(dirs))) + "\n"
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """``python -m tcpcore.pktscript FILE [--profile P] [-v]`` or ``--table DIR...``."""
+    """``python -m tcpcore.conformance.runner FILE [--profile P] [-v]`` or ``--table DIR...``."""
     out = out or sys.stdout
     ap = argparse.ArgumentParser(
-        prog="python -m tcpcore.pktscript", description=__doc__.split("\n")[0]
+        prog="python -m tcpcore.conformance.runner", description=__doc__.split("\n")[0]
     )
     configure(ap)
     ap.add_argument("--table", nargs="+", metavar="DIR", help="print the conformance table")
@@ -835,7 +691,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``tcpcore pktscript`` (and of ``python -m tcpcore.pktscript``)."""
+    """The arguments of ``tcpcore pktscript`` (and of ``python -m tcpcore.conformance.runner``)."""
     parser.add_argument("file", nargs="?", metavar="FILE.pkt", help="the packetdrill script")
     parser.add_argument(
         "--profile",
