@@ -26,7 +26,8 @@ from wire_helpers import (
     reference_tcp_checksum,
 )
 
-from tcpcore.cli import TraceCounts, format_text, main, trace_records
+from tcpcore.cli import main
+from tcpcore.cli.trace import TraceCounts, format_text, trace_records
 from tcpcore.pcap import Packet, iter_pcap
 
 TRACE = [sys.executable, "-m", "tcpcore.cli", "trace"]

@@ -182,7 +182,7 @@ def test_the_command_runs_a_real_script_under_its_own_profile() -> None:
     """closing-ipv4.pkt passes only as FreeBSD, which resends its FIN in CLOSING."""
     closing = script(params(["packetdrill/freebsd-net-tcp-testsuite/snippets/closing-ipv4.pkt"])[0])
     proc = subprocess.run(
-        [sys.executable, "-m", "tcpcore.conformance.runner", str(closing)],
+        [sys.executable, "-m", "tcpcore.cli", "pktscript", str(closing)],
         capture_output=True,
         text=True,
         check=False,

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tcpcore import pktscript_cli
+from tcpcore.cli import main as tcpcore_main
+from tcpcore.cli import pktscript as pktscript_cli
 from tcpcore.conformance.runner import (
     EXIT_FAIL,
     EXIT_NOT_RUNNABLE,
@@ -349,7 +350,7 @@ def test_command_line_exit_codes_and_last_line(tmp_path: Path) -> None:
         (odd, EXIT_NOT_RUNNABLE, "NOT RUNNABLE line 17: poll()"),
     ):
         proc = subprocess.run(
-            [sys.executable, "-m", "tcpcore.conformance.runner", str(path), "--profile", "linux"],
+            [sys.executable, "-m", "tcpcore.cli", "pktscript", str(path), "--profile", "linux"],
             capture_output=True,
             text=True,
             check=False,
@@ -367,15 +368,12 @@ def test_command_line_reports_a_missing_file(tmp_path: Path) -> None:
     assert out.getvalue() == ""
 
 
-def test_the_subcommand_wiring(tmp_path: Path) -> None:
+def test_the_subcommand_wiring(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``tcpcore pktscript FILE -v`` through main: the profile line, each event, the verdict."""
     script = tmp_path / "s.pkt"
     script.write_text(PASSIVE)
-    parser = argparse.ArgumentParser(prog="tcpcore")
-    pktscript_cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["pktscript", str(script), "--profile", "rfc9293", "-v"])
-    out = io.StringIO()
-    assert pktscript_cli.run(args, out, io.StringIO()) == EXIT_FAIL
-    lines = out.getvalue().splitlines()
+    assert tcpcore_main(["pktscript", str(script), "--profile", "rfc9293", "-v"]) == EXIT_FAIL
+    lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{script} under profile rfc9293"
     assert any(line.endswith("sent F. 1:1(0) ack 301 win 65335") for line in lines)
     assert lines[-1].startswith("FAIL line 14: ")

@@ -16,7 +16,7 @@ How the expected numbers are derived:
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import inspect
 import io
 import json
@@ -24,8 +24,8 @@ import re
 
 import pytest
 
+from tcpcore.cli import main
 from tcpcore.flags import Flags
-from tcpcore.scenario_cli import add_parser, run
 from tcpcore.scenarios import (
     SCENARIOS,
     ScenarioError,
@@ -590,11 +590,11 @@ def test_ladder_shows_arrows_losses_and_states() -> None:
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="tcpcore")
-    add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["scenario", *argv])
+    """``tcpcore scenario ARGV...`` through the one wiring: (exit code, stdout, stderr)."""
     out, err = io.StringIO(), io.StringIO()
-    return run(args, out, err), out.getvalue(), err.getvalue()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["scenario", *argv])
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_cli_lists_every_scenario() -> None:

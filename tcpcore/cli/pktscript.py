@@ -1,18 +1,16 @@
-"""``tcpcore pktscript FILE.pkt [--profile NAME]``: run a packetdrill script against the reference.
+"""``tcpcore pktscript FILE.pkt [--profile NAME] [-v]``: a packetdrill script against the reference.
 
-Wiring for :mod:`tcpcore.cli`: :func:`add_parser` adds the subcommand to an argparse
-``subparsers`` object and :func:`run` carries it out (the runner itself is
-:mod:`tcpcore.conformance.runner`, imported only when the command runs). Exit status, as DESIGN.md's
-public contract says: 0 pass, 1 fail, 2 not runnable (a construct outside the subset, a syntax
-error, or a file that cannot be read); the last line printed is ``PASS ...``, ``FAIL line N: ...``
-or ``NOT RUNNABLE line N: ...``.
+The runner is :mod:`tcpcore.conformance`, imported only when the command runs. Exit status, as
+DESIGN.md's public contract says: 0 pass, 1 fail, 2 not runnable (a construct outside the subset,
+a syntax error, or a file that cannot be read); the last line printed is ``PASS ...``,
+``FAIL line N: ...`` or ``NOT RUNNABLE line N: ...``.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TextIO
 
 NAME = "pktscript"
 HELP = "run a packetdrill script against the reference (exit 0 pass, 1 fail, 2 not runnable)"
@@ -22,31 +20,44 @@ DESCRIPTION = (
     "says PASS, or FAIL with the script line and what differed, or NOT RUNNABLE with the line "
     "and the construct outside the subset."
 )
+EXIT_NOT_RUNNABLE = 2  # tcpcore.conformance.EXIT_NOT_RUNNABLE, without importing the runner
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments to ``parser``."""
-    from .conformance.runner import configure as add_arguments
+    from ..profiles import PROFILES
 
-    add_arguments(parser)
-
-
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``pktscript`` to an ``ArgumentParser.add_subparsers()`` object; return its parser."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        NAME, help=HELP, description=DESCRIPTION
+    parser.add_argument("file", metavar="FILE.pkt", help="the packetdrill script")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="the stack to play (default: the one the script was written for)",
     )
-    configure(parser)
-    return parser
+    parser.add_argument("-v", "--verbose", action="store_true", help="print every event as it runs")
 
 
-def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the script named by ``args.file``; print the verdict line; return the exit status."""
-    from .conformance.runner import EXIT_NOT_RUNNABLE, run_args
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run ``args.file``; print progress (with -v) and the verdict line; return the exit code."""
+    from ..conformance import profile_for, run_text
+    from ..profiles import ProfileError
 
-    out = out or sys.stdout
-    err = err or sys.stderr
-    if getattr(args, "file", None) is None:
-        err.write("tcpcore pktscript: give a script FILE.pkt\n")
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        err.write(f"tcpcore pktscript: cannot read {path}: {exc.strerror or exc}\n")
         return EXIT_NOT_RUNNABLE
-    return run_args(args, out, err)
+    profile = args.profile or profile_for(path, text)
+
+    def log(line: str) -> None:
+        out.write(line + "\n")
+
+    if args.verbose:
+        out.write(f"{path} under profile {profile}\n")
+    try:
+        result = run_text(text, profile, log if args.verbose else None)
+    except ProfileError as exc:
+        err.write(f"tcpcore pktscript: {exc}\n")
+        return EXIT_NOT_RUNNABLE
+    out.write(result.message + "\n")
+    return result.exit_code

@@ -9,17 +9,15 @@ with it, one JSON object per line: the segments with the keys of ``tcpcore trace
 and state changes. Exit codes: 0 done; 2 an unknown scenario or profile (one line on stderr that
 names the valid choices).
 
-Both wirings work: ``add_parser(subparsers)`` adds the subcommand to an argparse parser, and
-``configure``/``run`` fit :class:`tcpcore.cli.Subcommand`. The scenarios are imported inside
-:func:`run`, so that the command line starts fast.
+A subcommand of :mod:`tcpcore.cli`; the scenarios are imported inside :func:`run`, so that the
+command line starts fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import textwrap
-from typing import Any, TextIO
+from typing import TextIO
 
 NAME = "scenario"
 HELP = "run a named simulated scenario and print its ladder diagram"
@@ -42,23 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--width", type=int, default=100, help="ladder width in columns")
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``scenario`` to the subparsers of an argparse parser; returns its parser."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        NAME, help=HELP, description=DESCRIPTION
-    )
-    configure(parser)
-    parser.set_defaults(run=run)
-    return parser
-
-
-def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the subcommand; returns the exit code."""
-    from .profiles import PROFILES
-    from .scenarios import SCENARIOS, list_scenarios, run_scenario
+    from ..profiles import PROFILES
+    from ..scenarios import SCENARIOS, list_scenarios, run_scenario
 
-    out = out or sys.stdout
-    err = err or sys.stderr
     if args.list:
         for name, description in list_scenarios():
             out.write(
@@ -86,14 +72,3 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     trace = run_scenario(args.name, profile=args.profile, seed=args.seed)
     out.write(trace.to_json_lines() if args.json else trace.ladder_text(args.width))
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m tcpcore.scenario_cli NAME``: the subcommand on its own."""
-    parser = argparse.ArgumentParser(prog="tcpcore scenario", description=DESCRIPTION)
-    configure(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -66,7 +66,7 @@ from ..connection import Connection
 from ..errors import TCPCoreError
 from ..flags import Flags
 from ..options import Option
-from ..profiles import PROFILES, Profile, ProfileError, get_profile
+from ..profiles import Profile, get_profile
 from ..rules import classify
 from ..segment import Segment
 from ..states import State
@@ -670,59 +670,17 @@ def render_summary(dirs: Sequence[str | Path]) -> str:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    """``python -m tcpcore.conformance.runner FILE [--profile P] [-v]`` or ``--table DIR...``."""
+    """``python -m tcpcore.conformance.runner --table DIR...`` or ``--summary DIR...``."""
     out = out or sys.stdout
     ap = argparse.ArgumentParser(
-        prog="python -m tcpcore.conformance.runner", description=__doc__.split("\n")[0]
+        prog="python -m tcpcore.conformance.runner", description="the conformance tables"
     )
-    configure(ap)
-    ap.add_argument("--table", nargs="+", metavar="DIR", help="print the conformance table")
-    ap.add_argument("--summary", nargs="+", metavar="DIR", help="print the README's summary")
+    group = ap.add_mutually_exclusive_group(required=True)
+    group.add_argument("--table", nargs="+", metavar="DIR", help="print the conformance table")
+    group.add_argument("--summary", nargs="+", metavar="DIR", help="print the README's summary")
     args = ap.parse_args(argv)
-    if args.table:
-        out.write(render_table(args.table))
-        return 0
-    if args.summary:
-        out.write(render_summary(args.summary))
-        return 0
-    if args.file is None:
-        ap.error("give a script FILE or --table DIR...")
-    return run_args(args, out, sys.stderr)
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    """The arguments of ``tcpcore pktscript`` (and of ``python -m tcpcore.conformance.runner``)."""
-    parser.add_argument("file", nargs="?", metavar="FILE.pkt", help="the packetdrill script")
-    parser.add_argument(
-        "--profile",
-        choices=sorted(PROFILES),
-        help="the stack to play (default: the one the script was written for)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="print every event as it runs")
-
-
-def run_args(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Run ``args.file``; print progress (with -v) and the verdict line; return the exit code."""
-    path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        err.write(f"tcpcore pktscript: cannot read {path}: {exc.strerror or exc}\n")
-        return EXIT_NOT_RUNNABLE
-    profile = args.profile or profile_for(path, text)
-
-    def log(line: str) -> None:
-        out.write(line + "\n")
-
-    if args.verbose:
-        out.write(f"{path} under profile {profile}\n")
-    try:
-        result = run_text(text, profile, log if args.verbose else None)
-    except ProfileError as exc:
-        err.write(f"tcpcore pktscript: {exc}\n")
-        return EXIT_NOT_RUNNABLE
-    out.write(result.message + "\n")
-    return result.exit_code
+    out.write(render_table(args.table) if args.table else render_summary(args.summary))
+    return 0
 
 
 if __name__ == "__main__":
