@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tcpcore import MSS, Eol, Flags, Nop, Sack, SackPermitted, Timestamps, WindowScale
+from tcpcore.conformance import EXIT_NOT_RUNNABLE, run_text
 from tcpcore.conformance.parse import (
     DEFAULT_TOLERANCE_US,
     Code,
@@ -25,7 +26,6 @@ from tcpcore.conformance.parse import (
     parse,
     split_args,
 )
-from tcpcore.conformance.runner import EXIT_NOT_RUNNABLE, run_text
 
 SYN, ACK, FIN, PSH, RST = Flags.SYN, Flags.ACK, Flags.FIN, Flags.PSH, Flags.RST
 

@@ -15,23 +15,25 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from tcpcore.cli import main as tcpcore_main
 from tcpcore.cli import pktscript as pktscript_cli
-from tcpcore.conformance.runner import (
+from tcpcore.conformance import (
     EXIT_FAIL,
     EXIT_NOT_RUNNABLE,
     EXIT_PASS,
-    LOCAL_ISS,
     POLICIES,
-    main,
     policy_for,
     profile_for,
-    render_table,
     run_file,
     run_text,
 )
+from tcpcore.conformance.runner import LOCAL_ISS
 from tcpcore.profiles import LINUX, ProfileError
+
+sys.path.insert(0, str(ROOT / "tools"))
+import conformance_report  # tools/ is not a package: found through sys.path
 
 # An active open under linux: our SYN offers SACK and window scale 8; the peer's SYN+ACK offers
 # window scale 3 and MSS 500. Its window of 1000 is 1000 bytes in the SYN+ACK (never scaled, RFC
@@ -383,7 +385,7 @@ def test_the_table_generator(tmp_path: Path) -> None:
     (tmp_path / "freebsd").mkdir()
     (tmp_path / "freebsd" / "a.pkt").write_text(PASSIVE)
     (tmp_path / "b.pkt").write_text(ACTIVE)
-    table = render_table([tmp_path])
+    table = conformance_report.render_table([tmp_path])
     lines = table.splitlines()
     rows = [line for line in lines if line.startswith(f"| {tmp_path.name}/") and ".pkt |" in line]
     # Counts per group (the suite's first folders) and profile come first.
@@ -399,8 +401,19 @@ def test_the_table_generator(tmp_path: Path) -> None:
         "ack 301 at 0.200 s, got F. 1:1(0) ack 301 win 65535 at 0.200 s: flags |",
     ]
     out = io.StringIO()
-    assert main(["--table", str(tmp_path)], out) == 0
+    assert conformance_report.main(["--table", str(tmp_path)], out) == 0
     assert out.getvalue() == table
+
+
+def test_the_table_generator_names_a_folder_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tools/conformance_report.py refuses a DIR that does not exist: exit 2, naming it."""
+    missing = tmp_path / "nope"
+    with pytest.raises(SystemExit) as exc:
+        conformance_report.main(["--summary", str(missing)], io.StringIO())
+    assert exc.value.code == 2
+    assert f"not a folder: {missing}" in capsys.readouterr().err
 
 
 # FreeBSD over IPv6, as its tcp-testsuite writes it: the SYN offers MSS 1440 (the IPv6 header is 20
