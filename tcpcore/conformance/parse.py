@@ -1,4 +1,4 @@
-"""Parse packetdrill scripts: the text of the subset that :mod:`tcpcore.pktscript` runs.
+"""Parse packetdrill scripts: the text of the subset that :mod:`tcpcore.conformance.runner` runs.
 
 A packetdrill script (Cardwell et al., "packetdrill: Scriptable Network Stack Testing, from
 Sockets to Packets", USENIX ATC 2013) is a list of events, one a line, each with a time:
@@ -21,7 +21,7 @@ This module only reads text. It returns :class:`Event` records in file order, an
 :class:`ScriptSyntaxError` for text that is not a packetdrill line and :class:`NotRunnable` for a
 packetdrill construct the runner does not model (TCP options such as Fast Open cookies, ECN flags,
 "any time" events), each naming the line. Which system calls the runner understands is decided by
-the runner (:mod:`tcpcore.pktscript`), which uses the same :class:`NotRunnable`.
+the runner (:mod:`tcpcore.conformance.runner`), which uses the same :class:`NotRunnable`.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ How the story is told
   inet_csk_listen_stop() does), ``setsockopt`` for SO_LINGER, SO_KEEPALIVE, TCP_KEEPIDLE,
   TCP_KEEPINTVL, TCP_KEEPCNT and TCP_USER_TIMEOUT, ``getsockopt(SO_ERROR)`` and ``ioctl(SIOCINQ)``
   (the reference knows both answers), and ``%{ assert tcpi_state == TCPI_* }%``.
-* Skipped and counted: shell commands, ``fcntl``, the socket-buffer options SO_RCVBUF/SO_SNDBUF
-  and SO_REUSEADDR/SO_REUSEPORT (none of them changes what TCP sends here). A profile with a
-  table of sysctls (:data:`SYSCTLS`: FreeBSD's ``net.inet.tcp.insecure_rst`` and the others a
-  script sets) takes ``sysctl -w NAME=VALUE`` as a variant of itself (its switches and values,
-  never other logic), and refuses a setting it cannot take as NOT RUNNABLE; under the other
-  profiles the profile stands for the stack as the script configures it.
-* ``#ifdef NAME`` ... ``#else`` ... ``#endif`` (FreeBSD's suite): the names :data:`DEFINES`
+* Skipped and counted: shell commands, ``fcntl``, the socket-buffer options SO_RCVBUF/SO_SNDBUF and
+  SO_REUSEADDR/SO_REUSEPORT (none of them changes what TCP sends here). A profile with a table of
+  sysctls (:data:`.policy.SYSCTLS`: FreeBSD's ``net.inet.tcp.insecure_rst`` and the others a script
+  sets) takes ``sysctl -w NAME=VALUE`` as a variant of itself (its switches and values, never other
+  logic), and refuses a setting it cannot take as NOT RUNNABLE; under the other profiles the profile
+  stands for the stack as the script configures it.
+* ``#ifdef NAME`` ... ``#else`` ... ``#endif`` (FreeBSD's suite): the names :data:`.policy.DEFINES`
   gives the profile are defined. ``--ip_version=ipv6`` makes the connection IPv6 (its MSS is 20
   bytes smaller), ``--mtu=N`` sets the MSS to what the MTU leaves after the headers.
 * Sequence numbers: the peer's ISN is 0 (``<`` lines are used as written, and ``>`` lines'
@@ -47,7 +47,7 @@ How the story is told
   the last event, nor is a segment sent after the last ``>`` line.
 * What a ``>`` line is compared on: flags, relative sequence number, length and (with ACK) the
   acknowledgment number, always; the window and the options as the profile's
-  :class:`ComparePolicy` says (see :data:`POLICIES`).
+  :class:`~.policy.ComparePolicy` says (see :data:`.policy.POLICIES`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """The socket calls of a packetdrill script, played on one tcpcore Connection.
 
-:class:`SocketCalls` is the half of :class:`tcpcore.pktscript.Runner` that understands
+:class:`SocketCalls` is the half of :class:`tcpcore.conformance.runner.Runner` that understands
 ``socket()``, ``connect()``, ``write()``, ``close()`` and the rest, as the runner's docstring lists
 them. Each call is a method ``_sys_NAME(event, dry, resume)``: with ``dry`` it only checks that the
-call is inside the subset (raising :class:`~tcpcore.pktparse.NotRunnable` or
-:class:`~tcpcore.pktparse.ScriptSyntaxError` naming the line), so a script is refused before it
-runs; otherwise it runs the call and returns ``(result, errno)``, ``"block"`` for a call that
-has to wait (a blocking ``connect()``, ``accept()`` or ``read()``; the runner retries it with
+call is inside the subset (raising :class:`~tcpcore.conformance.parse.NotRunnable` or
+:class:`~tcpcore.conformance.parse.ScriptSyntaxError` naming the line), so a script is refused
+before it runs; otherwise it runs the call and returns ``(result, errno)``, ``"block"`` for a call
+that has to wait (a blocking ``connect()``, ``accept()`` or ``read()``; the runner retries it with
 ``resume`` after every step), or None for a call that is skipped and counted.
 
 What a call does to the connection is the socket API's meaning on Linux and FreeBSD alike
