@@ -33,6 +33,12 @@ def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "tcpcore/__init__.py" in names
     assert "tcpcore/table.py" in names
+    # The subpackages ship too (hatch takes folders whole): the command and the packetdrill runner.
+    assert {
+        "tcpcore/cli/__main__.py",
+        "tcpcore/cli/trace.py",
+        "tcpcore/conformance/runner.py",
+    } <= set(names)
     assert "autograder/__init__.py" in names
     assert not any(n.startswith(("tests/", "notebooks/", "course/")) for n in names)
     entry = next(n for n in names if n.endswith("entry_points.txt"))
@@ -59,4 +65,12 @@ def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path)
         [str(env_dir / "bin" / "tcpcore"), "--help"], cwd=tmp_path, capture_output=True, text=True
     )
     assert helped.returncode == 0, helped.stderr
-    assert "trace" in helped.stdout
+    assert all(command in helped.stdout for command in ("trace", "scenario", "pktscript"))
+    ran = subprocess.run(
+        [str(py), "-m", "tcpcore.cli", "scenario", "handshake"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "SYN+ACK seq=300 ack=101" in ran.stdout
