@@ -50,7 +50,7 @@ The MSS a connection announces is the profile's ``mss`` over IPv4 and 20 bytes l
 FreeBSD's sysctls that choose RFC 793's answers (net.inet.tcp.insecure_rst, insecure_syn) and
 drop_synfin are the switches ``rst_in_window_resets``, ``syn_in_window_resets`` and
 ``drop_syn_fin``, off by default; ``tcpcore pktscript`` turns them on when a script sets them
-(tcpcore.pktscript.FREEBSD_SYSCTLS).
+(tcpcore.conformance.policy.FREEBSD_SYSCTLS).
 
 tcpcore offers SACK-permitted but sends no SACK blocks and ignores those it gets: RFC 2018 lets a
 receiver send them or not ("MAY"), and a sender must not free data on them alone (section 8).
