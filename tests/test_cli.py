@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import pkgutil
 import struct
 import subprocess
 import sys
@@ -26,7 +27,8 @@ from wire_helpers import (
     reference_tcp_checksum,
 )
 
-from tcpcore.cli import main
+import tcpcore.cli
+from tcpcore.cli import build_parser, main, subcommands
 from tcpcore.cli.trace import TraceCounts, format_text, trace_records
 from tcpcore.pcap import Packet, iter_pcap
 
@@ -501,6 +503,16 @@ def test_a_plugged_in_observer_fills_states_in_json_and_text(story: Path) -> Non
 
 
 # -- the scenario subcommand, through the real entry point -------------------------------------
+
+
+def test_every_module_of_the_cli_package_is_a_subcommand_of_main() -> None:
+    """Each tcpcore/cli/ module (but __main__) is a subcommand under its own name, in --help."""
+    modules = {m.name for m in pkgutil.iter_modules(tcpcore.cli.__path__)} - {"__main__"}
+    assert (
+        {command.name for command in subcommands()} == modules == {"trace", "scenario", "pktscript"}
+    )
+    usage = build_parser().format_help()
+    assert all(f"    {name} " in usage or f"    {name}\n" in usage for name in modules), usage
 
 
 def test_scenario_subcommand_is_wired_into_main(capsys: pytest.CaptureFixture[str]) -> None:
