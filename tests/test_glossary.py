@@ -160,7 +160,8 @@ def seed_text() -> str:
     return normalize(" ".join(p.read_text(encoding="utf-8") for p in sorted(SEED.glob("*.txt"))))
 
 
-ALL_NOTEBOOKS = sorted(NOTEBOOKS.rglob("*.ipynb"))
+# Every lesson, the Chinese editions under notebooks/zh-CN included; never JupyterLab's checkpoints.
+ALL_NOTEBOOKS = sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOKS)))
