@@ -192,12 +192,16 @@ def test_every_correction_of_lesson_00_has_its_box_where_the_topic_is_taught() -
 
 @pytest.mark.parametrize("number", TEACHING)
 def test_each_teaching_lesson_has_boxes_and_lesson_00_lists_them(number: str) -> None:
-    """Lessons 01-05, 07, 08 each hold a box, and lesson 00 lists every correction they make."""
+    """Lessons 01-05, 07, 08 each hold a box, lesson 00 lists each, and their links resolve."""
     listed = {box.quote for box in notebook_boxes(START)}
     here = notebook_boxes(lesson(number))
     assert here, f"lesson {number} has no 原文 → 准确地说 box"
     for box in here:
         assert box.quote in listed, f"{box.where}: lesson 00 does not list 「{box.quote}」"
+    for cell_id, source in markdown_cells(lesson(number)):
+        if boxes_in(source, cell_id):
+            for target in LINK.findall(source):
+                assert link_problem(NOTEBOOKS, target) is None, link_problem(NOTEBOOKS, target)
 
 
 def test_the_box_parser_rejects_what_breaks_the_format() -> None:
