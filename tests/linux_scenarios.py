@@ -84,7 +84,7 @@ MIDWAY = CROSS_DELAY + 0.1  # settle: after a segment has arrived, before its an
 # Linux acknowledges a FIN after the delayed-ACK timer (at least 40 ms, TCP_DELACK_MIN: tcp_fin()
 # enters ping-pong mode), which tcpcore does not model (it ACKs at once). The default settle of
 # 50 ms is just past it and a busy machine lets the ACK slip behind the reading of the states
-# (seen once: FIN-WAIT-1 where the reference was in FIN-WAIT-2); the newer scenarios wait longer.
+# (seen once: FIN-WAIT-1 where the reference was in FIN-WAIT-2); rst-in-time-wait-* wait longer.
 ACK_SETTLE = 0.15
 
 SCENARIOS: dict[str, Scenario] = {
@@ -272,7 +272,11 @@ SCENARIOS: dict[str, Scenario] = {
                 _s("close", "server"),
                 _s("recv_eof", "client"),
                 _s("close", "client"),
-                _s("connect", "client2", port=CLIENT_PORT, to=SERVER_PORT),
+                _s("sleep", seconds=0.3),  # the client's LAST-ACK ends: its port is free again
+                # Read once the new SYN has reached the server's TIME-WAIT and before the
+                # SYN+ACK is back: TIME-WAIT -> SYN-RECEIVED on the server, SYN-SENT here.
+                _s("connect", "client2", port=CLIENT_PORT, to=SERVER_PORT, wait=False),
+                _s("wait_connected", "client2"),
                 _s("accept", "listener", **{"as": "server2"}),
                 _s("send", "client2", data=REQUEST),
                 _s("recv", "server2", n=len(REQUEST)),
@@ -281,8 +285,15 @@ SCENARIOS: dict[str, Scenario] = {
                 _s("close", "server2"),
                 _s("close", "listener"),
             ),
-            settle=ACK_SETTLE,
-            shows=(("server", "TIME-WAIT"), ("client", "CLOSED"), ("client", "TIME-WAIT")),
+            delay=CROSS_DELAY,
+            settle=MIDWAY,
+            shows=(
+                ("server", "TIME-WAIT"),
+                ("client", "CLOSED"),
+                ("client", "SYN-SENT"),
+                ("server", "SYN-RECEIVED"),
+                ("client", "TIME-WAIT"),
+            ),
         ),
         *(
             Scenario(
