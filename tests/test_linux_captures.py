@@ -4,7 +4,8 @@ Each scenario of :mod:`linux_oracle` was run on a real kernel and shipped as NAM
 on the wire) and NAME.json (the steps, the kernel's states after each, the delay line's log).
 Replaying them keeps tcpcore honest where no one can capture: the codec, the observer and the
 ``linux`` profile are held to what the kernel did, this time segment for segment (a recording
-replays exactly, so pure ACKs and data are compared too, not only control segments).
+replays exactly, so pure ACKs and data are compared too, not only control segments), and the
+``linux`` profile's states to the kernel's at every snapshot (see docs/linux-oracle.md).
 """
 
 from __future__ import annotations

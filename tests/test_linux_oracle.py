@@ -3,8 +3,9 @@ machine's kernel (network namespace, real sockets, tcpdump, NFQUEUE delay line) 
 
 (a) every captured segment decodes, verifies and re-encodes byte for byte;
 (b) the observer's states, inferred from the capture alone, are the kernel's own at every step;
-(c) two tcpcore Connections with the ``linux`` profile, making the same calls at the same moments
-    over a wire with the same delay, send the same control segments in the same order.
+(c) tcpcore Connections with the ``linux`` profile, making the same calls at the same moments
+    over a wire with the same delay, send the same control segments in the same order;
+(d) and are, endpoint by endpoint, in the states ``ss`` reported after every step.
 
 Needs root, network namespaces, tcpdump, iptables and ip6tables: a laptop without them skips, CI
 fails (``conftest.require``). The recorded runs in tests/data/linux/ are checked without root by
