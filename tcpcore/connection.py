@@ -745,6 +745,10 @@ class Connection:
             self._in_loss = False
             self.timers.pop("loss_probe", None)
 
+    def forget_rtt(self) -> None:
+        """Drop every RTT measurement: back to the initial RTO (RFC 6298 2.1)."""
+        self._srtt, self._rttvar, self._rto = None, 0.0, self.profile_obj.rto_initial
+
     def _rtt_sample(self, r: float) -> None:
         """RFC 6298 2.2 and 2.3."""
         p = self.profile_obj

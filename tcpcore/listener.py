@@ -261,6 +261,12 @@ class Listener:
         child.pop_segments()
         self.children[(remote_ip, seg.src_port)] = child
         child.receive(seg, now)
+        # The rebuilt SYN+ACK was "sent" just now, so the ACK would time it at 0 s and set the
+        # RTO to its minimum; but the real one left when the cookie was made, at a time the
+        # listener kept no note of. No RTT sample, then (RFC 6298 2.1: RTO 1 s until one):
+        # otherwise the first FIN or data retransmits after 200 ms where Linux waits
+        # (tests/data/linux/listen-overflow-syncookies-1).
+        child.forget_rtt()
         return child
 
     def _child(

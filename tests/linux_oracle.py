@@ -13,11 +13,13 @@ closes first, a refused connection, a simultaneous open...) is run twice:
 2. In :mod:`linux_checks`, on tcpcore Connections with the ``linux`` profile: the same calls at
    the same moments, over a simulated wire with the same delay.
 
-The checks of :mod:`linux_checks` then compare codec, observer and segments. The recorded runs
+The checks of :mod:`linux_checks` then compare codec, observer, segments and, step by step,
+the reference's states with the kernel's. The recorded runs
 are shipped for the lessons (tests/data/linux/: a pcap and a JSON record per scenario, and a
 README with the kernel's state timelines), so that the checks also run where no one can capture::
 
     python tests/linux_oracle.py --write tests/data/linux/    # as root: record them anew
+    python tests/linux_oracle.py --write tests/data/linux/ time-wait-reuse   # only this one
     python tests/linux_oracle.py                              # run and check, write nothing
 
 Everything that touches the system happens inside the namespace (iptables rules included) and is
@@ -49,7 +51,10 @@ from linux_checks import (
     check_codec,
     check_observer,
     check_reference,
+    check_states,
     kernel_states,
+    label,
+    split_blind,
     wire_lines,
 )
 from linux_scenarios import SCENARIOS, Run, Scenario
@@ -256,15 +261,23 @@ def timeline_text(run: Run) -> list[str]:
             lines.append(f"{t} - | not read: the next call followed at once |")
             continue
         snap, states = read[step["i"]]
-        roles = sorted((run.spec.role(int(e.rsplit(":", 1)[1])), s) for e, s in states.items())
+        roles = sorted((label(run.spec, e), s) for e, s in states.items())
         told = ", ".join(f"{role} {s}" for role, s in roles)
         lines.append(f"{t} {snap['t0'] - base:.3f} | {told or '-'} |")
     return lines
 
 
 def write_shipped(out: Path, runs: list[Run]) -> None:
-    """NAME.pcap and NAME.json per run, and a README saying how each was made."""
+    """NAME.pcap and NAME.json per new run, and a README saying how each shipped run was made
+    (the runs already in ``out`` and not run again keep their files and their place)."""
     out.mkdir(parents=True, exist_ok=True)
+    for run in runs:
+        shutil.copyfile(run.pcap, out / f"{run.scenario}.pcap")
+        (out / f"{run.scenario}.json").write_text(run.to_json() + "\n")
+    runs = [Run.load(out / f"{name}.json") for name in SCENARIOS if (out / f"{name}.json").exists()]
+    when: dict[str, list[str]] = {}
+    for run in runs:
+        when.setdefault(f"{run.date} on Linux {run.kernel}", []).append(run.scenario)
     readme = [
         "# Captures of Linux's own TCP",
         "",
@@ -275,17 +288,17 @@ def write_shipped(out: Path, runs: list[Run]) -> None:
         "fill in the checksums, so every checksum here verifies). After each step the kernel's",
         "states were read back with `ss -tan` and `TCP_INFO`; NAME.json holds them (and the delay",
         "line's log) and the tables below summarise them. Times are seconds since the first",
-        "step. Client port 40001, server port 5001. CLOSED means the kernel holds no connection",
+        "step. Client port 40001 (and 40002, 40003 in listen-overflow-*), server port 5001.",
+        "A `sysctl` step writes the namespace's own /proc/sys/net/ipv4 value, never the host's;",
+        "`inject_rst` sends a RST from a raw socket. CLOSED means the kernel holds no connection",
         "state any more (gone from `ss`, or CLOSE through `TCP_INFO`); `ss` names a socket's",
         "state where it lists it, since `TCP_INFO` says CLOSE for a socket whose connection has",
         "moved on to TIME-WAIT.",
         "",
-        f"Recorded {runs[0].date} on Linux {runs[0].kernel}.",
+        *(f"Recorded {at}: {', '.join(names)}." for at, names in when.items()),
         "",
     ]
     for run in runs:
-        shutil.copyfile(run.pcap, out / f"{run.scenario}.pcap")
-        (out / f"{run.scenario}.json").write_text(run.to_json() + "\n")
         sc = run.spec
         delay = f" Delay line: {sc.delay} s each way." if sc.delay else ""
         readme += [
@@ -309,10 +322,12 @@ def write_shipped(out: Path, runs: list[Run]) -> None:
 
 def main(argv: list[str]) -> int:
     write = None
-    if argv[:1] == ["--write"] and len(argv) == 2:
-        write = Path(argv[1])
-    elif argv:
+    if argv[:1] == ["--write"] and len(argv) >= 2:
+        write, argv = Path(argv[1]), argv[2:]
+    unknown = [name for name in argv if name not in SCENARIOS]
+    if unknown:
         print(__doc__, file=sys.stderr)
+        print(f"unknown: {', '.join(unknown)}; scenarios: {', '.join(SCENARIOS)}", file=sys.stderr)
         return 2
     reason = oracle_unavailable()
     if reason:
@@ -321,17 +336,24 @@ def main(argv: list[str]) -> int:
     failed = unshippable = 0
     with tempfile.TemporaryDirectory(prefix="tcporacle-") as tmp:
         runs = []
-        for sc in SCENARIOS.values():
+        for sc in [SCENARIOS[name] for name in argv] or list(SCENARIOS.values()):
             run = run_scenario(sc, Path(tmp))
             capture = read_pcap(run.pcap)
             codec = check_codec(run, capture)
             observed, compared = check_observer(run, capture)
+            observed, pinned = split_blind(run, observed)
+            if bool(pinned) != bool(sc.observer_blind):
+                observed.append(f"the declared blind spot did not show: {sc.observer_blind}")
             kernel, reference = check_reference(run, capture)
-            missing = [pair for pair in sc.shows if pair not in compared]
-            ok = not codec and not observed and not missing and kernel == reference
+            differ, judged = check_states(run, capture)
+            missing = [pair for pair in sc.shows if pair not in compared or pair not in judged]
+            ok = not codec and not observed and not differ and not missing and kernel == reference
             failed += not ok
-            print(f"{sc.name}: {'ok' if ok else 'DIFFERS'} ({len(compared)} states compared)")
-            for line in [*codec, *observed, *(f"never compared: {m}" for m in missing)]:
+            print(
+                f"{sc.name}: {'ok' if ok else 'DIFFERS'} ({len(compared)} observed states, "
+                f"{len(judged)} reference states compared)"
+            )
+            for line in [*codec, *observed, *differ, *(f"never compared: {m}" for m in missing)]:
                 print("   ", line)
             if kernel != reference:
                 print("    kernel:   ", *kernel, sep="\n      ")

@@ -34,6 +34,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 # -- the delay line -------------------------------------------------------------------------------
@@ -188,6 +189,7 @@ class Driver:
         self.names: dict[str, tuple[str, str | None]] = {}  # socket -> (local, peer)
         self.steps: list[dict[str, Any]] = []
         self.snapshots: list[dict[str, Any]] = []
+        self.sniffer: socket.socket | None = None
 
     def run(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
         for i, step in enumerate(steps):
@@ -235,7 +237,48 @@ class Driver:
     # Each op_* carries out one kind of step; an OSError is recorded as the step's error.
 
     def op_listen(self, step: dict[str, Any]) -> None:
-        self._new(step, step["port"]).listen(8)
+        self._new(step, step["port"]).listen(step.get("backlog", 8))
+
+    def op_sysctl(self, step: dict[str, Any]) -> None:
+        # net.ipv4.tcp_rfc1337 and tcp_syncookies are per network namespace: this sets the
+        # oracle's own, never the host's.
+        Path("/proc/sys/net/ipv4", step["name"]).write_text(f"{step['value']}\n")
+
+    def op_sniff(self, step: dict[str, Any]) -> None:
+        # A raw IPv4 socket gets a copy of every TCP packet the namespace receives (after the
+        # delay line): inject_rst reads from it what the receiver expects next.
+        self.sniffer = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+        self.sniffer.setblocking(False)
+
+    def op_inject_rst(self, step: dict[str, Any]) -> None:
+        """A bare RST from ``from_port`` to ``to_port`` at exactly the receiver's RCV.NXT (the
+        end of the last segment it got from that port), sent from outside either socket."""
+        sniffer, rcv_nxt = self.sniffer, None
+        if sniffer is None:
+            raise OSError(errno.EBADF, "inject_rst needs a sniff step before it")
+        while True:
+            try:
+                packet = sniffer.recv(65535)
+            except BlockingIOError:
+                break
+            ihl = (packet[0] & 15) * 4
+            sport, dport, seq = struct.unpack_from("!HHI", packet, ihl)
+            if (sport, dport) == (step["from_port"], step["to_port"]):
+                offset, flags = packet[ihl + 12] >> 4, packet[ihl + 13]
+                length = len(packet) - ihl - offset * 4 + (flags & 1) + (flags >> 1 & 1)
+                rcv_nxt = (seq + length) & 0xFFFFFFFF
+        if rcv_nxt is None:
+            raise OSError(errno.ENOMSG, f"no segment from port {step['from_port']} was seen")
+        header = struct.pack(
+            "!HHIIBBHHH", step["from_port"], step["to_port"], rcv_nxt, 0, 5 << 4, 0x04, 0, 0, 0
+        )
+        src = dst = socket.inet_aton(self.address)
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(header))
+        total = sum(struct.unpack(f"!{len(pseudo + header) // 2}H", pseudo + header))
+        while total >> 16:
+            total = (total & 0xFFFF) + (total >> 16)
+        header = header[:16] + struct.pack("!H", ~total & 0xFFFF) + header[18:]
+        sniffer.sendto(header, (self.address, 0))
 
     def op_connect(self, step: dict[str, Any]) -> None:
         sock = self._new(step, step["port"])

@@ -3,8 +3,9 @@ machine's kernel (network namespace, real sockets, tcpdump, NFQUEUE delay line) 
 
 (a) every captured segment decodes, verifies and re-encodes byte for byte;
 (b) the observer's states, inferred from the capture alone, are the kernel's own at every step;
-(c) two tcpcore Connections with the ``linux`` profile, making the same calls at the same moments
-    over a wire with the same delay, send the same control segments in the same order.
+(c) tcpcore Connections with the ``linux`` profile, making the same calls at the same moments
+    over a wire with the same delay, send the same control segments in the same order;
+(d) and are, endpoint by endpoint, in the states ``ss`` reported after every step.
 
 Needs root, network namespaces, tcpdump, iptables and ip6tables: a laptop without them skips, CI
 fails (``conftest.require``). The recorded runs in tests/data/linux/ are checked without root by
@@ -17,7 +18,13 @@ from pathlib import Path
 
 import pytest
 from conftest import require
-from linux_checks import check_codec, check_observer, check_reference
+from linux_checks import (
+    check_codec,
+    check_observer,
+    check_reference,
+    check_states,
+    split_blind,
+)
 from linux_oracle import oracle_unavailable, run_scenario
 from linux_scenarios import SCENARIOS, Run
 
@@ -57,6 +64,19 @@ def test_observer_matches_the_kernel_at_every_step(run: Run, captures: dict[Path
     """Check that the states inferred from the capture are the ones ss and TCP_INFO reported,
     and that the scenario's characteristic states were among those compared."""
     problems, compared = check_observer(run, capture_of(run, captures))
+    unexpected, pinned = split_blind(run, problems)
+    assert unexpected == []
+    assert bool(pinned) == bool(run.spec.observer_blind), run.spec.blind_because
+    missing = [pair for pair in run.spec.shows if pair not in compared]
+    assert missing == [], f"never compared: {missing}; compared: {sorted(set(compared))}"
+
+
+def test_linux_profile_is_in_the_kernels_state_at_every_step(
+    run: Run, captures: dict[Path, Capture]
+) -> None:
+    """Check that the linux profile's Connections are, endpoint by endpoint and step by step,
+    in the states ss reported (the kernel is the judge)."""
+    problems, compared = check_states(run, capture_of(run, captures))
     assert problems == []
     missing = [pair for pair in run.spec.shows if pair not in compared]
     assert missing == [], f"never compared: {missing}; compared: {sorted(set(compared))}"
