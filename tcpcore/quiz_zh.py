@@ -19,19 +19,28 @@ from .quiz import Texts
 
 __all__ = ["ZH_CN"]
 
-_WIDE = r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]"
+_IDEOGRAPH = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_PUNCTUATION = re.compile(r"[\u3000-\u303f\uff00-\uffef“”‘’…—]")
+
+
+def _joint(left: str, right: str) -> str:
+    """What goes between two wrapped lines: nothing beside Chinese punctuation or between two
+    Chinese characters, a space between a Chinese character and a Latin one (the usual
+    typography) and between two Latin words."""
+    if _PUNCTUATION.match(left) or _PUNCTUATION.match(right):
+        return ""
+    if _IDEOGRAPH.match(left) and _IDEOGRAPH.match(right):
+        return ""
+    return " "
 
 
 def _zh(s: str) -> str:
-    """Source text to one paragraph per blank line. Lines are wrapped in the source: joining
-    them puts a space between two Latin words but none next to a Chinese character."""
+    """Source text to one paragraph per blank line, the lines of each joined (see _joint)."""
     paragraphs = []
     for p in s.strip().split("\n\n"):
         text = ""
         for line in (x.strip() for x in p.splitlines() if x.strip()):
-            if text and not (re.search(_WIDE + "$", text) or re.match(_WIDE, line)):
-                text += " "
-            text += line
+            text += (_joint(text[-1], line[0]) if text else "") + line
         paragraphs.append(text)
     return "\n\n".join(paragraphs)
 
