@@ -16,7 +16,11 @@ NAME = "06-answer-the-interview-questions.ipynb"
 EN = NOTEBOOKS / NAME
 ZH = NOTEBOOKS / "zh-CN" / NAME
 SETS_LANGUAGE = '\n\nquiz.set_language("zh-CN")'
-BOX = re.compile(r"^> \*\*原文 → 准确地说\*\*\n> 原文：「([^」\n]+)」\n> 准确地说：(.+)$", re.M)
+# A box (the format the glossary's boxes share): header, 原文, 准确地说, each line quoted, with an
+# empty ">" line between them so that each renders as its own paragraph.
+BOX = re.compile(
+    r"^> \*\*原文 → 准确地说\*\*\n>\n> 原文：「([^」\n]+)」\n>\n> 准确地说：(.+)$", re.M
+)
 
 
 def cells(path: Path) -> list[dict[str, Any]]:
