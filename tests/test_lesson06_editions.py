@@ -62,10 +62,15 @@ def test_the_two_editions_have_the_same_cells_in_the_same_order() -> None:
 
 
 def test_each_edition_links_to_the_other_and_every_relative_link_resolves() -> None:
-    """Lesson 06 opens with a link to the Chinese edition and back; the Chinese edition's
-    links to lessons and the assignment (one folder deeper) point at files that exist."""
+    """Lesson 06 opens with a link to the Chinese edition and back, and the course map in lesson
+    00 links it too; the Chinese edition's links to lessons and the assignment (one folder
+    deeper) point at files that exist."""
     assert "[中文版 / Chinese edition](zh-CN/" + NAME + ")" in text(cells(EN)[0])
     assert "(../" + NAME + ")" in text(cells(ZH)[0])
+    course_map = next(
+        t for t in map(text, cells(NOTEBOOKS / "00-start-here.ipynb")) if "| 06 |" in t
+    )
+    assert "(zh-CN/" + NAME + ")" in course_map, "the course map does not link the zh-CN edition"
     for path in (EN, ZH):
         for cell in cells(path):
             for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", text(cell)):
