@@ -108,3 +108,24 @@ def test_every_box_has_the_shared_format(path: Path) -> None:
     for cell in cells(path):
         s = text(cell)
         assert s.count("> **原文 → 准确地说**") == len(BOX.findall(s)), cell["id"]
+
+
+def test_the_lite_site_carries_the_chinese_edition(tmp_path: Path) -> None:
+    """The JupyterLite contents hold the zh-CN edition beside the lesson that links it, with
+    Lite's setup cell and a banner whose start-page link resolves from its folder."""
+    import sys
+
+    sys.path.insert(0, str(NOTEBOOKS.parent / "tools"))
+    import lite  # tools/ is not a package
+
+    lite.write_contents(tmp_path)
+    copy = tmp_path / "notebooks" / "zh-CN" / NAME
+    assert copy.is_file(), "the Lite site lacks the Chinese edition lesson 06 links to"
+    site = json.loads(copy.read_text())["cells"]
+    ids = [c["id"] for c in site]
+    assert ids[:3] == ["l06-00", "jupyterlite-banner", "jupyterlite-setup"]
+    assert [c for c in site if not c["id"].startswith("jupyterlite-")] == cells(ZH)
+    links = re.findall(r"\]\(([^)]*start-here\.ipynb)\)", text(site[1]))
+    assert links and all((copy.parent / link).resolve().is_file() for link in links), links
+    english = tmp_path / "notebooks" / NAME
+    assert (english.parent / "zh-CN" / NAME).is_file()
