@@ -118,16 +118,38 @@ def test_an_unknown_language_is_named_clearly(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_widget_shows_the_question_in_chinese() -> None:
-    """predict_then_reveal of a zh-CN question shows Chinese prompt, choices and explanation."""
+    """predict_then_reveal of a zh-CN question shows its prompt, choices, buttons, messages and
+    explanation in Chinese."""
     quiz.set_language("zh-CN")
     app = widgets.PredictThenReveal(quiz.get("when-rst"), student="ada")
     assert "复位报文段" in app.prompt.value
     assert app.choices == quiz.get("when-rst").choices_for("ada")
     assert all(CJK.search(label.value) for label in app.labels)
-    app.choose(app.choices.index(quiz.get("when-rst").correct))
+    assert (app.commit.description, app.run.description) == ("提交我的答案", "运行模拟")
     app.do_commit()
+    assert app.feedback.value == "请先选一个答案：先预测，再看结果。"
+    app.choose(app.choices.index(quiz.get("when-rst").correct))
+    assert "你选了" in app.feedback.value
+    app.do_commit()
+    assert "你的预测" in app.feedback.value
     app.reveal()
-    assert app.correct is True and "RST 回应的是" in app.explanation.value
+    assert app.correct is True and "答对了。" in app.feedback.value
+    assert (
+        "RST 回应的是" in app.explanation.value and "参见 RFC 9293 3.5.2" in app.explanation.value
+    )
+
+
+def test_the_quiz_has_its_own_words_in_every_language_it_offers() -> None:
+    """The widget's buttons and messages exist in each language set_language accepts, with the
+    same placeholders as the English ones; an English question keeps the English words."""
+    words = widgets._QUIZ_WORDS
+    assert sorted(words) == sorted(quiz.LANGUAGES)
+    for lang, table in words.items():
+        assert table.keys() == words["en"].keys(), lang
+        for key, text in table.items():
+            assert re.findall(r"{\w+}", text) == re.findall(r"{\w+}", words["en"][key]), key
+    english = widgets.PredictThenReveal(quiz.get("when-rst"), student="ada")
+    assert english.commit.description == "Commit my answer"
 
 
 def test_wrapped_chinese_source_joins_without_stray_spaces() -> None:
