@@ -23,7 +23,8 @@ question in one of them, with the same answer and the same order of choices per 
 One setting chooses the language every quiz is shown in: :func:`language`, which is the
 ``TCPCOURSE_LANG`` environment variable ("en", the default, or "zh-CN") unless a notebook called
 :func:`set_language`. :func:`get` returns a question in that language; one without a text in it
-stays English. The Chinese texts live beside the questions, in :mod:`tcpcore.quiz_zh`.
+stays English. The Chinese texts live beside the questions, in :mod:`tcpcore.quiz_zh`, and
+:func:`get` attaches them (``QUESTIONS`` holds the English questions as written below).
 
 Questions are data: tests run every scenario and assert the facts each explanation relies on
 (tests/test_quiz.py), so an explanation cannot drift away from what the reference does.
@@ -47,6 +48,7 @@ from .scenarios import SCENARIOS, run_scenario
 from .trace import Trace
 
 __all__ = [
+    "LANGUAGES",
     "QUESTIONS",
     "Demo",
     "Question",
