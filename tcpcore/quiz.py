@@ -20,6 +20,12 @@ a two-sentence answer, then the evidence, one paragraph per blank line
 (``translations``: language tag -> :class:`Texts`); :meth:`Question.in_language` gives the
 question in one of them, with the same answer and the same order of choices per student.
 
+One setting chooses the language every quiz is shown in: :func:`language`, which is the
+``TCPCOURSE_LANG`` environment variable ("en", the default, or "zh-CN") unless a notebook called
+:func:`set_language`. :func:`get` returns a question in that language; one without a text in it
+stays English. The Chinese texts live beside the questions, in :mod:`tcpcore.quiz_zh`, and
+:func:`get` attaches them (``QUESTIONS`` holds the English questions as written below).
+
 Questions are data: tests run every scenario and assert the facts each explanation relies on
 (tests/test_quiz.py), so an explanation cannot drift away from what the reference does.
 Where the reference does not simulate something an explanation mentions (SYN cookies, delayed
@@ -32,6 +38,7 @@ import getpass
 import hashlib
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -41,6 +48,7 @@ from .scenarios import SCENARIOS, run_scenario
 from .trace import Trace
 
 __all__ = [
+    "LANGUAGES",
     "QUESTIONS",
     "Demo",
     "Question",
@@ -49,6 +57,8 @@ __all__ = [
     "check",
     "get",
     "ids",
+    "language",
+    "set_language",
     "student_id",
 ]
 
@@ -1471,19 +1481,73 @@ for _q in QUESTIONS:
     _BY_ID[_q.id] = _q
 
 
+LANGUAGES = ("en", "zh-CN")
+_override: str | None = None
+
+
+def _language_tag(value: str, where: str) -> str:
+    """``value`` as one of LANGUAGES (case and '_' or '-' do not matter; "zh" is "zh-CN")."""
+    key = value.strip().replace("_", "-").casefold()
+    for lang in LANGUAGES:
+        if key == lang.casefold() or (lang == "zh-CN" and key in ("zh", "zh-hans", "cn")):
+            return lang
+    raise QuizError(f"{where} is {value!r}; choose one of {', '.join(LANGUAGES)}")
+
+
+def language() -> str:
+    """The language quizzes are shown in: what :func:`set_language` chose, else the
+    ``TCPCOURSE_LANG`` environment variable, else "en". An unknown value in the variable is
+    reported by a warning and read as "en" (a lesson must not break over it)."""
+    if _override is not None:
+        return _override
+    value = os.environ.get("TCPCOURSE_LANG", "").strip()
+    if not value:
+        return "en"
+    try:
+        return _language_tag(value, "the environment variable TCPCOURSE_LANG")
+    except QuizError as e:
+        warnings.warn(f"{e}; showing the quizzes in English", stacklevel=2)
+        return "en"
+
+
+def set_language(lang: str | None) -> str:
+    """Show every quiz from now on in ``lang`` ("en" or "zh-CN"), whatever TCPCOURSE_LANG says;
+    None goes back to the variable. Returns the language now in force."""
+    global _override
+    _override = None if lang is None else _language_tag(str(lang), "set_language's language")
+    return language()
+
+
+def _with_translations(q: Question) -> Question:
+    from .quiz_zh import ZH_CN  # data beside the questions, loaded when first asked for
+
+    t = ZH_CN.get(q.id)
+    if t is None or "zh-CN" in q.translations:
+        return q
+    return replace(q, translations={**q.translations, "zh-CN": t})
+
+
 def ids() -> list[str]:
     """Every question id, in course order."""
     return [q.id for q in QUESTIONS]
 
 
-def get(question_id: str) -> Question:
-    """The question with this id; QuizError naming the known ids if there is none."""
+def get(question_id: str, lang: str | None = None) -> Question:
+    """The question with this id, in ``lang`` (default: :func:`language`; English where it has
+    no text in that language); QuizError naming the known ids if there is none."""
     try:
-        return _BY_ID[question_id]
+        q = _BY_ID[question_id]
     except KeyError:
         raise QuizError(f"no question {question_id!r}; known ids: {', '.join(_BY_ID)}") from None
+    lang = language() if lang is None else _language_tag(lang, "get's language")
+    return _with_translations(q).in_language(lang)
 
 
 def check(question_id: str, answer: object) -> tuple[bool, str]:
-    """(whether ``answer`` to question ``question_id`` is right, the explanation)."""
-    return get(question_id).check(answer)
+    """(whether ``answer`` to question ``question_id`` is right, the explanation in
+    :func:`language`). A choice's English text is accepted in every language."""
+    q = get(question_id)
+    ok, explanation = q.check(answer)
+    if not ok and q.language != "en":
+        ok = get(question_id, "en").check(answer)[0]
+    return ok, explanation

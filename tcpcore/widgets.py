@@ -980,6 +980,39 @@ _LABEL_CSS = "white-space:normal;line-height:1.4;overflow-wrap:anywhere;padding:
 # An HTML widget's content has the line height of a one-line control (28 px): set a reading one.
 _TEXT_CSS = "white-space:normal;line-height:1.45"
 
+# The quiz's own words, in the language of the question it shows (tcpcore.quiz.language()
+# chooses it); a language without its words here uses the English ones.
+_QUIZ_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "choose": "choose {letter}",
+        "placeholder": "your answer",
+        "commit": "Commit my answer",
+        "run": "Run the simulation",
+        "chose": "You chose {letter}. Press <b>Commit my answer</b> when you are sure.",
+        "first": "Choose an answer first: predicting is the point.",
+        "prediction": "Your prediction: <b>{answer}</b>. Now run it.",
+        "uncommitted": "Commit an answer before running the simulation.",
+        "right": "Right.",
+        "wrong": "Not quite.",
+        "answer": "The answer: {right}",
+        "see": "See {refs}.",
+    },
+    "zh-CN": {
+        "choose": "选 {letter}",
+        "placeholder": "你的答案",
+        "commit": "提交我的答案",
+        "run": "运行模拟",
+        "chose": "你选了 {letter}。想好了就按<b>提交我的答案</b>。",
+        "first": "请先选一个答案：先预测，再看结果。",
+        "prediction": "你的预测：<b>{answer}</b>。现在运行模拟看看。",
+        "uncommitted": "请先提交答案，再运行模拟。",
+        "right": "答对了。",
+        "wrong": "不完全对。",
+        "answer": "正确答案：{right}",
+        "see": "参见 {refs}。",
+    },
+}
+
 
 def _inline(text: str) -> str:
     """Text as HTML: escaped, with `backquoted` words as <code>, as in the lessons' Markdown."""
@@ -1015,6 +1048,7 @@ class PredictThenReveal(_App):
             )
         w = self.w
         self.question = question
+        self.words = _QUIZ_WORDS.get(question.language, _QUIZ_WORDS["en"])
         self.student = student if student is not None else student_id()
         self.prompt = w.HTML(f'<div style="{_TEXT_CSS}"><b>{_inline(question.prompt)}</b></div>')
         self.choices: tuple[str, ...] = question.choices_for(self.student)
@@ -1026,7 +1060,7 @@ class PredictThenReveal(_App):
             for i, text in enumerate(self.choices):
                 button = w.ToggleButton(
                     description=_LETTERS[i],
-                    tooltip=f"choose {_LETTERS[i]}",
+                    tooltip=self.words["choose"].format(letter=_LETTERS[i]),
                     layout=w.Layout(width="2.6em", min_width="2.6em", flex="0 0 auto"),
                 )
                 label = w.HTML(
@@ -1044,9 +1078,9 @@ class PredictThenReveal(_App):
                 )
             self.choice = w.VBox(rows, layout=w.Layout(width="100%", max_width="60em"))
         else:
-            self.choice = w.Text(placeholder="your answer")
-        self.commit = w.Button(description="Commit my answer", button_style="primary")
-        self.run = w.Button(description="Run the simulation", disabled=True)
+            self.choice = w.Text(placeholder=self.words["placeholder"])
+        self.commit = w.Button(description=self.words["commit"], button_style="primary")
+        self.run = w.Button(description=self.words["run"], disabled=True)
         self.feedback = w.HTML()
         self.explanation = w.HTML(layout=w.Layout(max_width="60em"))
         self.committed: str | None = None
@@ -1089,10 +1123,8 @@ class PredictThenReveal(_App):
                 b.value = j == i
             b.button_style = "info" if j == i else ""
             self.labels[j].value = _choice_html(self.choices[j], chosen=j == i)
-        self.feedback.value = (
-            f'<div style="{_TEXT_CSS}">You chose {_LETTERS[i]}. Press '
-            "<b>Commit my answer</b> when you are sure.</div>"
-        )
+        chose = self.words["chose"].format(letter=_LETTERS[i])
+        self.feedback.value = f'<div style="{_TEXT_CSS}">{chose}</div>'
 
     @property
     def answer(self) -> str | None:
@@ -1105,7 +1137,7 @@ class PredictThenReveal(_App):
     def do_commit(self) -> None:
         value = self.answer
         if value is None:
-            self.feedback.value = "Choose an answer first: predicting is the point."
+            self.feedback.value = self.words["first"]
             return
         self.committed = value
         self.choice.disabled = True
@@ -1116,27 +1148,25 @@ class PredictThenReveal(_App):
         shown = value
         if self.selected is not None:
             shown = f"{_LETTERS[self.selected]}. {value}"
-        self.feedback.value = (
-            f'<div style="{_TEXT_CSS}">Your prediction: <b>{_inline(shown)}</b>. Now run it.</div>'
-        )
+        prediction = self.words["prediction"].format(answer=_inline(shown))
+        self.feedback.value = f'<div style="{_TEXT_CSS}">{prediction}</div>'
 
     def reveal(self) -> None:
         if self.committed is None:
-            self.feedback.value = "Commit an answer before running the simulation."
+            self.feedback.value = self.words["uncommitted"]
             return
         q = self.question
         self.revealed = True
         self.run.disabled = True
         self.correct, _ = q.check(self.committed)
-        verdict = "Right." if self.correct else "Not quite."
+        verdict = self.words["right"] if self.correct else self.words["wrong"]
         right = q.correct
         if self.choices:
             right = f"{_LETTERS[self.choices.index(right)]}. {right}"
-        self.feedback.value = (
-            f'<div style="{_TEXT_CSS}"><b>{verdict}</b> The answer: {_inline(right)}</div>'
-        )
+        answer = self.words["answer"].format(right=_inline(right))
+        self.feedback.value = f'<div style="{_TEXT_CSS}"><b>{verdict}</b> {answer}</div>'
         refs = ", ".join(q.rfc_refs)
-        see = [f"See {refs}."] if refs else []
+        see = [self.words["see"].format(refs=refs)] if refs else []
         self.explanation.value = _paragraphs_html([*q.paragraphs(), *see])
         self.trace = q.run()
         self._show(viz.ladder(self.trace))

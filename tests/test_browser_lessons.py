@@ -50,7 +50,12 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# The lessons, then their editions in other languages (notebooks/zh-CN/), named by their path.
+LESSONS = [
+    *sorted((ROOT / "notebooks").glob("*.ipynb")),
+    *sorted((ROOT / "notebooks").glob("[!.]*/*.ipynb")),
+]
+LESSON_IDS = [p.relative_to(ROOT / "notebooks").with_suffix("").as_posix() for p in LESSONS]
 ARTIFACTS = Path(os.environ.get("TCPCOURSE_ARTIFACTS", ROOT / ".artifacts")) / "browser"
 
 # Noise that is not a lesson's fault. Every pattern says where it comes from; anything else fails.
@@ -291,11 +296,12 @@ def check(run: NotebookRun, expect: Expectations) -> None:
 # --------------------------------------------------------------------------- the lessons
 
 
-@pytest.mark.parametrize("notebook", LESSONS, ids=[n.stem for n in LESSONS])
+@pytest.mark.parametrize("notebook", LESSONS, ids=LESSON_IDS)
 def test_lesson_runs_in_a_real_browser(
     lab: LabServer, browser: Browser, timings: dict[str, float], notebook: Path
 ) -> None:
-    run = run_notebook(browser, lab, notebook.relative_to(ROOT), ARTIFACTS, views=VIEWS)
+    folder = ARTIFACTS / notebook.parent.relative_to(ROOT / "notebooks")  # an edition's own
+    run = run_notebook(browser, lab, notebook.relative_to(ROOT), folder, views=VIEWS)
     timings[run.path] = sum(run.seconds.values())
     check(run, expectations(notebook))
 

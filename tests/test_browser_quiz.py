@@ -2,10 +2,10 @@
 
 JupyterLab 4 draws RadioButtons with one line per label, so long choices overflow into one
 another. The quiz widget (tcpcore.widgets.predict_then_reveal) lays each choice out as a letter
-button beside an HTML label that wraps. This module opens lessons 02 and 06, runs them, and
-measures the text of every choice label in the DOM (a Range over the label's contents, so what
-is measured is where the glyphs are, not the box the label was given): no two labels of a quiz
-may intersect, no label may run under a button (its letter, "Commit my answer", "Run the
+button beside an HTML label that wraps. This module opens lessons 02 and 06 (both editions), runs
+them, and measures the text of every choice label in the DOM (a Range over the label's contents,
+so what is measured is where the glyphs are, not the box the label was given): no two labels of a
+quiz may intersect, no label may run under a button (its letter, "Commit my answer", "Run the
 simulation") or out of its cell, and no label may clip its text. Then it answers one quiz and
 checks that the explanation arrives as paragraphs.
 
@@ -51,7 +51,11 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ARTIFACTS = Path(os.environ.get("TCPCOURSE_ARTIFACTS", ROOT / ".artifacts")) / "browser-quiz"
-LESSONS = ("02-walk-the-three-way-handshake", "06-answer-the-interview-questions")
+LESSONS = (
+    "02-walk-the-three-way-handshake",
+    "06-answer-the-interview-questions",
+    "zh-CN/06-answer-the-interview-questions",  # the Chinese edition: choices in Chinese
+)
 VIEWPORTS = {"1366x900": (1366, 900), "1024x768": (1024, 768)}
 QUIZ_LABELS = ".tcpcore-choice"
 RADIO_LABELS = ".widget-radio-box label"
@@ -152,7 +156,7 @@ def _shoot(page: Page, name: str, selector: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(selector).first.scroll_into_view_if_needed()
     page.wait_for_timeout(300)
-    path = ARTIFACTS / f"{name}.png"
+    path = ARTIFACTS / f"{name.replace('/', '-')}.png"
     page.screenshot(path=str(path))
     return path
 

@@ -276,6 +276,24 @@ def write_contents(contents: Path, extra: dict[str, dict[str, Any]] | None = Non
         except ValueError as exc:
             raise LiteError(f"{path}: not a notebook (invalid JSON: {exc})") from None
         (contents / "notebooks" / path.name).write_text(json.dumps(lite_copy(notebook), indent=1))
+    # Other editions of a lesson (notebooks/zh-CN/), which the lessons link to, go along.
+    for path in sorted(LESSONS_DIR.glob("[!.]*/*.ipynb")):
+        try:
+            notebook = json.loads(path.read_text())
+        except ValueError as exc:
+            raise LiteError(f"{path}: not a notebook (invalid JSON: {exc})") from None
+        rel = path.relative_to(LESSONS_DIR)
+        edition = lite_copy(notebook)
+        up = "../" * len(rel.parts)  # from notebooks/<folder>/ back to the site's root
+        for cell in edition["cells"]:
+            if cell["id"] == "jupyterlite-banner":
+                cell["source"] = [
+                    line.replace("](../start-here.ipynb)", f"]({up}start-here.ipynb)")
+                    for line in cell["source"]
+                ]
+        target = contents / "notebooks" / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(edition, indent=1))
     names = [path.stem for path in lessons]
     (contents / START_PAGE).write_text(json.dumps(start_page(names), indent=1))
     for rel, notebook in (extra or {}).items():
