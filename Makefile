@@ -23,6 +23,7 @@ help:
 	@echo "            PORT=8890 for another port, LAB_ARGS=\"...\" for more jupyter lab options"
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make site   build the course's book (the executed lessons) into build/site"
 	@echo "make formgrader  open nbgrader's Formgrader on the course (instructors)"
 	@echo "make release|collect|grade|feedback|export|report A=<assignment>: course/README.md"
 
@@ -198,6 +199,31 @@ lite: $(LITE_VENV)/.stamp
 lite-serve: $(LITE_VENV)/.stamp
 	$(LITE_VENV)/bin/python tools/lite.py serve --port $(LITE_PORT)
 
+# --- the book: the executed lessons as a static website (issue 17) ---
+# make site: build/site, built by Sphinx + myst-nb + sphinx-book-theme in their own environment,
+# .venv-site (the `site` extra; never .venv, so make lab is untouched). Every lesson is executed
+# (the widgets show their first figure, the quizzes fold their answers). The launch links point at
+# the GitHub repository SITE_REPO (owner/name; default tcpcourse/tcpcourse): a fork's workflow
+# passes its own. make site-serve serves build/site on 127.0.0.1:$(SITE_PORT).
+SITE_VENV := .venv-site
+SITE_REPO ?=
+SITE_PORT ?= 8001
+
+.PHONY: site site-serve
+
+$(SITE_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SITE_VENV)/bin/python -m pip install --quiet -e '.[site]'
+	@touch $@
+
+site: $(SITE_VENV)/.stamp
+	$(SITE_VENV)/bin/python tools/site.py build $(if $(SITE_REPO),--repo "$(SITE_REPO)")
+
+site-serve:
+	@test -f build/site/index.html || { echo "make site-serve: no book yet; run make site" >&2; exit 2; }
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory build/site $(SITE_PORT)
+
 # --- class scale: local JupyterHub (issue 8) ---
 # make hub       start a multi-user JupyterHub for the demo class in hub/class.toml (needs root):
 #                the shared environment in /opt/tcpcourse-hub (cached), the class's Unix users,
@@ -216,7 +242,7 @@ hub-stop:
 	$(HUB_PYTHON) hub/hubctl.py stop
 
 clean:
-	rm -rf $(VENV) $(LITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LITE_VENV) $(SITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # --- self-study: the student versions of the assignments (issue 13) ---
 # assignments/ holds what nbgrader releases from course/source (no solutions, no hidden tests);
