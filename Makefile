@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 # the JupyterLite toolchain's own environment (see the lite section below)
 LITE_VENV := .venv-lite
+# the book's toolchain (Sphinx, myst-nb; see the book section below)
+SITE_VENV := .venv-site
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 START  ?= notebooks/00-start-here.ipynb
@@ -100,7 +102,7 @@ typecheck: $(VENV)/.stamp-dev
 # in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared). The workers
 # take a whole module or notebook at a time (--dist loadscope), longest first (tests/conftest.py);
 # the 25 slowest tests are listed at the end.
-test: lint typecheck $(LITE_VENV)/.stamp
+test: lint typecheck $(LITE_VENV)/.stamp $(SITE_VENV)/.stamp
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
 		--durations=25 --nbval-lax tests notebooks $(PYTEST_ARGS)
 
@@ -205,7 +207,6 @@ lite-serve: $(LITE_VENV)/.stamp
 # (the widgets show their first figure, the quizzes fold their answers). The launch links point at
 # the GitHub repository SITE_REPO (owner/name; default tcpcourse/tcpcourse): a fork's workflow
 # passes its own. make site-serve serves build/site on 127.0.0.1:$(SITE_PORT).
-SITE_VENV := .venv-site
 SITE_REPO ?=
 SITE_PORT ?= 8001
 

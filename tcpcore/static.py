@@ -123,10 +123,9 @@ def quiz_html(app: Any) -> str:
     return (
         f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
         f"{listed if app.choices else ''}"
-        f"<details><summary>Answer</summary><p><b>{right}</b></p>"
-        f"{_paragraphs_html([*q.paragraphs(), *see])}</details>"
         + _note("Commit to your answer before you open it.")
-        + "</div>"
+        + f"<details><summary>Answer</summary><p><b>{right}</b></p>"
+        f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
     )
 
 

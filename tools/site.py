@@ -11,7 +11,8 @@ lab's ``.venv``. The build
    folder) becomes a link to that file on GitHub;
 2. runs Sphinx with ``tools/site/conf.py``: myst-nb executes every lesson (the widgets display
    statically: :mod:`tcpcore.static`), sphinx-book-theme lays the pages out;
-3. moves the HTML to ``build/site`` and prints how long it took and how big it is.
+3. moves the HTML to ``build/site`` and prints how long it took and how big it is; the executed
+   lessons stay in ``build/site-work/jupyter_execute`` (the test counts their figures there).
 
 Every link that leaves the book (launch buttons, GitHub) is derived from one setting, the
 repository's ``owner/name`` (``--repo``, default ``$TCPCOURSE_REPO`` or ``tcpcourse/tcpcourse``).
@@ -122,17 +123,17 @@ def du(path: Path) -> tuple[int, int]:
     return sum(p.stat().st_size for p in files), len(files)
 
 
-def build(output: Path, repo: str) -> int:
+def build(output: Path, repo: str, work: Path = WORK) -> int:
     started = time.monotonic()
-    src = WORK / "src"
+    src = work / "src"
     missing = stage(src, repo)
     for page in missing:
         print(f"site: {page} is not on this branch yet: the book is built without it")
-    html = WORK / "html"
+    html = work / "html"
     env = {**os.environ, static.REPO_ENV: repo, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     env.pop(static.STATIC_ENV, None)  # conf.py sets it for each lesson as it is executed
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-q"]
-    cmd += ["-d", str(WORK / "doctrees"), "-W", "--keep-going", str(src), str(html)]
+    cmd += ["-d", str(work / "doctrees"), "-W", "--keep-going", str(src), str(html)]
     done = subprocess.run(cmd, env=env, check=False)
     if done.returncode != 0:
         raise SiteError(f"Sphinx failed (exit {done.returncode}): see its messages above")
@@ -153,10 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="build the book into build/site")
     b.add_argument("--repo", default=None, help="GitHub owner/name the launch links point at")
     b.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    b.add_argument(
+        "--work", type=Path, default=WORK, help="staged sources, doctrees, executed lessons"
+    )
     args = parser.parse_args(argv)
     try:
         repo = static.repository(args.repo)
-        return build(args.output.resolve(), repo)
+        return build(args.output.resolve(), repo, args.work.resolve())
     except (SiteError, ValueError) as exc:
         print(f"make site: {exc}", file=sys.stderr)
         return 2

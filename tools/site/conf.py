@@ -29,6 +29,8 @@ nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# the widgets display as pages (tcpcore.static): the pages load no widget manager from a CDN
+nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]  # lessons go from their title to ### where they mean it
@@ -38,6 +40,9 @@ html_title = "tcpcourse: how TCP opens and closes connections"
 html_baseurl = static.pages_url()
 html_static_path = ["static"]
 html_css_files = ["book.css"]
+html_favicon = "static/favicon.svg"  # without one, the browser's /favicon.ico is a 404
+# the theme logs an error on a first visit unless the mode is set
+html_context = {"default_mode": "light"}
 html_theme_options = {
     "repository_url": f"https://github.com/{REPO}",
     "use_repository_button": True,
