@@ -210,7 +210,7 @@ lite-serve: $(LITE_VENV)/.stamp
 SITE_REPO ?=
 SITE_PORT ?= 8001
 
-.PHONY: site site-serve
+.PHONY: site site-serve pages
 
 $(SITE_VENV)/.stamp: pyproject.toml
 	$(PYTHON) -m venv $(SITE_VENV)
@@ -220,6 +220,14 @@ $(SITE_VENV)/.stamp: pyproject.toml
 
 site: $(SITE_VENV)/.stamp
 	$(SITE_VENV)/bin/python tools/site.py build $(if $(SITE_REPO),--repo "$(SITE_REPO)")
+
+# make pages: what GitHub Pages publishes (.github/workflows/pages.yml): the book at the root of
+# build/pages, the JupyterLite site under build/pages/lite/.
+pages: lite site
+	rm -rf build/pages
+	cp -r build/site build/pages
+	cp -r build/lite build/pages/lite
+	@echo "pages: build/pages (the book; JupyterLite in lite/)"
 
 site-serve:
 	@test -f build/site/index.html || { echo "make site-serve: no book yet; run make site" >&2; exit 2; }
