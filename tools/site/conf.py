@@ -47,7 +47,7 @@ html_theme_options = {
     "repository_url": f"https://github.com/{REPO}",
     "use_repository_button": True,
     "show_toc_level": 2,
-    "home_page_in_toc": True,
+    "home_page_in_toc": False,  # the book's title above the contents links home
 }
 html_show_sourcelink = False
 html_copy_source = False
