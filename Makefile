@@ -219,7 +219,7 @@ $(SITE_VENV)/.stamp: pyproject.toml
 	@touch $@
 
 site: $(SITE_VENV)/.stamp
-	$(SITE_VENV)/bin/python tools/site.py build $(if $(SITE_REPO),--repo "$(SITE_REPO)")
+	$(SITE_VENV)/bin/python tools/book.py build $(if $(SITE_REPO),--repo "$(SITE_REPO)")
 
 # make pages: what GitHub Pages publishes (.github/workflows/pages.yml): the book at the root of
 # build/pages, the JupyterLite site under build/pages/lite/.

@@ -12,7 +12,7 @@ of a live widget:
 
 The links are derived from one setting, ``TCPCOURSE_REPO`` (the GitHub ``owner/name``, default
 ``tcpcourse/tcpcourse``), so a fork's book points at the fork. Unset, nothing changes: a notebook
-shows live widgets. ``tools/site.py`` sets both variables; nothing else should.
+shows live widgets. ``tools/book.py`` sets both variables; nothing else should.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The course's book (``make site``, tools/site.py, tcpcore.static): built once, read in Chromium.
+"""The course's book (``make site``, tools/book.py, tcpcore.static): built once, read in Chromium.
 
 The unit tests drive :mod:`tcpcore.static` directly: off by default (a live widget), on under
 ``TCPCOURSE_STATIC`` (a figure, or a quiz with its answer folded), links from one setting. The
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import http.server
+import importlib.util
 import json
 import re
 import subprocess
@@ -129,7 +130,7 @@ def test_make_site_names_a_bad_repository() -> None:
     python = SITE_VENV / "bin" / "python"
     require(python.exists(), f"{SITE_VENV} is missing: make .venv-site/.stamp creates it")
     done = subprocess.run(
-        [str(python), str(ROOT / "tools" / "site.py"), "build", "--repo", "not a repo"],
+        [str(python), str(ROOT / "tools" / "book.py"), "build", "--repo", "not a repo"],
         capture_output=True,
         text=True,
         check=False,
@@ -138,6 +139,48 @@ def test_make_site_names_a_bad_repository() -> None:
     assert (
         done.stderr == "make site: the repository must be a GitHub owner/name, not 'not a repo'\n"
     )
+
+
+def _book_tool() -> Any:
+    """tools/book.py as a module (tools/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("book_tool", ROOT / "tools" / "book.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_links_that_leave_the_book_go_to_github() -> None:
+    """A lesson's link to a file outside the book opens it on the repository's GitHub."""
+    tool = _book_tool()
+    text = (
+        "[a](../assignments/header/decode-the-header.ipynb) [b](02-walk-the-three-way-handshake"
+        '.ipynb#why) [c](../assignments) [d](https://example.org/x) <a href="../course/README.md">'
+    )
+    in_book = {"notebooks/02-walk-the-three-way-handshake.ipynb"}
+    got = tool._rewrite(text, "notebooks/01-read-the-tcp-header.ipynb", in_book, FORK)
+    hub = f"https://github.com/{FORK}"
+    assert got == (
+        f"[a]({hub}/blob/HEAD/assignments/header/decode-the-header.ipynb) "
+        "[b](02-walk-the-three-way-handshake.ipynb#why) "
+        f"[c]({hub}/tree/HEAD/assignments) [d](https://example.org/x) "
+        f'<a href="{hub}/blob/HEAD/course/README.md">'
+    )
+
+
+def test_stage_leaves_out_only_the_pages_not_written_yet(tmp_path: Path) -> None:
+    """Staging copies every lesson and guide; only a missing page of LATER leaves the contents."""
+    tool = _book_tool()
+    assert tool.LATER == LATER
+    missing = tool.stage(tmp_path / "src", FORK)
+    assert missing == [p for p in LATER if not (ROOT / p).exists()]
+    index = (tmp_path / "src" / "index.md").read_text(encoding="utf-8")
+    for page in LATER:
+        assert (page.rsplit(".", 1)[0] in index) == (page not in missing)
+    for lesson in LESSONS:
+        assert f"notebooks/{lesson.removesuffix('.ipynb')}\n" in index
+        staged = (tmp_path / "src" / "notebooks" / lesson).read_text(encoding="utf-8")
+        assert "](../assignments/" not in staged
 
 
 # --- the book, built and opened in Chromium ---
@@ -155,12 +198,12 @@ class _Server(http.server.ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The book built from this checkout for a fork's repository (tools/site.py in .venv-site)."""
+    """The book built from this checkout for a fork's repository (tools/book.py in .venv-site)."""
     python = SITE_VENV / "bin" / "python"
     require(python.exists(), f"{SITE_VENV} is missing: make .venv-site/.stamp creates it")
     base = tmp_path_factory.mktemp("book")
     out, work = base / "site", base / "work"
-    cmd = [str(python), str(ROOT / "tools" / "site.py"), "build", "--repo", FORK]
+    cmd = [str(python), str(ROOT / "tools" / "book.py"), "build", "--repo", FORK]
     done = subprocess.run(
         [*cmd, "--output", str(out), "--work", str(work)],
         capture_output=True,

@@ -1,6 +1,6 @@
 """Build the course's book: a static website of the executed lessons (``make site``).
 
-    python tools/site.py build [--repo OWNER/NAME] [--output DIR]
+    python tools/book.py build [--repo OWNER/NAME] [--output DIR]
 
 Run from ``.venv-site`` (the ``site`` extra: Sphinx, myst-nb, sphinx-book-theme), never from the
 lab's ``.venv``. The build
@@ -9,7 +9,7 @@ lab's ``.venv``. The build
    lessons in ``notebooks/``, the guides in ``docs/``) so that the lessons' links between
    themselves still work; a link to a file that is not in the book (an assignment, the course
    folder) becomes a link to that file on GitHub;
-2. runs Sphinx with ``tools/site/conf.py``: myst-nb executes every lesson (the widgets display
+2. runs Sphinx with ``tools/book/conf.py``: myst-nb executes every lesson (the widgets display
    statically: :mod:`tcpcore.static`), sphinx-book-theme lays the pages out;
 3. moves the HTML to ``build/site`` and prints how long it took and how big it is; the executed
    lessons stay in ``build/site-work/jupyter_execute`` (the test counts their figures there).
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from tcpcore import static  # noqa: E402  (the checkout's, before any installed copy)
 
-CONF_DIR = ROOT / "tools" / "site"
+CONF_DIR = ROOT / "tools" / "book"
 WORK = ROOT / "build" / "site-work"
 DEFAULT_OUTPUT = ROOT / "build" / "site"
 
@@ -149,7 +149,7 @@ def build(output: Path, repo: str, work: Path = WORK) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tools/site.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="tools/book.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build the book into build/site")
     b.add_argument("--repo", default=None, help="GitHub owner/name the launch links point at")

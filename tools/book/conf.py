@@ -1,6 +1,6 @@
-"""Sphinx configuration of the course's book (``make site``; ``tools/site.py`` runs it).
+"""Sphinx configuration of the course's book (``make site``; ``tools/book.py`` runs it).
 
-The sources are staged by tools/site.py in the repository's layout; myst-nb executes every lesson
+The sources are staged by tools/book.py in the repository's layout; myst-nb executes every lesson
 with ``TCPCOURSE_STATIC`` set to its path, so its widgets display as pages (tcpcore.static), and
 each lesson page gets its launch links (Binder, JupyterLite) under its title.
 """
