@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 # the JupyterLite toolchain's own environment (see the lite section below)
 LITE_VENV := .venv-lite
+# the book's toolchain (Sphinx, myst-nb; see the book section below)
+SITE_VENV := .venv-site
 BIN    := $(VENV)/bin
 PORT   ?= 8888
 START  ?= notebooks/00-start-here.ipynb
@@ -23,6 +25,7 @@ help:
 	@echo "            PORT=8890 for another port, LAB_ARGS=\"...\" for more jupyter lab options"
 	@echo "make test   run every test suite, ruff and mypy --strict (creates .venv on first run)"
 	@echo "make bench  run the benchmarks and print their tables"
+	@echo "make site   build the course's book (the executed lessons) into build/site"
 	@echo "make formgrader  open nbgrader's Formgrader on the course (instructors)"
 	@echo "make release|collect|grade|feedback|export|report A=<assignment>: course/README.md"
 
@@ -99,7 +102,7 @@ typecheck: $(VENV)/.stamp-dev
 # in notebooks/ is executed top to bottom by nbval (lax: outputs are not compared). The workers
 # take a whole module or notebook at a time (--dist loadscope), longest first (tests/conftest.py);
 # the 25 slowest tests are listed at the end.
-test: lint typecheck $(LITE_VENV)/.stamp
+test: lint typecheck $(LITE_VENV)/.stamp $(SITE_VENV)/.stamp
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder \
 		--durations=25 --nbval-lax tests notebooks $(PYTEST_ARGS)
 
@@ -198,6 +201,38 @@ lite: $(LITE_VENV)/.stamp
 lite-serve: $(LITE_VENV)/.stamp
 	$(LITE_VENV)/bin/python tools/lite.py serve --port $(LITE_PORT)
 
+# --- the book: the executed lessons as a static website (issue 17) ---
+# make site: build/site, built by Sphinx + myst-nb + sphinx-book-theme in their own environment,
+# .venv-site (the `site` extra; never .venv, so make lab is untouched). Every lesson is executed
+# (the widgets show their first figure, the quizzes fold their answers). The launch links point at
+# the GitHub repository SITE_REPO (owner/name; default tcpcourse/tcpcourse): a fork's workflow
+# passes its own. make site-serve serves build/site on 127.0.0.1:$(SITE_PORT).
+SITE_REPO ?=
+SITE_PORT ?= 8001
+
+.PHONY: site site-serve pages
+
+$(SITE_VENV)/.stamp: pyproject.toml
+	$(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SITE_VENV)/bin/python -m pip install --quiet -e '.[site]'
+	@touch $@
+
+site: $(SITE_VENV)/.stamp
+	$(SITE_VENV)/bin/python tools/book.py build $(if $(SITE_REPO),--repo "$(SITE_REPO)")
+
+# make pages: what GitHub Pages publishes (.github/workflows/pages.yml): the book at the root of
+# build/pages, the JupyterLite site under build/pages/lite/.
+pages: lite site
+	rm -rf build/pages
+	cp -r build/site build/pages
+	cp -r build/lite build/pages/lite
+	@echo "pages: build/pages (the book; JupyterLite in lite/)"
+
+site-serve:
+	@test -f build/site/index.html || { echo "make site-serve: no book yet; run make site" >&2; exit 2; }
+	$(PYTHON) -m http.server --bind 127.0.0.1 --directory build/site $(SITE_PORT)
+
 # --- class scale: local JupyterHub (issue 8) ---
 # make hub       start a multi-user JupyterHub for the demo class in hub/class.toml (needs root):
 #                the shared environment in /opt/tcpcourse-hub (cached), the class's Unix users,
@@ -216,7 +251,7 @@ hub-stop:
 	$(HUB_PYTHON) hub/hubctl.py stop
 
 clean:
-	rm -rf $(VENV) $(LITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LITE_VENV) $(SITE_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 # --- self-study: the student versions of the assignments (issue 13) ---
 # assignments/ holds what nbgrader releases from course/source (no solutions, no hidden tests);

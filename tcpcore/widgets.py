@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import viz
+from . import static, viz
 from .capturetrace import SHIPPED, connections, shipped_captures, trace_from_capture
 from .errors import DecodeError
 from .flags import Flags
@@ -95,6 +95,12 @@ def _box_class() -> Any:
             if app is None or name.startswith("__"):
                 raise AttributeError(name)
             return getattr(app, name)
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+            # the book's build (tcpcore.static): a page shows what the app draws, not a widget
+            if static.enabled():
+                return static.bundle(self._app)
+            return super()._repr_mimebundle_(**kwargs)
 
     return AppBox
 

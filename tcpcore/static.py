@@ -1,0 +1,151 @@
+"""What a widget shows where no kernel answers it: the course's book (``make site``).
+
+The book is built from the executed lessons, but a web page cannot run the apps of
+:mod:`tcpcore.widgets`. When the build sets ``TCPCOURSE_STATIC`` (to the lesson's path in the
+repository, ``notebooks/02-walk-the-three-way-handshake.ipynb``), an app displays as HTML instead
+of a live widget:
+
+- a drawing app: the figure it draws in its first state (SVG), with a note and links that open
+  the lesson live in Binder and in JupyterLite;
+- a quiz (:func:`tcpcore.widgets.predict_then_reveal`): the question, its choices and the answer
+  with its explanation folded in a ``<details>`` block, as the lessons fold theirs.
+
+The links are derived from one setting, ``TCPCOURSE_REPO`` (the GitHub ``owner/name``, default
+``tcpcourse/tcpcourse``), so a fork's book points at the fork. Unset, nothing changes: a notebook
+shows live widgets. ``tools/book.py`` sets both variables; nothing else should.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+from typing import Any
+from urllib.parse import quote
+
+STATIC_ENV = "TCPCOURSE_STATIC"
+REPO_ENV = "TCPCOURSE_REPO"
+DEFAULT_REPO = "tcpcourse/tcpcourse"
+
+_REPO_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+")
+
+
+def lesson() -> str | None:
+    """The lesson being built into the book (its path in the repository), or None: live."""
+    value = os.environ.get(STATIC_ENV, "").strip()
+    return value or None
+
+
+def enabled() -> bool:
+    """Whether apps display statically (the book build), not as live widgets."""
+    return lesson() is not None
+
+
+def repository(value: str | None = None) -> str:
+    """The GitHub ``owner/name`` the launch links point at: ``value``, else ``TCPCOURSE_REPO``,
+    else ``tcpcourse/tcpcourse``. Anything else than ``owner/name`` is a ValueError naming it."""
+    repo = value if value is not None else os.environ.get(REPO_ENV, "").strip() or DEFAULT_REPO
+    if not _REPO_RE.fullmatch(repo) or repo.endswith((".", "/")):
+        where = "" if value is not None else f" (from {REPO_ENV})"
+        raise ValueError(f"the repository must be a GitHub owner/name, not {repo!r}{where}")
+    return repo
+
+
+def pages_url(repo: str | None = None) -> str:
+    """Where GitHub Pages publishes the repository's site (the book; Lite under ``lite/``)."""
+    owner, name = repository(repo).split("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def binder_url(path: str, repo: str | None = None) -> str:
+    """Binder opening ``path`` (a file in the repository) in JupyterLab."""
+    return f"https://mybinder.org/v2/gh/{repository(repo)}/HEAD?urlpath=" + quote(
+        f"lab/tree/{path}", safe=""
+    )
+
+
+def lite_url(path: str, repo: str | None = None) -> str:
+    """The published JupyterLite site opening its copy of ``path`` (``notebooks/NN-....ipynb``)."""
+    return f"{pages_url(repo)}lite/lab/index.html?path={quote(path, safe='/')}"
+
+
+def launch_html(path: str, repo: str | None = None, *, lite: bool = True) -> str:
+    """The launch links of a lesson, as HTML (the book's buttons and the widgets' notes)."""
+    links = [
+        f'<a class="tcpcourse-launch-binder" href="{html.escape(binder_url(path, repo))}">'
+        "Binder</a>"
+    ]
+    if lite:
+        links.append(
+            f'<a class="tcpcourse-launch-lite" href="{html.escape(lite_url(path, repo))}">'
+            "JupyterLite</a>"
+        )
+    return " · ".join(links)
+
+
+def _figure_html(figure: Any) -> str:
+    from . import viz
+
+    data = base64.b64encode(viz.to_svg(figure)).decode("ascii")
+    return (
+        f'<img class="tcpcourse-figure" alt="the figure the widget draws first" '
+        f'style="max-width:100%;height:auto" src="data:image/svg+xml;base64,{data}">'
+    )
+
+
+def _note(what: str) -> str:
+    path = lesson()
+    where = ""
+    if path is not None:
+        lite = "/" not in path.removeprefix("notebooks/")  # Lite copies only notebooks/*.ipynb
+        where = f": open this lesson in {launch_html(path, lite=lite)}"
+    return (
+        '<p class="tcpcourse-static-note" style="font-size:0.9em;color:#455a64">'
+        f"{what} In the notebook it is a live widget{where}.</p>"
+    )
+
+
+def quiz_html(app: Any) -> str:
+    """A :class:`tcpcore.widgets.PredictThenReveal` as a page: question, choices, folded answer."""
+    from .widgets import _LETTERS, _inline, _paragraphs_html
+
+    q = app.question
+    choices = "".join(
+        f"<li><b>{_LETTERS[i]}.</b> {_inline(text)}</li>" for i, text in enumerate(app.choices)
+    )
+    listed = f'<ol class="tcpcourse-choices" style="list-style:none;padding-left:0">{choices}</ol>'
+    right = _inline(q.correct)
+    if app.choices:
+        right = f"{_LETTERS[app.choices.index(q.correct)]}. {right}"
+    refs = ", ".join(q.rfc_refs)
+    see = [f"See {refs}."] if refs else []
+    return (
+        f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
+        f"{listed if app.choices else ''}"
+        + _note("Commit to your answer before you open it.")
+        + f"<details><summary>Answer</summary><p><b>{right}</b></p>"
+        f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
+    )
+
+
+def widget_html(app: Any) -> str:
+    """An app of :mod:`tcpcore.widgets` as a page: its first figure and a note."""
+    from .widgets import PredictThenReveal
+
+    if isinstance(app, PredictThenReveal):
+        return quiz_html(app)
+    figure = getattr(app, "figure", None)
+    body = _figure_html(figure) if figure is not None else ""
+    what = "This is what the widget draws first."
+    if figure is None:
+        what = "This widget draws nothing until it is used."
+    return f'<div class="tcpcourse-static">{body}{_note(what)}</div>'
+
+
+def bundle(app: Any) -> dict[str, str]:
+    """The display data of an app in the book (``text/html``, and a line of plain text)."""
+    return {
+        "text/html": widget_html(app),
+        "text/plain": f"<{type(app).__name__}: a live widget in the notebook>",
+    }
