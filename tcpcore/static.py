@@ -98,8 +98,7 @@ def _note(what: str) -> str:
     path = lesson()
     where = ""
     if path is not None:
-        lite = "/" not in path.removeprefix("notebooks/")  # Lite copies only notebooks/*.ipynb
-        where = f": open this lesson in {launch_html(path, lite=lite)}"
+        where = f": open this lesson in {launch_html(path)}"
     return (
         '<p class="tcpcourse-static-note" style="font-size:0.9em;color:#455a64">'
         f"{what} In the notebook it is a live widget{where}.</p>"

@@ -42,10 +42,13 @@ DEFAULT_OUTPUT = ROOT / "build" / "site"
 
 # The book's pages, in the order of its table of contents (paths in the repository).
 LESSONS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("[0-9]*.ipynb"))
-GUIDES = ["docs/instructor-guide.md", "docs/conformance.md"]
-# Written on other branches: until they are merged, the book is built without them (and says so).
-# Only these may be missing; any other page missing is an error.
-LATER = ["docs/glossary.md", "notebooks/zh-CN/06-answer-the-interview-questions.ipynb"]
+GUIDES = [
+    "notebooks/zh-CN/06-answer-the-interview-questions.ipynb",
+    "docs/glossary.md",
+    "docs/instructor-guide.md",
+    "docs/conformance.md",
+    "docs/linux-oracle.md",
+]
 
 _MD_LINK = re.compile(r"(\]\()([^)\s]+)(\))")
 _HREF = re.compile(r'((?:href|src)=")([^"]+)(")')
@@ -55,13 +58,12 @@ class SiteError(Exception):
     """A problem the build can name in one line."""
 
 
-def pages() -> tuple[list[str], list[str]]:
-    """The pages of the book that exist here, and the pages of ``LATER`` that do not yet."""
-    missing_now = [p for p in [*LESSONS, *GUIDES] if not (ROOT / p).is_file()]
-    if missing_now or not LESSONS:
-        raise SiteError(f"the book's sources are missing: {', '.join(missing_now) or 'notebooks/'}")
-    present = [p for p in LATER if (ROOT / p).is_file()]
-    return [*LESSONS, *GUIDES, *present], [p for p in LATER if p not in present]
+def pages() -> list[str]:
+    """The pages of the book; a missing one is an error that names it."""
+    missing = [p for p in [*LESSONS, *GUIDES] if not (ROOT / p).is_file()]
+    if missing or not LESSONS:
+        raise SiteError(f"the book's sources are missing: {', '.join(missing) or 'notebooks/'}")
+    return [*LESSONS, *GUIDES]
 
 
 def _rewrite(text: str, source: str, in_book: set[str], repo: str) -> str:
@@ -85,10 +87,9 @@ def _rewrite(text: str, source: str, in_book: set[str], repo: str) -> str:
     return _HREF.sub(fix, _MD_LINK.sub(fix, text))
 
 
-def stage(src: Path, repo: str) -> list[str]:
-    """Copy the book's pages into ``src`` (links rewritten) and write its index; the missing
-    pages of ``LATER`` are returned."""
-    book, missing = pages()
+def stage(src: Path, repo: str) -> None:
+    """Copy the book's pages into ``src`` (links rewritten) and write its index."""
+    book = pages()
     if src.exists():
         shutil.rmtree(src)
     in_book = set(book)
@@ -110,11 +111,7 @@ def stage(src: Path, repo: str) -> list[str]:
             text = _rewrite(text, page, in_book, repo)
         dest.write_text(text, encoding="utf-8")
     index = (CONF_DIR / "index.md").read_text(encoding="utf-8")
-    for page in missing:  # its line in a table of contents goes, nothing else
-        stem = page.rsplit(".", 1)[0]
-        index = "".join(line for line in index.splitlines(True) if line.strip() != stem)
     (src / "index.md").write_text(index, encoding="utf-8")
-    return missing
 
 
 def du(path: Path) -> tuple[int, int]:
@@ -126,9 +123,7 @@ def du(path: Path) -> tuple[int, int]:
 def build(output: Path, repo: str, work: Path = WORK) -> int:
     started = time.monotonic()
     src = work / "src"
-    missing = stage(src, repo)
-    for page in missing:
-        print(f"site: {page} is not on this branch yet: the book is built without it")
+    stage(src, repo)
     html = work / "html"
     env = {**os.environ, static.REPO_ENV: repo, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
     env.pop(static.STATIC_ENV, None)  # conf.py sets it for each lesson as it is executed

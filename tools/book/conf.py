@@ -71,7 +71,7 @@ def _launch_bar(app: Any, doctree: nodes.document) -> None:
     path = _lesson_path(app.env.docname)
     if path is None:
         return
-    lite = "/" not in path.removeprefix("notebooks/")  # Lite holds the notebooks/*.ipynb only
+    lite = path.startswith("notebooks/")  # Lite holds every lesson and its editions
     links = static.launch_html(path, lite=lite)
     bar = nodes.raw(
         "",
