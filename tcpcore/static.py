@@ -28,6 +28,43 @@ STATIC_ENV = "TCPCOURSE_STATIC"
 REPO_ENV = "TCPCOURSE_REPO"
 DEFAULT_REPO = "tcpcourse/tcpcourse"
 
+# The book's own words around a static app, in the language the lesson shows its quizzes in
+# (tcpcore.quiz.language(); a Chinese edition sets zh-CN in its first cell).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "live": "In the notebook it is a live widget",
+        "open": "open this lesson in",
+        "commit": "Commit to your answer before you open it.",
+        "answer": "Answer",
+        "see": "See {refs}.",
+        "first": "This is what the widget draws first.",
+        "nothing": "This widget draws nothing until it is used.",
+        "bar": "Run this lesson live:",
+        "bar-note": "(the widgets below are pictures of their first state; there they answer)",
+    },
+    "zh-CN": {
+        "live": "在 notebook 里这是一个可以操作的控件",
+        "open": "可以在这里打开本课",
+        "commit": "先想好自己的答案，再展开看。",
+        "answer": "答案",
+        "see": "参见 {refs}。",
+        "first": "这是控件最初画出的图。",
+        "nothing": "这个控件要操作之后才会画图。",
+        "bar": "在线运行本课：",
+        "bar-note": "（下面的控件只是初始状态的截图；在那里才能真正操作）",
+    },
+}
+
+
+def words(language: str | None = None) -> dict[str, str]:
+    """The book's words in ``language`` (default: the quizzes' current language)."""
+    if language is None:
+        from .quiz import language as current
+
+        language = current()
+    return WORDS.get(language, WORDS["en"])
+
+
 _REPO_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?/[A-Za-z0-9._-]+")
 
 
@@ -94,14 +131,16 @@ def _figure_html(figure: Any) -> str:
     )
 
 
-def _note(what: str) -> str:
+def _note(what: str, language: str | None = None) -> str:
+    w = words(language)
     path = lesson()
     where = ""
     if path is not None:
-        where = f": open this lesson in {launch_html(path)}"
+        where = f"{'：' if w is WORDS['zh-CN'] else ': '}{w['open']} {launch_html(path)}"
+    end = "。" if w is WORDS["zh-CN"] else "."
     return (
         '<p class="tcpcourse-static-note" style="font-size:0.9em;color:#455a64">'
-        f"{what} In the notebook it is a live widget{where}.</p>"
+        f"{what} {w['live']}{where}{end}</p>"
     )
 
 
@@ -117,13 +156,14 @@ def quiz_html(app: Any) -> str:
     right = _inline(q.correct)
     if app.choices:
         right = f"{_LETTERS[app.choices.index(q.correct)]}. {right}"
+    w = words(q.language)
     refs = ", ".join(q.rfc_refs)
-    see = [f"See {refs}."] if refs else []
+    see = [w["see"].format(refs=refs)] if refs else []
     return (
         f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
         f"{listed if app.choices else ''}"
-        + _note("Commit to your answer before you open it.")
-        + f"<details><summary>Answer</summary><p><b>{right}</b></p>"
+        + _note(w["commit"], q.language)
+        + f"<details><summary>{w['answer']}</summary><p><b>{right}</b></p>"
         f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
     )
 
@@ -136,9 +176,8 @@ def widget_html(app: Any) -> str:
         return quiz_html(app)
     figure = getattr(app, "figure", None)
     body = _figure_html(figure) if figure is not None else ""
-    what = "This is what the widget draws first."
-    if figure is None:
-        what = "This widget draws nothing until it is used."
+    w = words()
+    what = w["first"] if figure is not None else w["nothing"]
     return f'<div class="tcpcourse-static">{body}{_note(what)}</div>'
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import html
 import http.server
 import importlib.util
 import json
@@ -102,6 +103,28 @@ def test_quiz_shows_question_choices_and_a_folded_answer(monkeypatch: pytest.Mon
     first_words = widgets._inline(q.paragraphs()[0])[:40]
     assert first_words in answer
     assert first_words not in before
+
+
+def test_a_chinese_quiz_is_framed_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the Chinese edition the static quiz's note, its fold and its launch note are Chinese,
+    and the English edition's words appear nowhere in it."""
+    path = "notebooks/zh-CN/06-answer-the-interview-questions.ipynb"
+    monkeypatch.setenv(static.STATIC_ENV, path)
+    quiz.set_language("zh-CN")
+    try:
+        q = quiz.get("syn-in-time-wait")
+        page = widgets.predict_then_reveal(q, student="book")._repr_mimebundle_()["text/html"]
+        drawn = widgets.handshake_stepper()._repr_mimebundle_()["text/html"]
+    finally:
+        quiz.set_language(None)
+    assert q.language == "zh-CN"
+    assert "<summary>答案</summary>" in page
+    assert static.WORDS["zh-CN"]["commit"] in page
+    assert static.WORDS["zh-CN"]["first"] in drawn
+    for english in static.WORDS["en"].values():
+        if "{" not in english:
+            assert english not in page + drawn, english
+    assert static.binder_url(path) in html.unescape(page)
 
 
 def test_launch_links_follow_the_repository_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -73,11 +73,11 @@ def _launch_bar(app: Any, doctree: nodes.document) -> None:
         return
     lite = path.startswith("notebooks/")  # Lite holds every lesson and its editions
     links = static.launch_html(path, lite=lite)
+    words = static.words("zh-CN" if "/zh-CN/" in path else "en")
     bar = nodes.raw(
         "",
-        f'<p class="tcpcourse-launch">Run this lesson live: {links}'
-        '<span class="tcpcourse-launch-note"> (the widgets below are pictures of their first'
-        " state; there they answer)</span></p>",
+        f'<p class="tcpcourse-launch">{words["bar"]} {links}'
+        f'<span class="tcpcourse-launch-note"> {words["bar-note"]}</span></p>',
         format="html",
     )
     section = next(iter(doctree.findall(nodes.section)), None)
