@@ -437,7 +437,7 @@ window.tcpLite = (() => {
     const area = panel(path).content.widgets[index].outputArea.node;
     return {
       text: area.innerText,
-      // tcpcore's apps show a callback's error as a red line of text (widgets._App._say)
+      // tcpcore's apps show a callback's error as a red line of text (widgets.base._App._say)
       red: [...area.querySelectorAll('[style*="c62828"]')]
         .map(e => e.textContent.trim()).filter(t => t),
       svg_outputs: [...area.querySelectorAll('.jp-RenderedSVG img')].filter(drawn).length,

@@ -59,7 +59,7 @@ WORDS: dict[str, dict[str, str]] = {
 def words(language: str | None = None) -> dict[str, str]:
     """The book's words in ``language`` (default: the quizzes' current language)."""
     if language is None:
-        from .quiz import language as current
+        from ..quiz import language as current
 
         language = current()
     return WORDS.get(language, WORDS["en"])
@@ -122,7 +122,7 @@ def launch_html(path: str, repo: str | None = None, *, lite: bool = True) -> str
 
 
 def _figure_html(figure: Any) -> str:
-    from . import viz
+    from .. import viz
 
     data = base64.b64encode(viz.to_svg(figure)).decode("ascii")
     return (
@@ -146,7 +146,7 @@ def _note(what: str, language: str | None = None) -> str:
 
 def quiz_html(app: Any) -> str:
     """A :class:`tcpcore.widgets.PredictThenReveal` as a page: question, choices, folded answer."""
-    from .widgets import _LETTERS, _inline, _paragraphs_html
+    from .predict import _LETTERS, _inline, _paragraphs_html
 
     q = app.question
     choices = "".join(
@@ -170,7 +170,7 @@ def quiz_html(app: Any) -> str:
 
 def widget_html(app: Any) -> str:
     """An app of :mod:`tcpcore.widgets` as a page: its first figure and a note."""
-    from .widgets import PredictThenReveal
+    from .predict import PredictThenReveal
 
     if isinstance(app, PredictThenReveal):
         return quiz_html(app)
