@@ -107,12 +107,34 @@ def layer_of(name: str) -> str | None:
     return None
 
 
-def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
-    """The modules of the package that ``name`` (at ``path``) imports, anywhere in its body."""
+def _type_checking(node: ast.AST) -> bool:
+    """Whether ``node`` is ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _nodes(tree: ast.AST, *, typing: bool) -> list[ast.AST]:
+    """Every node of ``tree``; without the bodies of ``if TYPE_CHECKING:`` unless ``typing``."""
+    out, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if typing or not _type_checking(node):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def imports_of(name: str, path: Path, known: set[str], *, typing: bool = True) -> set[str]:
+    """The modules of the package that ``name`` (at ``path``) imports, anywhere in its body
+    (those only for type checkers too, unless ``typing`` is False)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     root = name.split(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _nodes(ast.parse(path.read_text(encoding="utf-8"), str(path)), typing=typing):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == root)
         elif isinstance(node, ast.ImportFrom):
@@ -141,6 +163,39 @@ def upward_imports(root: Path) -> list[str]:
             if own and theirs and RANK[theirs] > RANK[own]:
                 out.append(f"{name} ({own}) -> {dep} ({theirs})")
     return out
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The import cycles among the modules at ``root`` (lazy imports count, imports only for
+    type checkers do not), each as its modules sorted, found by Tarjan's algorithm."""
+    mods = modules(root)
+    graph = {
+        n: sorted(imports_of(n, p, set(mods), typing=False) & set(mods)) for n, p in mods.items()
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            if len(part) > 1:
+                cycles.append(sorted(part))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return sorted(cycles)
 
 
 def test_every_module_has_a_layer() -> None:
@@ -180,3 +235,21 @@ def test_a_planted_upward_import_is_found(
     target.write_text(target.read_text(encoding="utf-8") + "\n" + planted, encoding="utf-8")
     before = set(upward_imports(TCPCORE))
     assert set(upward_imports(copy)) - before == {expected}
+
+
+def test_no_import_cycle() -> None:
+    """No two modules of tcpcore import each other, directly or through others."""
+    assert import_cycles(TCPCORE) == []
+
+
+def test_a_planted_cycle_is_found(tmp_path: Path) -> None:
+    """A lazy import planted in a copy of tcpcore that closes a loop is reported as a cycle."""
+    copy = tmp_path / "tcpcore"
+    shutil.copytree(TCPCORE, copy, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    target = copy / "widgets" / "static.py"
+    planted = "\n\ndef f():\n    from .predict import PredictThenReveal\n"
+    target.write_text(target.read_text(encoding="utf-8") + planted, encoding="utf-8")
+    found = import_cycles(copy)
+    assert [c for c in found if c not in import_cycles(TCPCORE)] == [
+        ["tcpcore.widgets.base", "tcpcore.widgets.predict", "tcpcore.widgets.static"]
+    ]

@@ -124,6 +124,10 @@ class _App:
         for c in controls:
             c.observe(handler, names="value")
 
+    def static_html(self) -> str:
+        """This app as a page of the book (:mod:`tcpcore.widgets.static`): its first figure."""
+        return static.figure_page(self.figure)
+
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """Change several controls, then update once: ``with w.hold(): w.idle.value = 60; ...``."""

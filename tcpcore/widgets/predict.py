@@ -11,6 +11,7 @@ from typing import Any
 from .. import viz
 from ..quiz import Question, student_id
 from ..trace import Trace
+from . import static
 from .base import (
     _App,
 )
@@ -212,6 +213,29 @@ class PredictThenReveal(_App):
         self.explanation.value = _paragraphs_html([*q.paragraphs(), *see])
         self.trace = q.run()
         self._show(viz.ladder(self.trace))
+
+    def static_html(self) -> str:
+        """This quiz as a page of the book (:mod:`tcpcore.widgets.static`): the question, its
+        choices in this student's order, and the answer with its explanation folded."""
+        q = self.question
+        choices = "".join(
+            f"<li><b>{_LETTERS[i]}.</b> {_inline(text)}</li>" for i, text in enumerate(self.choices)
+        )
+        style = "list-style:none;padding-left:0"
+        listed = f'<ol class="tcpcourse-choices" style="{style}">{choices}</ol>'
+        right = _inline(q.correct)
+        if self.choices:
+            right = f"{_LETTERS[self.choices.index(q.correct)]}. {right}"
+        w = static.words(q.language)
+        refs = ", ".join(q.rfc_refs)
+        see = [w["see"].format(refs=refs)] if refs else []
+        return (
+            f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
+            f"{listed if self.choices else ''}"
+            + static.note(w["commit"], q.language)
+            + f"<details><summary>{w['answer']}</summary><p><b>{right}</b></p>"
+            f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
+        )
 
 
 def predict_then_reveal(question: Question, student: str | None = None) -> Any:
