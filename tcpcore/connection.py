@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import events as ev
 from .errors import TCPCoreError
@@ -227,8 +228,7 @@ class Connection:
         self._tick(now)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"send() needs bytes, got {type(data).__name__}")
-        self._pending_data = bytes(data)
-        self._user(Trigger.SEND, now)
+        self._user(Trigger.SEND, now, data=bytes(data))
 
     def close(self, now: float) -> None:
         """close(): no more sending and no more reading (FIN, or RST per profile if unread)."""
@@ -311,8 +311,10 @@ class Connection:
 
     # -- the engine -------------------------------------------------------------------------------
 
-    def _user(self, trigger: Trigger, now: float) -> None:
-        self._apply(trigger, now, None)
+    def _user(
+        self, trigger: Trigger, now: float, *, data: bytes = b"", reason: str = "timed out"
+    ) -> None:
+        self._apply(trigger, now, None, data, reason)
         self._flush(now)
         self._rearm_keepalive(now)
 
@@ -346,7 +348,16 @@ class Connection:
         if verdict.duplicate and self.state not in (State.TIME_WAIT, State.CLOSED):
             self._ack_pending = True  # FreeBSD's TF_ACKNOW for an old duplicate
 
-    def _apply(self, trigger: Trigger, now: float, seg: Segment | None) -> None:
+    def _apply(
+        self,
+        trigger: Trigger,
+        now: float,
+        seg: Segment | None,
+        data: bytes = b"",
+        reason: str = "timed out",
+    ) -> None:
+        """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
+        a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
         assert isinstance(self.profile, Profile)
         row = lookup(state, trigger, self.profile)
@@ -360,10 +371,10 @@ class Connection:
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
-        for action in row.actions:
-            if action is A.ERROR:
-                raise CallError(state, trigger, row.note, "RFC 9293 " + row.clause)
-            self._do(action, now, seg)
+        if row.actions:
+            given = _Input(now, seg, state, trigger, row, data, reason)
+            for action in row.actions:
+                _HANDLERS[action](self, given)
         if row.next is not state and self.state is state:
             self._enter(row.next, now, trigger, row)
 
@@ -399,74 +410,99 @@ class Connection:
 
     # -- actions ----------------------------------------------------------------------------------
 
-    def _do(self, action: Action, now: float, seg: Segment | None) -> None:
-        tcb = self.tcb
-        if action is A.SELECT_ISS:
-            self._select_iss(now)
-        elif action is A.SEND_SYN:
-            self._send_new(SYN, b"", now)
-        elif action is A.SEND_SYN_ACK:
-            self._send_new(SYN | ACK, b"", now)
-        elif action in (A.SEND_ACK,):
-            self._ack_pending = True
-        elif action is A.SEND_CHALLENGE_ACK:
-            self._emit(tcb.snd_nxt, ACK, b"")
-        elif action is A.SEND_FIN:
-            self._fin_pending = True
-        elif action is A.SEND_RST:
-            flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
-            self._emit(tcb.snd_nxt, flags, b"")
-        elif action is A.REPLY_RST:
-            assert seg is not None
-            self._reply_rst(seg)
-        elif action is A.RETRANSMIT:
-            self._retransmit_head(now)
-        elif action is A.SEND_KEEPALIVE:
-            self._emit(tcb.snd_nxt - 1, ACK, b"")
-            self._probes += 1
-        elif action is A.SEND_LOSS_PROBE:
-            self._send_loss_probe(now)
-        elif action is A.RECORD_IRS:
-            assert seg is not None
-            self._record_irs(seg)
-        elif action is A.PROCESS_ACK:
-            assert seg is not None
-            self._process_ack(seg, now)
-        elif action is A.ACCEPT_TEXT:
-            assert seg is not None
-            self._accept_text(seg, now)
-        elif action is A.ACCEPT_FIN:
-            tcb.rcv_nxt = tcb.rcv_nxt + 1
-            self._events.append(ev.PeerClosed(now))
-        elif action is A.QUEUE_DATA:
-            self._send_buf += self._pending_data
-        elif action is A.MARK_CLOSED:
-            self.user_closed = True
-            if self.state is State.FIN_WAIT_2:
-                self._arm_fin_wait_2(now)
-        elif action is A.RESET_TO_LISTEN:
-            self._reset_to_listen()
-        elif action is A.NEW_INCARNATION:
-            self._new_incarnation()
-        elif action is A.START_2MSL:
-            self.timers.clear()
-            self._rtx.clear()
-            self.timers["time_wait"] = now + self.profile_obj.time_wait
-        elif action is A.SIGNAL_CONNECTED:
-            self._events.append(ev.Connected(now))
-        elif action is A.SIGNAL_RESET:
-            self.error = "ECONNRESET"
-            self._events.append(ev.ConnectionReset(now))
-        elif action is A.SIGNAL_REFUSED:
-            self.error = "ECONNREFUSED"
-            self._events.append(ev.ConnectionRefused(now))
-        elif action is A.SIGNAL_TIMEOUT:
-            self.error = "ETIMEDOUT"
-            self._events.append(ev.TimedOut(now, self._timeout_reason))
-        elif action is A.DISCARD:
-            pass
-        else:  # pragma: no cover - every Action is handled above
-            raise AssertionError(f"unhandled action {action}")
+    # One handler per Action (the table's vocabulary); _HANDLERS below maps each to its handler.
+
+    def _do_error(self, i: _Input) -> None:
+        raise CallError(i.state, i.trigger, i.row.note, "RFC 9293 " + i.row.clause)
+
+    def _do_select_iss(self, i: _Input) -> None:
+        self._select_iss(i.now)
+
+    def _do_send_syn(self, i: _Input) -> None:
+        self._send_new(SYN, b"", i.now)
+
+    def _do_send_syn_ack(self, i: _Input) -> None:
+        self._send_new(SYN | ACK, b"", i.now)
+
+    def _do_send_ack(self, i: _Input) -> None:
+        self._ack_pending = True  # sent by _flush, once, after the whole input
+
+    def _do_send_challenge_ack(self, i: _Input) -> None:
+        self._emit(self.tcb.snd_nxt, ACK, b"")
+
+    def _do_send_fin(self, i: _Input) -> None:
+        self._fin_pending = True  # sent by _push after any queued data
+
+    def _do_send_rst(self, i: _Input) -> None:
+        flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
+        self._emit(self.tcb.snd_nxt, flags, b"")
+
+    def _do_reply_rst(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._reply_rst(i.seg)
+
+    def _do_retransmit(self, i: _Input) -> None:
+        self._retransmit_head(i.now)
+
+    def _do_send_keepalive(self, i: _Input) -> None:
+        self._emit(self.tcb.snd_nxt - 1, ACK, b"")
+        self._probes += 1
+
+    def _do_send_loss_probe(self, i: _Input) -> None:
+        self._send_loss_probe(i.now)
+
+    def _do_record_irs(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._record_irs(i.seg)
+
+    def _do_process_ack(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._process_ack(i.seg, i.now)
+
+    def _do_accept_text(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._accept_text(i.seg, i.now)
+
+    def _do_accept_fin(self, i: _Input) -> None:
+        self.tcb.rcv_nxt = self.tcb.rcv_nxt + 1
+        self._events.append(ev.PeerClosed(i.now))
+
+    def _do_queue_data(self, i: _Input) -> None:
+        self._send_buf += i.data
+
+    def _do_mark_closed(self, i: _Input) -> None:
+        self.user_closed = True
+        if self.state is State.FIN_WAIT_2:
+            self._arm_fin_wait_2(i.now)
+
+    def _do_discard(self, i: _Input) -> None:
+        pass
+
+    def _do_reset_to_listen(self, i: _Input) -> None:
+        self._reset_to_listen()
+
+    def _do_new_incarnation(self, i: _Input) -> None:
+        self._new_incarnation()
+
+    def _do_start_2msl(self, i: _Input) -> None:
+        self.timers.clear()
+        self._rtx.clear()
+        self.timers["time_wait"] = i.now + self.profile_obj.time_wait
+
+    def _do_signal_connected(self, i: _Input) -> None:
+        self._events.append(ev.Connected(i.now))
+
+    def _do_signal_reset(self, i: _Input) -> None:
+        self.error = "ECONNRESET"
+        self._events.append(ev.ConnectionReset(i.now))
+
+    def _do_signal_refused(self, i: _Input) -> None:
+        self.error = "ECONNREFUSED"
+        self._events.append(ev.ConnectionRefused(i.now))
+
+    def _do_signal_timeout(self, i: _Input) -> None:
+        self.error = "ETIMEDOUT"
+        self._events.append(ev.TimedOut(i.now, i.reason))
 
     @property
     def profile_obj(self) -> Profile:
@@ -820,12 +856,12 @@ class Connection:
             if (limit is not None and self._retries >= limit) or (
                 give_up is not None and now >= first + give_up
             ):
-                self._timeout_reason = (
+                reason = (
                     "SYN retransmissions exhausted"
                     if self.state is State.SYN_SENT
                     else "retransmissions exhausted (user timeout)"
                 )
-                self._user(Trigger.USER_TIMEOUT, now)
+                self._user(Trigger.USER_TIMEOUT, now, reason=reason)
                 return
             self._retries += 1
             self._rto = min(self._rto * 2, self.profile_obj.rto_max)
@@ -842,8 +878,8 @@ class Connection:
             self._user(Trigger.LOSS_PROBE_TIMEOUT, now)
         elif name == "keepalive":
             if self._probes >= self._keep("probes"):
-                self._timeout_reason = "keepalive: the peer did not answer"
-                self._user(Trigger.KEEPALIVE_EXHAUSTED, now)
+                reason = "keepalive: the peer did not answer"
+                self._user(Trigger.KEEPALIVE_EXHAUSTED, now, reason=reason)
             else:
                 self._user(Trigger.KEEPALIVE_TIMEOUT, now)
 
@@ -907,5 +943,47 @@ class Connection:
         if t is not None and self.user_closed and self.state is State.FIN_WAIT_2:
             self.timers["fin_wait_2"] = now + t
 
-    _timeout_reason: str = "timed out"
-    _pending_data: bytes = b""
+
+class _Input(NamedTuple):
+    """What a row's actions need from the input that triggered it."""
+
+    now: float
+    seg: Segment | None
+    state: State
+    trigger: Trigger
+    row: Row
+    data: bytes  # SEND: the bytes QUEUE_DATA queues
+    reason: str  # a time-out: what SIGNAL_TIMEOUT reports
+
+
+_C = Connection
+# {Action: handler}: how the connection carries out each step of a row (tests check that every
+# Action has one).
+_HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
+    A.SELECT_ISS: _C._do_select_iss,
+    A.SEND_SYN: _C._do_send_syn,
+    A.SEND_SYN_ACK: _C._do_send_syn_ack,
+    A.SEND_ACK: _C._do_send_ack,
+    A.SEND_CHALLENGE_ACK: _C._do_send_challenge_ack,
+    A.SEND_FIN: _C._do_send_fin,
+    A.SEND_RST: _C._do_send_rst,
+    A.REPLY_RST: _C._do_reply_rst,
+    A.RETRANSMIT: _C._do_retransmit,
+    A.SEND_KEEPALIVE: _C._do_send_keepalive,
+    A.SEND_LOSS_PROBE: _C._do_send_loss_probe,
+    A.RECORD_IRS: _C._do_record_irs,
+    A.PROCESS_ACK: _C._do_process_ack,
+    A.ACCEPT_TEXT: _C._do_accept_text,
+    A.ACCEPT_FIN: _C._do_accept_fin,
+    A.QUEUE_DATA: _C._do_queue_data,
+    A.MARK_CLOSED: _C._do_mark_closed,
+    A.DISCARD: _C._do_discard,
+    A.RESET_TO_LISTEN: _C._do_reset_to_listen,
+    A.NEW_INCARNATION: _C._do_new_incarnation,
+    A.START_2MSL: _C._do_start_2msl,
+    A.SIGNAL_CONNECTED: _C._do_signal_connected,
+    A.SIGNAL_RESET: _C._do_signal_reset,
+    A.SIGNAL_REFUSED: _C._do_signal_refused,
+    A.SIGNAL_TIMEOUT: _C._do_signal_timeout,
+    A.ERROR: _C._do_error,
+}
