@@ -40,10 +40,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import events as ev
 from .clock import SimulationError, VirtualClock
 from .connection import Connection
 from .flags import Flags
 from .listener import Listener
+from .profiles import Profile, get_profile
 from .segment import Segment
 from .states import State
 from .table import CallError
@@ -144,7 +146,7 @@ class Network:
         self,
         seed: int | None = 0,
         *,
-        profile: str = "rfc9293",
+        profile: str | Profile = "rfc9293",
         link: Link | None = None,
         max_steps: int = 1_000_000,
         record: bool = True,
@@ -153,9 +155,10 @@ class Network:
         self.clock = VirtualClock(max_steps)
         self.default_link = link or Link()
         self.record = record  # False: no segment records or events (for benchmarks)
-        self.trace = Trace(profile=profile, seed=seed)
+        # The network's profile answers for closed ports (a throw-away connection in CLOSED).
+        self.profile = get_profile(profile)
+        self.trace = Trace(profile=self.profile.name, seed=seed)
         self.receives = 0  # segments handed to a connection (Connection.receive calls)
-        self._profile = profile
         self._links: dict[tuple[str, str], Link] = {}
         self._nodes: dict[str, _Node] = {}
         self._hosts: dict[str, str] = {}
@@ -406,17 +409,16 @@ class Network:
             for seg in segs:
                 self._send(info, seg, src, (conn.remote_ip, seg.dst_port))
 
-    def _signal(self, name: str, e: Any) -> None:
+    def _signal(self, name: str, e: ev.Event) -> None:
         """A connection's event, as a trace event (and a timeline entry for a state change)."""
-        kind = type(e).__name__
-        if kind == "StateChanged":
+        if isinstance(e, ev.StateChanged):
             self._state(name, e.old, e.new, str(e.trigger))
-        elif kind == "DataReceived":
+        elif isinstance(e, ev.DataReceived):
             self._event(name, "signal", f"data received ({len(e.data)} bytes)")
-        elif kind == "TimedOut":
+        elif isinstance(e, ev.TimedOut):
             self._event(name, "signal", f"timed out: {e.reason}")
         else:
-            self._event(name, "signal", _SIGNAL_TEXT.get(kind, kind))
+            self._event(name, "signal", _SIGNAL_TEXT[type(e)])
 
     def _state(self, name: str, old: State, new: State, trigger: str) -> None:
         if new is not old and self.record:
@@ -522,7 +524,7 @@ class Network:
             self._refresh(node)
             return None
         # No connection for it: RFC 9293 3.10.7.1, answered as a connection in CLOSED would.
-        closed = Connection(dst[1], profile=self._profile, local_ip=dst[0], remote_ip=src[0])
+        closed = Connection(dst[1], profile=self.profile, local_ip=dst[0], remote_ip=src[0])
         closed.receive(seg, self.now)
         self.receives += 1
         rec.dst_state = State.CLOSED
@@ -586,10 +588,10 @@ class Network:
             self.trace.events.append(event)
 
 
-_SIGNAL_TEXT = {
-    "Connected": "connected",
-    "PeerClosed": "peer closed (FIN received)",
-    "ConnectionReset": "connection reset",
-    "ConnectionRefused": "connection refused",
-    "Closed": "closed",
+_SIGNAL_TEXT: dict[type[ev.Event], str] = {
+    ev.Connected: "connected",
+    ev.PeerClosed: "peer closed (FIN received)",
+    ev.ConnectionReset: "connection reset",
+    ev.ConnectionRefused: "connection refused",
+    ev.Closed: "closed",
 }
