@@ -48,9 +48,9 @@ from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
 from .segment import Segment
-from .seq import Seq
+from .seq import Seq, _seq
 from .states import State
-from .table import Action, CallError, Row, Trigger, lookup
+from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
 
 A = Action
 # Plain ints: flags are combined and tested several times per segment, and IntFlag's operators
@@ -359,8 +359,11 @@ class Connection:
         """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
         a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        assert isinstance(self.profile, Profile)
-        row = lookup(state, trigger, self.profile)
+        row = TABLE.get((state, trigger))
+        if row is None:
+            raise TransitionError(state, trigger)
+        if row.variants:
+            row = lookup(state, trigger, self.profile_obj)
         if A.SEND_SYN in row.actions and self.remote_port is None:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
@@ -506,8 +509,8 @@ class Connection:
 
     @property
     def profile_obj(self) -> Profile:
-        assert isinstance(self.profile, Profile)
-        return self.profile
+        """``profile`` as a Profile (__post_init__ turned a name into one)."""
+        return self.profile  # type: ignore[return-value]
 
     def _select_iss(self, now: float) -> None:
         if self.iss is None:
@@ -526,7 +529,7 @@ class Connection:
 
     def _record_irs(self, seg: Segment) -> None:
         t = self.tcb
-        t.irs = Seq(seg.seq)
+        t.irs = _seq(seg.seq)
         t.rcv_nxt = t.irs + 1
         if self.remote_port is None:
             self.remote_port = seg.src_port
@@ -535,7 +538,7 @@ class Connection:
             self.peer_mss = mss
         t.snd_wnd = seg.window
         t.max_snd_wnd = max(t.max_snd_wnd, seg.window)
-        t.snd_wl1 = Seq(seg.seq)
+        t.snd_wl1 = _seq(seg.seq)
         # The peer's SYN settles the options: ours went (or will go, echoed) in our SYN(+ACK).
         p = self.profile_obj
         t.sack_ok = p.sack_permitted and seg.sack_permitted
@@ -733,8 +736,8 @@ class Connection:
     def _process_ack(self, seg: Segment, now: float) -> None:
         """RFC 9293 3.10.7.4 fifth step (and 3.10.7.3 fourth for SYN-SENT)."""
         t = self.tcb
-        ack = Seq(seg.ack)
-        seq = Seq(seg.seq)
+        ack = _seq(seg.ack)
+        seq = _seq(seg.seq)
         handshake = self.state in (State.SYN_SENT, State.SYN_RECEIVED)
         if t.snd_una < ack <= t.snd_nxt:
             self._acknowledge(ack, now)
@@ -795,7 +798,7 @@ class Connection:
     def _accept_text(self, seg: Segment, now: float) -> None:
         """Seventh step: deliver in-order text, advance RCV.NXT, then drain held segments."""
         t = self.tcb
-        if seg.payload and Seq(seg.seq) == t.rcv_nxt:
+        if seg.payload and _seq(seg.seq) == t.rcv_nxt:
             data = seg.payload
             t.rcv_nxt = t.rcv_nxt + len(data)
             if self.auto_read:
@@ -813,10 +816,10 @@ class Connection:
         t = self.tcb
         for key in sorted(self._ooo, key=lambda k: Seq(k) - t.rcv_nxt):
             held = self._ooo[key]
-            if Seq(held.seq) > t.rcv_nxt:
+            if _seq(held.seq) > t.rcv_nxt:
                 break
             del self._ooo[key]
-            if Seq(held.seq) + held.seg_len > t.rcv_nxt:
+            if _seq(held.seq) + held.seg_len > t.rcv_nxt:
                 self._on_segment(held, now)
                 return  # _on_segment drains again if more became in order
 

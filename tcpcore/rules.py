@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from .flags import Flags, flags_of
 from .segment import Segment
-from .seq import Seq
+from .seq import Seq, _seq
 from .states import State
 from .table import SwitchSource, Trigger
 
@@ -113,7 +113,7 @@ def acceptable(tcb: TCB, seg: Segment) -> bool:
     with neither end inside is refused. Linux's tcp_sequence() is more lenient: it accepts any
     segment that overlaps the window.
     """
-    seq = Seq(seg.seq)
+    seq = _seq(seg.seq)
     length = seg.seg_len
     if length == 0:
         return in_window(tcb, seq)
@@ -137,7 +137,7 @@ def reopens(tcb: TCB, seg: Segment) -> bool:
             return False  # an older timestamp: PAWS rejects it
         if age:
             return True
-    return Seq(seg.seq) > tcb.rcv_nxt
+    return _seq(seg.seq) > tcb.rcv_nxt
 
 
 def classify(
@@ -160,7 +160,7 @@ def classify(
     f = int(seg.flags)
     if state is State.CLOSED:
         return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
-    on = frozenset(n for n in RULE_SWITCHES if switches is not None and switches.switch(n))
+    on = _switched_on(switches)
     if state is State.LISTEN:
         if f & RST:
             return Verdict(Trigger.RST, seg)
@@ -192,6 +192,26 @@ RULE_SWITCHES = (
 )
 
 
+_ON: dict[int, tuple[SwitchSource, frozenset[str]]] = {}
+
+
+def _switched_on(switches: SwitchSource | None) -> frozenset[str]:
+    """The rule switches a profile turns on. A frozen dataclass (a Profile) cannot change, so
+    its answer is kept: classify() runs for every segment and asking costs microseconds."""
+    if switches is None:
+        return frozenset()
+    kept = _ON.get(id(switches))
+    if kept is not None and kept[0] is switches:
+        return kept[1]
+    on = frozenset(n for n in RULE_SWITCHES if switches.switch(n))
+    params = getattr(switches, "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        if len(_ON) >= 64:  # profiles made on the fly (pktscript's with_()) do not pile up
+            _ON.clear()
+        _ON[id(switches)] = (switches, on)
+    return on
+
+
 _RFC793_SYN = (
     State.ESTABLISHED,
     State.FIN_WAIT_1,
@@ -209,10 +229,10 @@ def _time_wait_freebsd(tcb: TCB, seg: Segment) -> Verdict:
         return Verdict(Trigger.RST, seg)
     if not f & ACK:
         return Verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
-    seq = Seq(seg.seq)
+    seq = _seq(seg.seq)
     if f & FIN and not f & SYN and seq + seg.seg_len == tcb.rcv_nxt:
         return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
-    if f == ACK and not seg.payload and seq == tcb.rcv_nxt and Seq(seg.ack) == tcb.snd_nxt:
+    if f == ACK and not seg.payload and seq == tcb.rcv_nxt and _seq(seg.ack) == tcb.snd_nxt:
         return Verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
     return Verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
 
@@ -221,7 +241,7 @@ def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
     f = int(seg.flags)
     ack_ok = True
     if f & ACK:
-        ack = Seq(seg.ack)
+        ack = _seq(seg.ack)
         ack_ok = tcb.snd_una < ack <= tcb.snd_nxt
         if not ack_ok:
             if f & RST:
@@ -246,7 +266,7 @@ def _synchronized(
     on: frozenset[str] = frozenset(),
 ) -> Verdict:
     f = int(seg.flags)
-    seq = Seq(seg.seq)
+    seq = _seq(seg.seq)
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
     # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 7). Without an
     # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
@@ -255,7 +275,7 @@ def _synchronized(
         if not f & ACK:
             return Verdict(Trigger.SYN_DUPLICATE, seg)
         seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=flags_of(f & ~SYN))
-        f, seq, crossed_syn_ack = int(seg.flags), Seq(seg.seq), True
+        f, seq, crossed_syn_ack = int(seg.flags), _seq(seg.seq), True
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
@@ -293,7 +313,7 @@ def _synchronized(
     if not f & ACK:
         return Verdict(Trigger.NO_ACK, seg)
 
-    ack = Seq(seg.ack)
+    ack = _seq(seg.ack)
     if state is State.SYN_RECEIVED:
         if not tcb.snd_una < ack <= tcb.snd_nxt:
             return Verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
@@ -335,7 +355,7 @@ def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
 
 def _trim(tcb: TCB, seg: Segment) -> Segment:
     """Cut off text before RCV.NXT (already received) and beyond the window (3.10.7.4 first)."""
-    seq = Seq(seg.seq)
+    seq = _seq(seg.seq)
     payload = seg.payload
     flags = int(seg.flags)
     old = tcb.rcv_nxt - seq
