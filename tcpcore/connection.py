@@ -179,6 +179,9 @@ class Connection:
     # -- public: time ---------------------------------------------------------------------------
 
     def _tick(self, now: float) -> None:
+        if type(now) is float and self._now <= now:  # the common case: a later float
+            self._now = now
+            return
         if not isinstance(now, int | float) or isinstance(now, bool):
             raise TypeError(f"now must be a number of seconds, got {type(now).__name__}")
         if now != now:
@@ -374,10 +377,13 @@ class Connection:
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
-        if row.actions:
+        plan = _PLANS.get(id(row))
+        if plan is None:
+            plan = _PLANS[id(row)] = (row, tuple(_HANDLERS[a] for a in row.actions))
+        if plan[1]:
             given = _Input(now, seg, state, trigger, row, data, reason)
-            for action in row.actions:
-                _HANDLERS[action](self, given)
+            for handler in plan[1]:
+                handler(self, given)
         if row.next is not state and self.state is state:
             self._enter(row.next, now, trigger, row)
 
@@ -990,3 +996,6 @@ _HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
     A.SIGNAL_TIMEOUT: _C._do_signal_timeout,
     A.ERROR: _C._do_error,
 }
+# Each row's handlers, in order, found once (by the row's identity: rows are the table's
+# constants; the row is kept alongside so its id cannot be reused).
+_PLANS: dict[int, tuple[Row, tuple[Callable[[Connection, _Input], None], ...]]] = {}
