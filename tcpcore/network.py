@@ -48,7 +48,7 @@ from .listener import Listener
 from .profiles import Profile, get_profile
 from .segment import Segment
 from .states import State
-from .table import CallError
+from .table import CallError, Trigger
 from .trace import SegmentRecord, Trace, TraceEvent, address
 
 __all__ = ["Link", "Network", "SimulationError"]
@@ -346,7 +346,7 @@ class Network:
             self._event(name, "error", str(exc))
         if isinstance(ep, Listener):  # a listener keeps no history: record its call here
             self._event(name, "call", method)
-            self._state(name, before, ep.state, method)
+            self._state(name, before, ep.state, None, method)
         self._collect_node(node)
 
     def _refresh(self, node: _Node) -> None:
@@ -399,7 +399,8 @@ class Network:
             for step in history[info.seen :]:
                 kind = step.trigger.kind
                 if kind != "segment":
-                    self._event(info.name, "call" if kind == "user" else "timer", str(step.trigger))
+                    kind = "call" if kind == "user" else "timer"
+                    self._event(info.name, kind, str(step.trigger), trigger=step.trigger)
             info.seen = len(history)
             for e in events:
                 self._signal(info.name, e)
@@ -412,7 +413,7 @@ class Network:
     def _signal(self, name: str, e: ev.Event) -> None:
         """A connection's event, as a trace event (and a timeline entry for a state change)."""
         if isinstance(e, ev.StateChanged):
-            self._state(name, e.old, e.new, str(e.trigger))
+            self._state(name, e.old, e.new, e.trigger)
         elif isinstance(e, ev.DataReceived):
             self._event(name, "signal", f"data received ({len(e.data)} bytes)")
         elif isinstance(e, ev.TimedOut):
@@ -420,11 +421,12 @@ class Network:
         else:
             self._event(name, "signal", _SIGNAL_TEXT[type(e)])
 
-    def _state(self, name: str, old: State, new: State, trigger: str) -> None:
+    def _state(
+        self, name: str, old: State, new: State, trigger: Trigger | None, cause: str = ""
+    ) -> None:
         if new is not old and self.record:
             self.trace.timelines[name].append((self.now, new))
-            data = {"old": str(old), "new": str(new), "trigger": trigger}
-            self._event(name, "state", str(new), data)
+            self._event(name, "state", str(new), old=old, new=new, trigger=trigger, cause=cause)
 
     def _crash(self, name: str) -> None:
         node = self._nodes[name]
@@ -581,10 +583,22 @@ class Network:
         node = self._nodes.get(name_or_ip)
         return node.ip if node is not None else self._hosts.get(name_or_ip, name_or_ip)
 
-    def _event(self, name: str, kind: str, text: str, data: dict[str, Any] | None = None) -> None:
+    def _event(
+        self,
+        name: str,
+        kind: str,
+        text: str,
+        *,
+        old: State | None = None,
+        new: State | None = None,
+        trigger: Trigger | None = None,
+        cause: str = "",
+    ) -> None:
         if self.record:
             addr = self.trace.endpoints.get(name, "")
-            event = TraceEvent(self.clock.tick(), self.now, name, addr, kind, text, data or {})
+            event = TraceEvent(
+                self.clock.tick(), self.now, name, addr, kind, text, {}, old, new, trigger, cause
+            )
             self.trace.events.append(event)
 
 

@@ -944,7 +944,6 @@ class CaptureViewer(_App):
 
 
 def _segment_table(trace: Trace) -> str:
-    notes = trace.params.get("notes", {})
     head = "<tr><th>#</th><th>t (s)</th><th>segment</th><th>states after it</th><th></th></tr>"
     rows = []
     for i, r in enumerate(trace.segments()):
@@ -952,7 +951,7 @@ def _segment_table(trace: Trace) -> str:
         rows.append(
             f"<tr><td>{i}</td><td>{r.sent:.6f}</td><td>{html.escape(r.src)} → "
             f"{html.escape(r.dst)} {html.escape(r.label())}</td><td>{html.escape(states)}</td>"
-            f"<td><i>{html.escape(notes.get(i, ''))}</i></td></tr>"
+            f"<td><i>{html.escape(r.doubt)}</i></td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 
