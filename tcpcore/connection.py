@@ -42,13 +42,15 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import events as ev
+from ._fast import maker
 from .errors import TCPCoreError
 from .flags import Flags, flags_of
 from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
 from .segment import Segment
-from .seq import Seq, _seq
+from .seq import _MASK, Seq, _seq
+from .seq import HALF as _HALF
 from .states import State
 from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
 
@@ -373,7 +375,7 @@ class Connection:
             raise CallError(state, trigger, msg, "RFC 9293 " + row.clause)
         if state is State.CLOSED and row.next is not State.CLOSED:
             self._new_tcb()
-        step = Step(now, state, trigger, row, seg)
+        step = _make_step(now, state, trigger, row, seg)
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
@@ -610,16 +612,19 @@ class Connection:
         options = self._syn_options(bool(flags & ACK)) if flags & SYN else ()
         # RFC 7323 2.2: the window of a SYN is never scaled.
         window = t.rcv_wnd if flags & SYN else t.rcv_wnd >> t.rcv_shift
-        seg = Segment(
+        seg = _make_segment(
             self.local_port,
             self.remote_port or 0,
             seq.value,
             ack,
             flags_of(flags),
             min(window, 0xFFFF) if not flags & RST else 0,
-            0,
+            0,  # urgent pointer
             options,
             payload,
+            0,  # reserved bits
+            None,  # checksum: computed when encoded with addresses
+            b"",  # padding
         )
         self._out.append(seg)
         if flags & ACK:
@@ -742,18 +747,25 @@ class Connection:
     def _process_ack(self, seg: Segment, now: float) -> None:
         """RFC 9293 3.10.7.4 fifth step (and 3.10.7.3 fourth for SYN-SENT)."""
         t = self.tcb
-        ack = _seq(seg.ack)
-        seq = _seq(seg.seq)
-        handshake = self.state in (State.SYN_SENT, State.SYN_RECEIVED)
-        if t.snd_una < ack <= t.snd_nxt:
-            self._acknowledge(ack, now)
-        if handshake or (
-            t.snd_una <= ack <= t.snd_nxt
-            and (t.snd_wl1 < seq or (t.snd_wl1 == seq and t.snd_wl2 <= ack))
+        # The comparisons of Seq, on the values (this runs for nearly every segment):
+        # a < b iff 0 < (b - a) mod 2**32 < 2**31; a <= b iff (b - a) mod 2**32 < 2**31.
+        a, s = seg.ack, seg.seq
+        above_una = (a - t.snd_una.value) & _MASK  # SND.UNA < SEG.ACK when 0 < this < HALF
+        within_nxt = (t.snd_nxt.value - a) & _MASK < _HALF  # SEG.ACK =< SND.NXT
+        if 0 < above_una < _HALF and within_nxt:
+            self._acknowledge(_seq(a), now)
+        if self.state in (State.SYN_SENT, State.SYN_RECEIVED) or (
+            # SND.UNA =< SEG.ACK =< SND.NXT, and (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+            # SND.WL2 =< SEG.ACK)): the ACK is not older than the one that set the window.
+            (above_una < _HALF and within_nxt)
+            and (
+                0 < (s - t.snd_wl1.value) & _MASK < _HALF
+                or ((s - t.snd_wl1.value) & _MASK == 0 and (a - t.snd_wl2.value) & _MASK < _HALF)
+            )
         ):
             # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
             wnd = seg.window if int(seg.flags) & SYN else seg.window << t.snd_shift
-            t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, seq, ack
+            t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, _seq(s), _seq(a)
         t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
     def _acknowledge(self, ack: Seq, now: float) -> None:
@@ -998,4 +1010,6 @@ _HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
 }
 # Each row's handlers, in order, found once (by the row's identity: rows are the table's
 # constants; the row is kept alongside so its id cannot be reused).
+_make_segment = maker(Segment)
+_make_step = maker(Step)
 _PLANS: dict[int, tuple[Row, tuple[Callable[[Connection, _Input], None], ...]]] = {}

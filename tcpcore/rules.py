@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._fast import maker
 from .flags import Flags, flags_of
 from .segment import Segment
 from .seq import Seq, _seq
@@ -159,18 +160,18 @@ def classify(
     """
     f = int(seg.flags)
     if state is State.CLOSED:
-        return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
+        return _verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
     on = _switched_on(switches)
     if state is State.LISTEN:
         if f & RST:
-            return Verdict(Trigger.RST, seg)
+            return _verdict(Trigger.RST, seg)
         if f & ACK and f & SYN and "listen_drops_syn_ack" in on:
-            return Verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
+            return _verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
         if f & ACK:
-            return Verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
+            return _verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
         if f & SYN:
-            return Verdict(Trigger.SYN, seg)
-        return Verdict(Trigger.NO_ACK, seg)
+            return _verdict(Trigger.SYN, seg)
+        return _verdict(Trigger.NO_ACK, seg)
     if state is State.SYN_SENT:
         return _syn_sent(tcb, seg)
     if state is State.TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
@@ -192,6 +193,7 @@ RULE_SWITCHES = (
 )
 
 
+_verdict = maker(Verdict)  # classify() makes one per segment: without __init__'s setattr calls
 _ON: dict[int, tuple[SwitchSource, frozenset[str]]] = {}
 
 
@@ -226,15 +228,15 @@ def _time_wait_freebsd(tcb: TCB, seg: Segment) -> Verdict:
     """TIME-WAIT as FreeBSD's tcp_twcheck() sees it (time_wait_answers_all_but_duplicate_ack)."""
     f = int(seg.flags)
     if f & RST:
-        return Verdict(Trigger.RST, seg)
+        return _verdict(Trigger.RST, seg)
     if not f & ACK:
-        return Verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
+        return _verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
     seq = _seq(seg.seq)
     if f & FIN and not f & SYN and seq + seg.seg_len == tcb.rcv_nxt:
-        return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+        return _verdict(Trigger.FIN, seg, why="retransmitted FIN")
     if f == ACK and not seg.payload and seq == tcb.rcv_nxt and _seq(seg.ack) == tcb.snd_nxt:
-        return Verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
-    return Verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
+        return _verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
+    return _verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
 
 
 def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
@@ -245,15 +247,15 @@ def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
         ack_ok = tcb.snd_una < ack <= tcb.snd_nxt
         if not ack_ok:
             if f & RST:
-                return Verdict(Trigger.RST_INVALID, seg, why="RST with an unacceptable ACK")
-            return Verdict(Trigger.BAD_ACK, seg, why="SEG.ACK =< ISS or SEG.ACK > SND.NXT")
+                return _verdict(Trigger.RST_INVALID, seg, why="RST with an unacceptable ACK")
+            return _verdict(Trigger.BAD_ACK, seg, why="SEG.ACK =< ISS or SEG.ACK > SND.NXT")
     if f & RST:
         if f & ACK:
-            return Verdict(Trigger.RST, seg)
-        return Verdict(Trigger.RST_INVALID, seg, why="RST without ACK in SYN-SENT")
+            return _verdict(Trigger.RST, seg)
+        return _verdict(Trigger.RST_INVALID, seg, why="RST without ACK in SYN-SENT")
     if f & SYN:
-        return Verdict(Trigger.SYN_ACK if f & ACK else Trigger.SYN, seg)
-    return Verdict(Trigger.ACK if f & ACK else Trigger.NO_ACK, seg)
+        return _verdict(Trigger.SYN_ACK if f & ACK else Trigger.SYN, seg)
+    return _verdict(Trigger.ACK if f & ACK else Trigger.NO_ACK, seg)
 
 
 def _synchronized(
@@ -273,76 +275,76 @@ def _synchronized(
     crossed_syn_ack = False
     if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
         if not f & ACK:
-            return Verdict(Trigger.SYN_DUPLICATE, seg)
+            return _verdict(Trigger.SYN_DUPLICATE, seg)
         seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=flags_of(f & ~SYN))
         f, seq, crossed_syn_ack = int(seg.flags), _seq(seg.seq), True
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
         if not in_window(tcb, seq):
-            return Verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
+            return _verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
         if seq != tcb.rcv_nxt and "rst_in_window_resets" not in on:
-            return Verdict(Trigger.RST_IN_WINDOW, seg)
+            return _verdict(Trigger.RST_IN_WINDOW, seg)
         if state is State.SYN_RECEIVED and passive:
-            return Verdict(Trigger.RST_PASSIVE, seg)
-        return Verdict(Trigger.RST, seg)
+            return _verdict(Trigger.RST_PASSIVE, seg)
+        return _verdict(Trigger.RST, seg)
 
     # A SYN in a synchronized state (fourth step, RFC 5961 4.2).
     if f & SYN:
         if state is State.SYN_RECEIVED and passive:
             if acceptable(tcb, seg):
-                return Verdict(Trigger.SYN_PASSIVE, seg)
-            return Verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
+                return _verdict(Trigger.SYN_PASSIVE, seg)
+            return _verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
         if state is State.TIME_WAIT and not f & ACK and reopens(tcb, seg):
-            return Verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
+            return _verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
         if "syn_in_window_resets" in on and state in _RFC793_SYN and in_window(tcb, seq):
-            return Verdict(Trigger.SYN_IN_WINDOW, seg)
-        return Verdict(Trigger.SYN, seg)
+            return _verdict(Trigger.SYN_IN_WINDOW, seg)
+        return _verdict(Trigger.SYN, seg)
 
     # Sequence acceptability (first step, Table 6).
     if not acceptable(tcb, seg):
         if state is State.TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
-            return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+            return _verdict(Trigger.FIN, seg, why="retransmitted FIN")
         if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
             # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
             empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=flags_of(f & ~FIN))
             v = _synchronized(state, tcb, empty, passive, user_closed, on=on)
-            return Verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
-        return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
+            return _verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
+        return _verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
 
     if not f & ACK:
-        return Verdict(Trigger.NO_ACK, seg)
+        return _verdict(Trigger.NO_ACK, seg)
 
     ack = _seq(seg.ack)
     if state is State.SYN_RECEIVED:
         if not tcb.snd_una < ack <= tcb.snd_nxt:
-            return Verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
+            return _verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
     elif ack > tcb.snd_nxt:
-        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
+        return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
     elif tcb.max_snd_wnd and ack < tcb.snd_una - tcb.max_snd_wnd:
-        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
+        return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
 
     ack_of_fin = tcb.fin_seq is not None and ack == tcb.snd_nxt
 
     # Beyond RCV.NXT: only the ACK is processed now; text and FIN wait in the queue.
     if seq > tcb.rcv_nxt:
         trig = _ack_only(state, ack_of_fin)
-        return Verdict(trig, seg, out_of_order=True)
+        return _verdict(trig, seg, out_of_order=True)
 
     seg = _trim(tcb, seg)
     if int(seg.flags) & FIN:
         if state is State.FIN_WAIT_1 and ack_of_fin:
-            return Verdict(Trigger.FIN_ACK_OF_FIN, seg)
-        return Verdict(Trigger.FIN, seg)
+            return _verdict(Trigger.FIN_ACK_OF_FIN, seg)
+        return _verdict(Trigger.FIN, seg)
     if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
-        return Verdict(Trigger.ACK_OF_FIN, seg)
+        return _verdict(Trigger.ACK_OF_FIN, seg)
     if state is State.SYN_RECEIVED:
         if seg.payload:
-            return Verdict(Trigger.DATA, seg)
-        return Verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
+            return _verdict(Trigger.DATA, seg)
+        return _verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
     if seg.payload:
-        return Verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
-    return Verdict(Trigger.ACK, seg)
+        return _verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
+    return _verdict(Trigger.ACK, seg)
 
 
 def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
