@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from ._fast import maker
 from .flags import Flags, flags_of
 from .segment import Segment
-from .seq import Seq, _seq
+from .seq import _MASK, HALF, Seq, _seq
 from .states import State
 from .table import SwitchSource, Trigger
 
@@ -114,13 +114,18 @@ def acceptable(tcb: TCB, seg: Segment) -> bool:
     with neither end inside is refused. Linux's tcp_sequence() is more lenient: it accepts any
     segment that overlaps the window.
     """
-    seq = _seq(seg.seq)
+    # in_window() on the 32-bit values (this runs for nearly every segment): a sequence number
+    # is in the window when its distance ahead of RCV.NXT, mod 2**32, is below RCV.WND (and
+    # below 2**31, where "ahead" ends).
+    wnd = tcb.rcv_wnd
+    ahead = (seg.seq - tcb.rcv_nxt.value) & _MASK
     length = seg.seg_len
     if length == 0:
-        return in_window(tcb, seq)
-    if tcb.rcv_wnd == 0:
+        return ahead == 0 if wnd == 0 else ahead < wnd and ahead < HALF
+    if wnd == 0:
         return False
-    return in_window(tcb, seq) or in_window(tcb, seq + (length - 1))
+    last = (ahead + length - 1) & _MASK
+    return (ahead < wnd and ahead < HALF) or (last < wnd and last < HALF)
 
 
 def reopens(tcb: TCB, seg: Segment) -> bool:
@@ -315,19 +320,25 @@ def _synchronized(
     if not f & ACK:
         return _verdict(Trigger.NO_ACK, seg)
 
-    ack = _seq(seg.ack)
+    # The ACK checks compare Seqs on their values: a < b iff 0 < (b - a) mod 2**32 < 2**31,
+    # a =< b iff (b - a) mod 2**32 < 2**31, a > b iff (b - a) mod 2**32 > 2**31.
+    ack = seg.ack & _MASK
+    nxt = tcb.snd_nxt.value
     if state is State.SYN_RECEIVED:
-        if not tcb.snd_una < ack <= tcb.snd_nxt:
+        # SND.UNA < SEG.ACK =< SND.NXT
+        if not (0 < (ack - tcb.snd_una.value) & _MASK < HALF and (nxt - ack) & _MASK < HALF):
             return _verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
-    elif ack > tcb.snd_nxt:
+    elif (nxt - ack) & _MASK > HALF:  # SEG.ACK > SND.NXT
         return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
-    elif tcb.max_snd_wnd and ack < tcb.snd_una - tcb.max_snd_wnd:
+    elif (
+        tcb.max_snd_wnd and 0 < (tcb.snd_una.value - tcb.max_snd_wnd - ack) & _MASK < HALF
+    ):  # SEG.ACK < SND.UNA - MAX.SND.WND
         return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
 
-    ack_of_fin = tcb.fin_seq is not None and ack == tcb.snd_nxt
+    ack_of_fin = tcb.fin_seq is not None and ack == nxt
 
     # Beyond RCV.NXT: only the ACK is processed now; text and FIN wait in the queue.
-    if seq > tcb.rcv_nxt:
+    if (tcb.rcv_nxt.value - seq.value) & _MASK > HALF:  # SEG.SEQ > RCV.NXT
         trig = _ack_only(state, ack_of_fin)
         return _verdict(trig, seg, out_of_order=True)
 
@@ -357,18 +368,18 @@ def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
 
 def _trim(tcb: TCB, seg: Segment) -> Segment:
     """Cut off text before RCV.NXT (already received) and beyond the window (3.10.7.4 first)."""
-    seq = _seq(seg.seq)
+    seq = seg.seq
     payload = seg.payload
     flags = int(seg.flags)
-    old = tcb.rcv_nxt - seq
-    if old > 0:
+    old = (tcb.rcv_nxt.value - seq) & _MASK  # RCV.NXT - SEG.SEQ, as Seq - Seq gives it
+    if 0 < old < HALF:
         # When everything but the FIN is old, the FIN itself lies at RCV.NXT.
         payload = b"" if old > len(payload) else payload[old:]
-        seq = tcb.rcv_nxt
+        seq = tcb.rcv_nxt.value
     room = tcb.rcv_wnd
     if len(payload) > room:
         payload = payload[:room]
         flags &= ~FIN  # the FIN lay beyond the window
     if payload is seg.payload and flags == int(seg.flags):
         return seg
-    return seg.with_(seq=seq.value, payload=payload, flags=flags_of(flags))
+    return seg.with_(seq=seq, payload=payload, flags=flags_of(flags))
