@@ -60,6 +60,10 @@ A = Action
 SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
 _CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
 _KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
+# State.synchronized, as a constant to test against (it is asked for every segment sent).
+_UNSYNCHRONIZED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
+# The states in which queued data and a queued FIN may leave.
+_SENDING = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.LAST_ACK, State.CLOSING)
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
@@ -346,7 +350,7 @@ class Connection:
         ts = seg.timestamps
         if (
             ts is not None
-            and self.state.synchronized
+            and self.state not in _UNSYNCHRONIZED
             and verdict.trigger is not Trigger.UNACCEPTABLE
         ):
             self.tcb.ts_recent = ts[0]  # TS.Recent (RFC 7323 4.3), read by rules.reopens()
@@ -369,7 +373,7 @@ class Connection:
             raise TransitionError(state, trigger)
         if row.variants:
             row = lookup(state, trigger, self.profile_obj)
-        if A.SEND_SYN in row.actions and self.remote_port is None:
+        if self.remote_port is None and A.SEND_SYN in row.actions:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
             raise CallError(state, trigger, msg, "RFC 9293 " + row.clause)
@@ -603,7 +607,7 @@ class Connection:
     def _emit(self, seq: Seq, flags: int, payload: bytes) -> Segment:
         """Put a segment on the output list, with the current ACK and window."""
         t = self.tcb
-        synchronized = self.state.synchronized or (flags & SYN and flags & ACK)
+        synchronized = self.state not in _UNSYNCHRONIZED or (flags & SYN and flags & ACK)
         ack = t.rcv_nxt.value if (flags & ACK or synchronized) and not flags & RST else 0
         if flags & RST and flags & ACK:
             ack = t.rcv_nxt.value
@@ -696,13 +700,7 @@ class Connection:
 
     def _push(self, now: float) -> None:
         """Send queued data as the peer's window allows, then a queued FIN."""
-        if self.state not in (
-            State.ESTABLISHED,
-            State.CLOSE_WAIT,
-            State.FIN_WAIT_1,
-            State.LAST_ACK,
-            State.CLOSING,
-        ):
+        if self.state not in _SENDING:
             return
         t = self.tcb
         if t.fin_seq is not None:
@@ -772,10 +770,12 @@ class Connection:
         t = self.tcb
         t.snd_una = ack
         sample: float | None = None
+        a = ack.value
         while self._rtx:
             head = self._rtx[0]
-            end = head.seq + head.length
-            if end <= ack:
+            f = head.flags
+            end = head.seq.value + len(head.payload) + (f & SYN and 1) + (f & FIN and 1)
+            if (a - end) & _MASK < _HALF:  # the whole segment is acknowledged: end =< SEG.ACK
                 if not head.retransmitted and sample is None:
                     sample = now - head.sent_at
                 self._rtx.pop(0)

@@ -443,7 +443,7 @@ class Network:
 
     def _send(self, info: _Conn | None, seg: Segment, src: Addr, dst: Addr, note: str = "") -> None:
         """A segment enters the network: scripted faults, outages, then the link's dice."""
-        t, node = self.now, info.node if info is not None else None
+        t, node = self.clock.now, info.node if info is not None else None
         nth = 0
         if node is not None:
             node.sent += 1
@@ -505,10 +505,11 @@ class Network:
                 rec.dst_state = ep.state
 
     def _deliver(self, rec: SegmentRecord, src: Addr, dst: Addr) -> None:
-        reason = self._cut(src[0], dst[0], self.now) if self._outages else ""
+        now = self.clock.now
+        reason = self._cut(src[0], dst[0], now) if self._outages else ""
         if reason:
             return self._lose(rec, src, dst, reason)
-        rec.arrival, seg = self.now, rec.segment
+        rec.arrival, seg = now, rec.segment
         node = self._by_addr.get(dst)
         if node is not None and isinstance(node.ep, Listener):
             return self._deliver_to_listener(node, node.ep, rec, src)
@@ -519,7 +520,7 @@ class Network:
             and ep.remote_ip == src[0]
             and ep.remote_port in (None, seg.src_port)
         ):
-            ep.receive(seg, self.now)
+            ep.receive(seg, now)
             self.receives += 1
             rec.receiver, rec.dst_state = node.name, ep.state
             self._collect(self._conns[id(ep)])
