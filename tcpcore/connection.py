@@ -368,11 +368,18 @@ class Connection:
         """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
         a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        row = TABLE.get((state, trigger))
-        if row is None:
-            raise TransitionError(state, trigger)
-        if row.variants:
+        # The row and its handlers, found once per (state, trigger): keyed by the members'
+        # identities, since hashing an Enum member runs Python code.
+        route = _ROUTES.get((id(state), id(trigger)))
+        if route is None:
+            found = TABLE.get((state, trigger))
+            if found is None:
+                raise TransitionError(state, trigger)
+            route = _ROUTES[id(state), id(trigger)] = (state, trigger, found, _plan(found))
+        row, handlers = route[2], route[3]
+        if row.variants:  # the profile picks the row
             row = lookup(state, trigger, self.profile_obj)
+            handlers = _plan(row)
         if self.remote_port is None and A.SEND_SYN in row.actions:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
@@ -383,12 +390,9 @@ class Connection:
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
-        plan = _PLANS.get(id(row))
-        if plan is None:
-            plan = _PLANS[id(row)] = (row, tuple(_HANDLERS[a] for a in row.actions))
-        if plan[1]:
+        if handlers:
             given = _Input(now, seg, state, trigger, row, data, reason)
-            for handler in plan[1]:
+            for handler in handlers:
                 handler(self, given)
         if row.next is not state and self.state is state:
             self._enter(row.next, now, trigger, row)
@@ -763,7 +767,11 @@ class Connection:
         ):
             # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
             wnd = seg.window if int(seg.flags) & SYN else seg.window << t.snd_shift
-            t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, _seq(s), _seq(a)
+            t.snd_wnd = wnd
+            if t.snd_wl1.value != s:
+                t.snd_wl1 = _seq(s)
+            if t.snd_wl2.value != a:
+                t.snd_wl2 = _seq(a)
         t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
     def _acknowledge(self, ack: Seq, now: float) -> None:
@@ -965,6 +973,10 @@ class Connection:
             self.timers["fin_wait_2"] = now + t
 
 
+_make_segment = maker(Segment)
+_make_step = maker(Step)
+
+
 class _Input(NamedTuple):
     """What a row's actions need from the input that triggered it."""
 
@@ -1008,8 +1020,18 @@ _HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
     A.SIGNAL_TIMEOUT: _C._do_signal_timeout,
     A.ERROR: _C._do_error,
 }
+_Handlers = tuple[Callable[[Connection, _Input], None], ...]
 # Each row's handlers, in order, found once (by the row's identity: rows are the table's
 # constants; the row is kept alongside so its id cannot be reused).
-_make_segment = maker(Segment)
-_make_step = maker(Step)
-_PLANS: dict[int, tuple[Row, tuple[Callable[[Connection, _Input], None], ...]]] = {}
+_PLANS: dict[int, tuple[Row, _Handlers]] = {}
+# (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers); the members are
+# kept alongside for the same reason.
+_ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, _Handlers]] = {}
+
+
+def _plan(row: Row) -> _Handlers:
+    """The handlers of a row's actions, in order."""
+    plan = _PLANS.get(id(row))
+    if plan is None:
+        plan = _PLANS[id(row)] = (row, tuple(_HANDLERS[a] for a in row.actions))
+    return plan[1]
