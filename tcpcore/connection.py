@@ -824,7 +824,7 @@ class Connection:
     def _accept_text(self, seg: Segment, now: float) -> None:
         """Seventh step: deliver in-order text, advance RCV.NXT, then drain held segments."""
         t = self.tcb
-        if seg.payload and _seq(seg.seq) == t.rcv_nxt:
+        if seg.payload and seg.seq & _MASK == t.rcv_nxt.value:
             data = seg.payload
             t.rcv_nxt = t.rcv_nxt + len(data)
             if self.auto_read:
