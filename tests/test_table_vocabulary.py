@@ -60,3 +60,12 @@ def test_sending_actions_are_exactly_those_with_a_wire_meaning() -> None:
     }
     row = lookup(State.SYN_SENT, Trigger.SYN_ACK)
     assert [w.segment for w in row.wire] == ["ACK"]
+
+
+def test_the_explorer_widget_shows_the_loss_probes_reply() -> None:
+    """The live state machine explorer, on a loss-probe row, names what goes on the wire."""
+    w = widgets.state_machine_explorer()
+    w.state.value = State.ESTABLISHED
+    w.trigger.value = Trigger.LOSS_PROBE_TIMEOUT
+    assert "reply: the last segment again (tail loss probe)" in w.result.value
+    assert w.row.wire[0].segment == keys.reply(w.row) == "retransmit"
