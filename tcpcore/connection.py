@@ -347,7 +347,7 @@ class Connection:
             self._ack_pending = True
             return
         self._apply(verdict.trigger, now, verdict.segment)
-        ts = seg.timestamps
+        ts = seg.timestamps if seg.options else None
         if (
             ts is not None
             and self.state not in _UNSYNCHRONIZED
@@ -960,7 +960,8 @@ class Connection:
 
     def _rearm_keepalive(self, now: float) -> None:
         if not self.keepalive or self.state not in _KEEP_STATES or self._rtx:
-            self.timers.pop("keepalive", None)
+            if "keepalive" in self.timers:
+                del self.timers["keepalive"]
             return
         if self._probes == 0:
             self.timers["keepalive"] = self._last_rx + self._keep("idle")
