@@ -93,10 +93,11 @@ class Observation:
     state change this segment implied, in order (several when a delayed delivery was settled).
     """
 
-    states: dict[str, str | None]
+    states: dict[str, str | None]  # the RFC names, for printing (``tcpcore trace``)
     note: str = ""
     trigger: str = ""
     transitions: list[Transition] = field(default_factory=list)
+    state_of: dict[str, State | None] = field(default_factory=dict)  # the same, as States
 
 
 class Observer:
@@ -156,6 +157,7 @@ class Observer:
             note,
             "" if trig is None else str(trig),
             self._log,
+            {src: tx.state, dst: rx.state},
         )
 
     def finish(self) -> list[Transition]:

@@ -101,7 +101,7 @@ def run_scenario(
                 f"scenario {name!r} has no parameter {', '.join(map(repr, rest))}; "
                 f"its parameters: {known}, or any profile value"
             ) from None
-    net = Network(seed, profile=prof.name)
+    net = Network(seed, profile=prof)
     net.default_link = Link(delay=mine.get("delay", own.get("delay", 0.05)), **link)
     fn(net, prof, **mine)
     if faults is not None:

@@ -1,16 +1,17 @@
 """Figures for the lessons: ladder diagrams, the state diagram, the header, the frame, timers.
 
-Every function returns a Figure built with matplotlib's object-oriented API (no pyplot, no
-global state), so it renders headless, in tests and in any notebook front end, where it shows
-itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing Axes instead.
-matplotlib is imported only when a figure is drawn: ``import tcpcore`` (and this module) never
-imports it.
+Every function returns a Figure that renders headless, in tests and in any notebook front end,
+where it shows itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing
+Axes instead.
 
-Two backends draw the same figures: matplotlib when it can be imported, else
-:mod:`tcpcore.svgdraw`, a small pure-Python writer of SVG for JupyterLite (Pyodide), where
-matplotlib is slow to load or not there at all. The environment variable ``TCPCORE_DRAW``
-("matplotlib" or "svg") forces one; :func:`backend` tells which is in use. Figures from either
-have :func:`to_svg`, ``findobj`` and ``_repr_svg_``; only matplotlib's have :func:`to_png`.
+Two backends draw the same figures. By default it is :mod:`tcpcore.svgdraw`, a small
+pure-Python writer of SVG: it redraws a widget's figure 22-36 times faster than matplotlib
+(benchmarks/results/drawing.md) and needs nothing in JupyterLite (Pyodide). matplotlib (its
+object-oriented API, no pyplot, no global state) draws when ``TCPCORE_DRAW=matplotlib`` is set or
+when a matplotlib Axes is passed as ``ax=``; :func:`to_png` needs a matplotlib figure, so PNG
+export goes through one of those two. :func:`backend` tells which draws new figures. Figures from
+either have :func:`to_svg`, ``findobj`` and ``_repr_svg_``. matplotlib is imported only when it
+draws: ``import tcpcore`` (and this module) never imports it.
 
 What goes where is computed by pure functions that tests and other tools can read without
 rendering anything; this module only paints their results:
@@ -128,18 +129,18 @@ BACKENDS = ("matplotlib", "svg")
 
 @functools.cache
 def backend() -> str:
-    """The backend new figures are drawn with: ``TCPCORE_DRAW`` if set, else "matplotlib" when
-    it can be imported, else "svg" (:mod:`tcpcore.svgdraw`). Chosen once per process
-    (``backend.cache_clear()`` chooses again)."""
+    """The backend new figures are drawn with: "svg" (:mod:`tcpcore.svgdraw`) unless
+    ``TCPCORE_DRAW=matplotlib`` (an ``ax=`` given to a painter draws with that Axes' own
+    backend whatever this says). Chosen once per process (``backend.cache_clear()`` chooses
+    again)."""
     forced = os.environ.get("TCPCORE_DRAW", "").strip()
     if forced and forced not in BACKENDS:
         raise ValueError(
             f"TCPCORE_DRAW={forced!r} is not a backend: use one of {', '.join(BACKENDS)}"
         )
-    found = _have_matplotlib()
-    if forced == "matplotlib" and not found:
+    if forced == "matplotlib" and not _have_matplotlib():
         raise ImportError("TCPCORE_DRAW=matplotlib, but matplotlib cannot be imported")
-    return forced or ("matplotlib" if found else "svg")
+    return forced or "svg"
 
 
 def _have_matplotlib() -> bool:
@@ -220,7 +221,8 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
     if isinstance(fig, svgdraw.Figure):
         raise RuntimeError(
             "to_png needs matplotlib (pip install matplotlib), and this figure was drawn by "
-            "tcpcore.svgdraw (TCPCORE_DRAW=svg, or matplotlib missing): use to_svg instead"
+            "tcpcore.svgdraw (the default): draw it with TCPCORE_DRAW=matplotlib or into a "
+            "matplotlib Axes (ax=), or use to_svg instead"
         )
     import io
 
