@@ -17,7 +17,7 @@ from linux_checks import check_codec, check_observer, check_reference
 from linux_scenarios import SCENARIOS, SHIPPED, Run
 
 from tcpcore import State
-from tcpcore.pcap import read_pcap
+from tcpcore.capture.pcap import read_pcap
 
 RUNS = sorted(SHIPPED.glob("*.json"))
 

@@ -21,7 +21,7 @@ from linux_checks import check_codec, check_observer, check_reference
 from linux_oracle import oracle_unavailable, run_scenario
 from linux_scenarios import SCENARIOS, Run
 
-from tcpcore.pcap import Capture, read_pcap
+from tcpcore.capture.pcap import Capture, read_pcap
 
 pytestmark = [pytest.mark.capture, pytest.mark.slow]
 

@@ -163,7 +163,7 @@ def test_tcpcore_imports_and_draws_without_numpy_or_matplotlib() -> None:
         "        if name.split('.')[0] in ('numpy', 'matplotlib'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import tcpcore, tcpcore.viz, tcpcore.widgets, tcpcore.capturetrace, tcpcore.quiz\n"
+        "import tcpcore, tcpcore.viz, tcpcore.widgets, tcpcore.capture.annotate, tcpcore.quiz\n"
         "from tcpcore import run_scenario, viz\n"
         "svg = viz.ladder(run_scenario('handshake'))._repr_svg_()\n"
         "print(viz.backend(), len(run_scenario('handshake').segments()), svg.count('<svg'))\n"
@@ -678,6 +678,6 @@ def test_what_needs_a_real_kernel_fails_in_lite(browser: Browser, site: Site) ->
 
 def _shipped_capture() -> Any:
     from tcpcore import read_pcap
-    from tcpcore.capturetrace import shipped_captures
+    from tcpcore.capture.annotate import shipped_captures
 
     return read_pcap(shipped_captures()["client-closes-first"])

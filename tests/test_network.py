@@ -11,8 +11,8 @@ import pytest
 from tcpcore.connection import Connection
 from tcpcore.flags import Flags
 from tcpcore.listener import Listener
-from tcpcore.network import Link, Network, SimulationError
 from tcpcore.segment import Segment
+from tcpcore.sim.network import Link, Network, SimulationError
 from tcpcore.states import State
 from tcpcore.trace import Trace
 

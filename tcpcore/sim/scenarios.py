@@ -20,16 +20,16 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import events as ev
-from .connection import Connection, Step
-from .flags import Flags
-from .listener import Listener
+from .. import events as ev
+from ..connection import Connection, Step
+from ..flags import Flags
+from ..listener import Listener
+from ..profiles import Profile, ProfileError, get_profile
+from ..segment import Segment
+from ..states import State
+from ..table import Row, Trigger
+from ..trace import Trace
 from .network import Link, Network
-from .profiles import Profile, ProfileError, get_profile
-from .segment import Segment
-from .states import State
-from .table import Row, Trigger
-from .trace import Trace
 
 CLIENT_IP, SERVER_IP = "10.0.0.1", "10.0.0.2"
 CLIENT_PORT, SERVER_PORT = 40000, 80
