@@ -118,7 +118,7 @@ def test_lite_copy_keeps_the_lesson_and_adds_banner_and_setup() -> None:
     pip_lines = [line for line in "".join(setup["source"]).splitlines() if line.startswith("%pip")]
     # The course library and ipywidgets from the site, nothing from Pyodide's CDN: the figures
     # draw with tcpcore's SVG writer.
-    assert pip_lines == ["%pip install -q --no-deps tcpcourse", "%pip install -q ipywidgets"]
+    assert pip_lines == ["%pip install -q tcpcourse", "%pip install -q ipywidgets"]
     assert copy["metadata"]["kernelspec"]["name"] == "python"  # the Pyodide kernel's name
     assert lesson == _lesson(), "lite_copy must not modify its input"
 
@@ -576,7 +576,7 @@ def test_lesson_runs_whole_offline_with_its_figures_and_widgets(
         report = _run_all(v)
         v.times["Run All"] = time.monotonic() - start
         cells = report["cells"]
-        assert "%pip install -q --no-deps tcpcourse" in cells[0]["source"]
+        assert "%pip install -q tcpcourse" in cells[0]["source"]
         lesson_cells = cells[1:]  # after the setup cell: the lesson's own code cells
         assert len(lesson_cells) == len(expected)
         problems: list[str] = []

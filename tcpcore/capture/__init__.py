@@ -7,13 +7,17 @@
 * :mod:`.annotate` turns a capture into a :class:`~tcpcore.trace.Trace` the figures draw, and
   lists the captures shipped with the course (:func:`shipped_captures`);
 * :mod:`.columnar` (with :mod:`.columnrules`) reads millions of packets' header fields into numpy
-  arrays. numpy is the optional extra ``tcpcourse[fast]``: it is imported only when
-  :func:`tcpcore.capture.columnar.read_columns` is, never by ``import tcpcore``.
+  arrays (:func:`read_columns`). numpy is the optional extra ``tcpcourse[fast]``: it is imported
+  when ``read_columns`` is first asked for, never by ``import tcpcore``; without it that import
+  fails with one line naming the extra.
 
 Layer: above the wire formats and the protocol's table; capture never imports the simulator.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from .annotate import SHIPPED, connections, shipped_captures, trace_from_capture
 from .framing import Frame, build_frame, decode_frame, encode_frame
@@ -24,6 +28,7 @@ __all__ = [
     "SHIPPED",
     "Capture",
     "CaptureProblem",
+    "Columns",
     "Frame",
     "Observation",
     "Observer",
@@ -35,8 +40,18 @@ __all__ = [
     "encode_frame",
     "iter_pcap",
     "observe_stream",
+    "read_columns",
     "read_pcap",
     "shipped_captures",
     "trace_from_capture",
     "write_pcap",
 ]
+
+# The columnar reader needs numpy (the ``fast`` extra): it is imported when first asked for.
+_COLUMNAR = ("Columns", "read_columns")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _COLUMNAR:
+        return getattr(importlib.import_module(".columnar", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

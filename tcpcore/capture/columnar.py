@@ -38,11 +38,9 @@ from array import array
 from dataclasses import dataclass, fields
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from ..errors import DecodeError
 from ..ip import IPv4
+from ._numpy import np, npt
 from .columnrules import WIDTH, decode_group, gather
 from .framing import decode_frame
 from .pcap import PathOrFile, open_records

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from ..ip import EXTENSION_HEADERS
 from ..links import LOOPBACK_INET, LOOPBACK_INET6_ALL, VLAN_TPIDS, LinkType
+from ._numpy import np, npt
 
 Array = npt.NDArray[Any]
 WIDTH = 144  # bytes gathered per record: pcap record header, link, IP and (usually) TCP headers
