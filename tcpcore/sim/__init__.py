@@ -3,7 +3,8 @@
 * :mod:`.clock` is the virtual clock: time moves only from one pending event to the next;
 * :mod:`.network` puts endpoints on links with a delay, loss, duplication and reordering, and
   records every segment and state change in a :class:`~tcpcore.trace.Trace`;
-* :mod:`.scenarios` holds the named situations the lessons show (:func:`run_scenario`);
+* :mod:`.catalog` holds the named situations the lessons show, and :mod:`.scenarios` runs them
+  (:func:`run_scenario`);
 * :mod:`.schedules` reads when each profile's timers fire by running those scenarios.
 
 Layer: above the protocol (``tcpcore.connection``, ``tcpcore.listener``) and the trace; nothing
