@@ -2,7 +2,7 @@
 
 10,000 client/server pairs (by default), each: the three-way handshake, 10 KB from the client
 and 10 KB from the server, then both close (the client first, so it holds TIME-WAIT), over links
-that lose 1% of segments. Everything runs on one :class:`tcpcore.network.Network`, so the event
+that lose 1% of segments. Everything runs on one :class:`tcpcore.sim.network.Network`, so the event
 loop, its heap and the timers are exercised together with the connections.
 
 The figure of merit is segments processed per second of wall time: every call of
@@ -40,8 +40,12 @@ from pathlib import Path
 sys.path.insert(0, os.environ.get("TCPCORE_BENCH_ROOT") or str(Path(__file__).parent.parent))
 
 from tcpcore.connection import Connection
-from tcpcore.network import Link, Network
 from tcpcore.states import State
+
+try:
+    from tcpcore.sim.network import Link, Network
+except ImportError:  # --against a revision from before tcpcore/sim/ existed
+    from tcpcore.network import Link, Network  # type: ignore[import-not-found,no-redef]
 
 REPO = Path(__file__).resolve().parent.parent
 PAYLOAD = bytes(range(256)) * 40  # 10,240 bytes each way

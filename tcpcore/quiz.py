@@ -2,7 +2,7 @@
 
 Each :class:`Question` holds a prompt, its answer (a choice, or the short answers accepted), an
 explanation that says precisely what is true and cites the RFC clause that decides it, and the
-simulation that demonstrates it: a scenario of :mod:`tcpcore.scenarios` with its parameters and
+simulation that demonstrates it: a scenario of :mod:`tcpcore.sim.scenarios` with its parameters and
 profile, plus further demonstrations in ``also``. A lesson asks the question, lets the student
 commit to an answer, then runs the scenario and shows the trace (predict, then reveal)::
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from .scenarios import SCENARIOS, run_scenario
+from .sim.scenarios import SCENARIOS, run_scenario
 from .trace import Trace
 
 __all__ = [
@@ -99,7 +99,7 @@ class Texts:
 @dataclass(frozen=True, slots=True)
 class Demo:
     """One simulation that shows an answer: a scenario, the keyword arguments of
-    :func:`~tcpcore.scenarios.run_scenario` for it (``profile`` among them), and a caption."""
+    :func:`~tcpcore.sim.scenarios.run_scenario` for it (``profile`` among them), and a caption."""
 
     scenario: str
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -127,7 +127,7 @@ class Question:
     ``choices`` is None for a short-answer question; then ``answer`` is the tuple of accepted
     answers (compared without case, spaces or punctuation at the ends). Otherwise ``answer`` is
     the index of the right choice. ``scenario_params`` are the keyword arguments of
-    :func:`~tcpcore.scenarios.run_scenario` (``profile`` and ``seed`` included), so that
+    :func:`~tcpcore.sim.scenarios.run_scenario` (``profile`` and ``seed`` included), so that
     ``run_scenario(q.scenario, **q.scenario_params)`` is the demonstration. ``lesson`` names the
     notebook that teaches it.
     """

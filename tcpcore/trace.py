@@ -1,8 +1,8 @@
 """One record of a run: timestamped segments plus each endpoint's state timeline.
 
-Every simulated run (:mod:`tcpcore.network`) produces a :class:`Trace`; plots, widgets, the CLI and
-the grader read traces and nothing else, so a lesson can show the same run as a ladder diagram, as
-JSON lines or as a table of states.
+Every simulated run (:mod:`tcpcore.sim.network`) produces a :class:`Trace`; plots, widgets, the
+CLI and the grader read traces and nothing else, so a lesson can show the same run as a ladder
+diagram, as JSON lines or as a table of states.
 
 A trace holds:
 
@@ -169,8 +169,9 @@ class Trace:
         cls, capture: Any, *, connection: int | tuple[str, str] | None = None, name: str = "capture"
     ) -> Trace:
         """A capture's TCP segments (a Capture or Packets) as a trace, each endpoint's states
-        inferred by :class:`tcpcore.observe.Observer`; see :mod:`tcpcore.capturetrace`."""
-        from .capturetrace import trace_from_capture  # imports this module
+        inferred by :class:`tcpcore.capture.observe.Observer`; see
+        :mod:`tcpcore.capture.annotate`."""
+        from .capture.annotate import trace_from_capture  # imports this module
 
         return trace_from_capture(capture, connection=connection, name=name)
 

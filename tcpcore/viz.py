@@ -22,7 +22,7 @@ rendering anything; this module only paints their results:
 | :func:`state_diagram`  | :func:`~tcpcore.diagramlayout.diagram_layout`, `state_edges`   |
 | :func:`header_layout`  | :func:`~tcpcore.wirelayout.header_fields`                      |
 | :func:`encapsulation`  | :func:`~tcpcore.wirelayout.encapsulation_layers`               |
-| :func:`timer_timeline` | :func:`~tcpcore.timerlayout.timer_schedule`                    |
+| :func:`timer_timeline` | :func:`~tcpcore.sim.schedules.timer_schedule`                    |
 
 Artists carry a ``gid`` naming what they show ("arrow:0", "cross:0", "edge:LISTEN->SYN-RECEIVED",
 "node:ESTABLISHED", "field:SYN"), so a test can find them in a figure.
@@ -55,8 +55,8 @@ from .diagramlayout import (
 from .ladderlayout import LadderLayout, ladder_layout, state_group
 from .profiles import Profile
 from .segment import Segment
+from .sim.schedules import TimerSchedule, timer_schedule
 from .states import State
-from .timerlayout import TimerSchedule, timer_schedule
 from .trace import Trace
 from .wirelayout import encapsulation_layers, header_fields
 
@@ -680,7 +680,7 @@ def encapsulation(
     title: str | None = None,
 ) -> Figure:
     """The frame around the segment: link header | IP header | TCP header | data | FCS, with
-    byte sizes (from the bytes :mod:`tcpcore.framing` encodes) and brackets for the TCP
+    byte sizes (from the bytes :mod:`tcpcore.capture.framing` encodes) and brackets for the TCP
     segment, the IP packet and the frame. Boxes are to scale, except that a box is never
     narrower than its label needs and long data is drawn shortened (its size is written)."""
     layers = encapsulation_layers(segment, link=link, ip_version=ip_version)
@@ -778,7 +778,7 @@ def timer_timeline(
     peer is declared dead), "time-wait" (its length) or "syn-retries" (each SYN and the
     give-up). ``overrides`` change profile values for every profile (``keepalive_idle=60``,
     ``probes=3``, ``msl=30``); pass Profile objects to vary them one by one. Times come from
-    running the reference (:func:`~tcpcore.timerlayout.timer_schedule`)."""
+    running the reference (:func:`~tcpcore.sim.schedules.timer_schedule`)."""
     schedules = [timer_schedule(p, what, **overrides) for p in profiles]
     return draw_schedules(schedules, ax=ax, title=title)
 

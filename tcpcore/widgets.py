@@ -32,21 +32,21 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import static, viz
-from .capturetrace import SHIPPED, connections, shipped_captures, trace_from_capture
+from .capture.annotate import SHIPPED, connections, shipped_captures, trace_from_capture
+from .capture.framing import decode_frame
+from .capture.pcap import Capture, read_pcap
 from .errors import DecodeError
 from .flags import Flags
-from .framing import decode_frame
 from .links import LinkType
-from .network import Network
 from .options import MSS, Option
-from .pcap import Capture, read_pcap
 from .profiles import PROFILES, Profile, get_profile
 from .quiz import Question, student_id
-from .scenarios import parameters, run_scenario
 from .segment import Segment
+from .sim.network import Network
+from .sim.scenarios import parameters, run_scenario
+from .sim.schedules import TimerSchedule, timer_schedule
 from .states import State
 from .table import Row, Trigger, lookup, triggers_for
-from .timerlayout import TimerSchedule, timer_schedule
 from .trace import SegmentRecord, Trace
 from .wirelayout import FLAG_ORDER, header_fields
 
@@ -113,7 +113,7 @@ def simulate(
     faults: Callable[[Network], None] | None = None,
     **params: Any,
 ) -> Trace:
-    """:func:`tcpcore.scenarios.run_scenario`, with ``faults(network)`` called after the
+    """:func:`tcpcore.sim.scenarios.run_scenario`, with ``faults(network)`` called after the
     scenario is set up and before it runs (``lambda net: net.drop_nth("A", 1)``)."""
     return run_scenario(name, profile, seed, faults=faults, **params)
 
@@ -943,7 +943,7 @@ class CaptureViewer(_App):
         self.info.value = (
             f"{len(cap)} packets ({len(self.trace.records)} TCP segments shown, "
             f"{other} not TCP), {len(cap.problems)} problems; states inferred from the "
-            f"segments by tcpcore.observe"
+            f"segments by tcpcore.capture.observe"
         )
         self.table.value = _segment_table(self.trace)
         self._show(viz.ladder(self.trace, title=f"{self.capture.value}.pcap"))
@@ -964,7 +964,7 @@ def _segment_table(trace: Trace) -> str:
 
 def capture_viewer(name: str = "client-closes-first") -> Any:
     """Pick one of the real captures shipped with tcpcore and see it as a ladder diagram,
-    each endpoint's state inferred from the segments (:mod:`tcpcore.observe`)."""
+    each endpoint's state inferred from the segments (:mod:`tcpcore.capture.observe`)."""
     return CaptureViewer(name).widget
 
 

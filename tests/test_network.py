@@ -11,8 +11,8 @@ import pytest
 from tcpcore.connection import Connection
 from tcpcore.flags import Flags
 from tcpcore.listener import Listener
-from tcpcore.network import Link, Network, SimulationError
 from tcpcore.segment import Segment
+from tcpcore.sim.network import Link, Network, SimulationError
 from tcpcore.states import State
 from tcpcore.trace import Trace
 
@@ -451,7 +451,7 @@ def test_the_closed_port_responder_runs_under_the_networks_profile(
     """A segment for no connection is answered by a CLOSED connection with the network's Profile."""
     import dataclasses
 
-    import tcpcore.network as network
+    import tcpcore.sim.network as network
     from tcpcore.profiles import LINUX
 
     mine = dataclasses.replace(LINUX, name="linux-custom", time_wait=7.0)

@@ -21,7 +21,7 @@ from conftest import ROOT, require
 from tcpcore import Flags, Segment, svgdraw, viz
 from tcpcore.options import MSS, SackPermitted, Timestamps, WindowScale
 from tcpcore.profiles import PROFILES
-from tcpcore.scenarios import run_scenario
+from tcpcore.sim.scenarios import run_scenario
 
 try:
     import matplotlib

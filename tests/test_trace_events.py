@@ -5,10 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from tcpcore.capturetrace import shipped_captures, trace_from_capture
+from tcpcore.capture.annotate import shipped_captures, trace_from_capture
+from tcpcore.capture.pcap import read_pcap
 from tcpcore.ladderlayout import ladder_layout
-from tcpcore.pcap import read_pcap
-from tcpcore.scenarios import run_scenario
+from tcpcore.sim.scenarios import run_scenario
 from tcpcore.states import State
 from tcpcore.table import Trigger
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from .flags import Flags
-from .profiles import RFC9293, Profile, get_profile
+from ..flags import Flags
+from ..profiles import RFC9293, Profile, get_profile
+from ..states import State
+from ..table import Trigger
+from ..trace import Trace
 from .scenarios import run_scenario
-from .states import State
-from .table import Trigger
-from .trace import Trace
 
 __all__ = ["WHAT", "TimerMark", "TimerSchedule", "TimerSpan", "profile_with", "timer_schedule"]
 

@@ -14,7 +14,7 @@ back when its timer is due, runs the user's scheduled calls, and writes it all i
     trace = net.run()
 
 The loop (:meth:`Network.run`) always takes the earliest pending thing on the
-:class:`~tcpcore.clock.VirtualClock`: a segment arriving, an endpoint's deadline
+:class:`~tcpcore.sim.clock.VirtualClock`: a segment arriving, an endpoint's deadline
 (``next_deadline()`` then ``handle_timer(now)``), or a scheduled call. Equal times run in the
 order they were scheduled and every random choice comes from one ``random.Random(seed)``, drawn
 in that order: the same seed gives the same trace. The loop stops when nothing is pending or at
@@ -40,16 +40,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from . import events as ev
+from .. import events as ev
+from ..connection import Connection
+from ..flags import Flags
+from ..listener import Listener
+from ..profiles import Profile, get_profile
+from ..segment import Segment
+from ..states import State
+from ..table import CallError, Trigger
+from ..trace import SegmentRecord, Trace, TraceEvent, address
 from .clock import SimulationError, VirtualClock
-from .connection import Connection
-from .flags import Flags
-from .listener import Listener
-from .profiles import Profile, get_profile
-from .segment import Segment
-from .states import State
-from .table import CallError, Trigger
-from .trace import SegmentRecord, Trace, TraceEvent, address
 
 __all__ = ["Link", "Network", "SimulationError"]
 

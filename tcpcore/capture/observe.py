@@ -44,12 +44,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .flags import Flags
-from .rules import TCB, classify
-from .segment import Segment
-from .seq import Seq
-from .states import State
-from .table import Action, TransitionError, Trigger, lookup, rows
+from ..flags import Flags
+from ..rules import TCB, classify
+from ..segment import Segment
+from ..seq import Seq
+from ..states import State
+from ..table import Action, TransitionError, Trigger, lookup, rows
 
 __all__ = ["Observation", "Observer", "Transition", "observe_stream", "possible_transition"]
 

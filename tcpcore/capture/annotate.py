@@ -1,8 +1,8 @@
 """A real capture as a :class:`~tcpcore.trace.Trace`, annotated with the states it implies.
 
 A simulated run knows every endpoint's state; a capture only shows segments. This module feeds a
-capture's TCP segments, in order, to :class:`tcpcore.observe.Observer`, which infers both ends'
-states from the transition table, and records the result the way the network records a
+capture's TCP segments, in order, to :class:`tcpcore.capture.observe.Observer`, which infers
+both ends' states from the transition table, and records the result the way the network records a
 simulation, so a capture can be drawn as a ladder (:func:`tcpcore.viz.ladder`) like any run.
 
 Differences from a simulated trace, because a capture is taken at one point:
@@ -22,11 +22,11 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from .flags import Flags
+from ..flags import Flags
+from ..segment import Segment
+from ..trace import SegmentRecord, Trace, TraceEvent
 from .observe import Transition, observe_stream
 from .pcap import Capture, Packet
-from .segment import Segment
-from .trace import SegmentRecord, Trace, TraceEvent
 
 __all__ = ["SHIPPED", "connections", "shipped_captures", "trace_from_capture"]
 
