@@ -27,23 +27,10 @@ from tcpcore.table import SWITCHED_ROWS, Action, Row, Trigger, rows
 
 S, T, A = State, Trigger, Action
 
-# What a row sends, in the students' words. Each row sends at most one segment.
-REPLY = {
-    A.SEND_SYN: "SYN",
-    A.SEND_SYN_ACK: "SYN+ACK",
-    A.SEND_ACK: "ACK",
-    A.SEND_CHALLENGE_ACK: "ACK",
-    A.SEND_FIN: "FIN",
-    A.SEND_RST: "RST",
-    A.REPLY_RST: "RST",
-    A.RETRANSMIT: "retransmit",
-    A.SEND_KEEPALIVE: "ACK",
-}
-
 
 def reply(row: Row) -> str | None:
     """The segment a row sends, or None; an error if a row ever sends two (it would be new)."""
-    sends = [REPLY[a] for a in row.sends]
+    sends = [w.segment for w in row.wire]
     if len(sends) > 1:
         raise AssertionError(f"row {row} sends {sends}: the course assumes one reply per row")
     return sends[0] if sends else None

@@ -10,8 +10,9 @@ Scenarios take a seed: it picks the initial sequence numbers, and in the lossy s
 segment is lost, so that each student's hidden traces differ (the states do not depend on the
 ISNs, but the segments in the feedback do).
 
-The wire is tcpcore's own :class:`~tcpcore.network.Network` (the simulator the lessons use), seen
-through :class:`Link`, which keeps the grader's vocabulary: two endpoints, scripted drops, a log.
+The wire is tcpcore's own :class:`~tcpcore.sim.network.Network` (the simulator the lessons
+use), seen through :class:`Link`, which keeps the grader's vocabulary: two endpoints, scripted
+drops, a log.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from dataclasses import dataclass
 
 from tcpcore.connection import Connection, Step
 from tcpcore.flags import Flags
-from tcpcore.network import Link as Path
-from tcpcore.network import Network
 from tcpcore.profiles import RFC9293, Profile
 from tcpcore.segment import Segment
+from tcpcore.sim.network import Link as Path
+from tcpcore.sim.network import Network
 
 # Short timers keep the virtual runs small; the states are the same as with the RFC's values.
 PROFILE: Profile = RFC9293.with_(msl=2.0, time_wait=4.0)
@@ -41,7 +42,7 @@ class Sent:
 
 
 class Link:
-    """Two endpoints on a :class:`~tcpcore.network.Network` with a one-way delay and the
+    """Two endpoints on a :class:`~tcpcore.sim.network.Network` with a one-way delay and the
     segments to drop: {(sender name, n-th)}, counted from 1 as ``Network.drop_nth`` counts."""
 
     def __init__(

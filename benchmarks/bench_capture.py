@@ -174,7 +174,7 @@ def prefix(src: Path, dst: Path, n: int) -> int:
 
 
 def run_columnar(path: str) -> int:
-    from tcpcore.columnar import read_columns
+    from tcpcore.capture.columnar import read_columns
 
     return len(read_columns(path))  # TCP segments; every record of the file was looked at
 
@@ -289,7 +289,7 @@ CONTENDERS = {
 
 # What each contender imports: loaded before the clock starts, so imports are not timed.
 IMPORTS = {
-    "columnar": ["tcpcore.columnar"],
+    "columnar": ["tcpcore.capture.columnar"],
     "read_pcap": ["tcpcore"],
     "dpkt": ["dpkt"],
     "scapy": ["scapy.utils", "scapy.layers.inet"],

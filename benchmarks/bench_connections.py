@@ -2,7 +2,7 @@
 
 10,000 client/server pairs (by default), each: the three-way handshake, 10 KB from the client
 and 10 KB from the server, then both close (the client first, so it holds TIME-WAIT), over links
-that lose 1% of segments. Everything runs on one :class:`tcpcore.network.Network`, so the event
+that lose 1% of segments. Everything runs on one :class:`tcpcore.sim.network.Network`, so the event
 loop, its heap and the timers are exercised together with the connections.
 
 The figure of merit is segments processed per second of wall time: every call of
@@ -13,6 +13,9 @@ second is printed too: on a shared machine it varies less than wall time.
     python benchmarks/bench_connections.py                   # 10,000 connections, with a trace
     python benchmarks/bench_connections.py --no-record       # no trace: the loop and TCP only
     python benchmarks/bench_connections.py -n 1000 --cprofile 25   # where does the time go?
+    python benchmarks/bench_connections.py -n 1000 --no-record --against HEAD~5
+        # before/after in one run: REV's tcpcore (git archive into a temporary folder) and this
+        # checkout's, alternated in fresh processes, same script, same workload
 
 Results and the profile's reading are in benchmarks/results/connections.md.
 """
@@ -21,19 +24,30 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import platform
 import pstats
+import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# --against runs this script again with the tcpcore of another revision first on the path.
+sys.path.insert(0, os.environ.get("TCPCORE_BENCH_ROOT") or str(Path(__file__).parent.parent))
 
 from tcpcore.connection import Connection
-from tcpcore.network import Link, Network
 from tcpcore.states import State
 
+try:
+    from tcpcore.sim.network import Link, Network
+except ImportError:  # --against a revision from before tcpcore/sim/ existed
+    from tcpcore.network import Link, Network  # type: ignore[import-not-found,no-redef]
+
+REPO = Path(__file__).resolve().parent.parent
 PAYLOAD = bytes(range(256)) * 40  # 10,240 bytes each way
 
 
@@ -104,8 +118,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-record", action="store_true", help="keep no trace")
     parser.add_argument("--cprofile", type=int, metavar="N", help="print the N costliest calls")
+    parser.add_argument(
+        "--against", metavar="REV", help="also run REV's tcpcore, alternately: before/after"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: runs of each")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
     args = parser.parse_args(argv)
     record = not args.no_record
+    if args.against:
+        return compare(args)
+    if args.json:
+        import tcpcore
+
+        result = run(args.connections, args.loss, args.seed, record)
+        print(json.dumps({**result, "tcpcore": str(Path(tcpcore.__file__).parent)}))
+        return 0
     print(machine())
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     if args.cprofile:
@@ -124,6 +151,55 @@ def main(argv: list[str] | None = None) -> int:
         f"({result['per_cpu_s']:,.0f} per CPU second) "
         f"(setup {result['build_s']:.2f} s, {result['steps']:,} loop steps, "
         f"{result['virtual_s']:.1f} s simulated); goal 100,000 segments/s"
+    )
+    return 0
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Before/after in one run: REV's tcpcore and this checkout's, each in fresh processes,
+    alternated ``--rounds`` times; the medians of segments per CPU second and their ratio."""
+    print(machine())
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", args.against, "tcpcore"],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode:
+            print(f"git archive {args.against}: {archive.stderr.decode().strip()}")
+            return 2
+        tar_path = Path(tmp) / "before.tar"
+        tar_path.write_bytes(archive.stdout)
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(tmp, filter="data")
+        rev = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", args.against],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        roots = {f"before ({rev})": tmp, "after (this checkout)": str(REPO)}
+        rates: dict[str, list[float]] = {label: [] for label in roots}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--json"]
+        cmd += ["-n", str(args.connections), "--loss", str(args.loss), "--seed", str(args.seed)]
+        cmd += ["--no-record"] if args.no_record else []
+        for i in range(args.rounds):
+            for label, root in roots.items():
+                env = {**os.environ, "TCPCORE_BENCH_ROOT": root}
+                out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                assert result["tcpcore"] == str(Path(root) / "tcpcore"), result["tcpcore"]
+                rates[label].append(result["per_cpu_s"])
+                print(
+                    f"round {i + 1} {label}: {result['receives']:,} segments, "
+                    f"{result['closed']:,}/{result['connections']:,} closed, "
+                    f"{result['per_cpu_s']:,.0f} segments/CPU-s"
+                )
+    before, after = (statistics.median(r) for r in rates.values())
+    print(
+        f"median segments/CPU-s: before {before:,.0f}, after {after:,.0f}: "
+        f"{after / before:.2f}x; load average after: {os.getloadavg()[0]:.2f}"
     )
     return 0
 

@@ -26,8 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tcpcore import viz  # noqa: E402
-from tcpcore.scenarios import run_scenario  # noqa: E402
 from tcpcore.segment import Segment  # noqa: E402
+from tcpcore.sim.scenarios import run_scenario  # noqa: E402
 
 BACKENDS = ("matplotlib", "svg")
 

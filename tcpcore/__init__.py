@@ -1,16 +1,22 @@
 """tcpcore: a sans-IO reference TCP for teaching (RFC 9293).
 
 The public names below are the contract that the notebooks, the course and outside checks rely on.
+The folders show the layers: the wire formats and the protocol sit directly in tcpcore/ for now;
+``tcpcore.sim`` is the virtual network, ``tcpcore.capture`` reads captures (numpy only for its
+columnar reader, an optional extra), ``tcpcore.conformance`` runs packetdrill scripts, and
+``tcpcore.cli`` is the command line.
 """
 
 from __future__ import annotations
 
+from .capture.annotate import shipped_captures, trace_from_capture
+from .capture.framing import build_frame, decode_frame, encode_frame
+from .capture.pcap import Capture, Packet, read_pcap, write_pcap
 from .checksum import internet_checksum, pseudo_header, tcp_checksum, verify_tcp_checksum
-from .connection import ClockError, Connection, WrongConnectionError
+from .connection import ClockError, Connection, WrongConnectionError, rfc6528_iss
 from .errors import DecodeError, EncodeError, TCPCoreError
 from .flags import Flags
 from .links import LinkType
-from .network import Network
 from .options import (
     MSS,
     Eol,
@@ -21,11 +27,11 @@ from .options import (
     UnknownOption,
     WindowScale,
 )
-from .pcap import Capture, Packet, read_pcap, write_pcap
 from .profiles import LINUX, PROFILES, RFC9293, Profile, get_profile
-from .scenarios import list_scenarios, run_scenario
 from .segment import Segment
 from .seq import Seq
+from .sim.network import Network
+from .sim.scenarios import list_scenarios, run_scenario
 from .states import State
 from .table import Action, CallError, Row, TransitionError, Trigger, lookup
 from .trace import Trace
@@ -63,14 +69,20 @@ __all__ = [
     "UnknownOption",
     "WindowScale",
     "WrongConnectionError",
+    "build_frame",
+    "decode_frame",
+    "encode_frame",
     "get_profile",
     "internet_checksum",
     "list_scenarios",
     "lookup",
     "pseudo_header",
     "read_pcap",
+    "rfc6528_iss",
     "run_scenario",
+    "shipped_captures",
     "tcp_checksum",
+    "trace_from_capture",
     "verify_tcp_checksum",
     "write_pcap",
 ]

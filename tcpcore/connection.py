@@ -39,17 +39,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import events as ev
+from ._fast import maker
 from .errors import TCPCoreError
 from .flags import Flags, flags_of
 from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import TCB, classify
 from .segment import Segment
-from .seq import Seq
+from .seq import _MASK, Seq, _seq
+from .seq import HALF as _HALF
 from .states import State
-from .table import Action, CallError, Row, Trigger, lookup
+from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
 
 A = Action
 # Plain ints: flags are combined and tested several times per segment, and IntFlag's operators
@@ -57,6 +60,10 @@ A = Action
 SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
 _CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
 _KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
+# State.synchronized, as a constant to test against (it is asked for every segment sent).
+_UNSYNCHRONIZED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
+# The states in which queued data and a queued FIN may leave.
+_SENDING = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.LAST_ACK, State.CLOSING)
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
@@ -178,6 +185,9 @@ class Connection:
     # -- public: time ---------------------------------------------------------------------------
 
     def _tick(self, now: float) -> None:
+        if type(now) is float and self._now <= now:  # the common case: a later float
+            self._now = now
+            return
         if not isinstance(now, int | float) or isinstance(now, bool):
             raise TypeError(f"now must be a number of seconds, got {type(now).__name__}")
         if now != now:
@@ -227,8 +237,7 @@ class Connection:
         self._tick(now)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"send() needs bytes, got {type(data).__name__}")
-        self._pending_data = bytes(data)
-        self._user(Trigger.SEND, now)
+        self._user(Trigger.SEND, now, data=bytes(data))
 
     def close(self, now: float) -> None:
         """close(): no more sending and no more reading (FIN, or RST per profile if unread)."""
@@ -311,8 +320,10 @@ class Connection:
 
     # -- the engine -------------------------------------------------------------------------------
 
-    def _user(self, trigger: Trigger, now: float) -> None:
-        self._apply(trigger, now, None)
+    def _user(
+        self, trigger: Trigger, now: float, *, data: bytes = b"", reason: str = "timed out"
+    ) -> None:
+        self._apply(trigger, now, None, data, reason)
         self._flush(now)
         self._rearm_keepalive(now)
 
@@ -336,34 +347,53 @@ class Connection:
             self._ack_pending = True
             return
         self._apply(verdict.trigger, now, verdict.segment)
-        ts = seg.timestamps
+        ts = seg.timestamps if seg.options else None
         if (
             ts is not None
-            and self.state.synchronized
+            and self.state not in _UNSYNCHRONIZED
             and verdict.trigger is not Trigger.UNACCEPTABLE
         ):
             self.tcb.ts_recent = ts[0]  # TS.Recent (RFC 7323 4.3), read by rules.reopens()
         if verdict.duplicate and self.state not in (State.TIME_WAIT, State.CLOSED):
             self._ack_pending = True  # FreeBSD's TF_ACKNOW for an old duplicate
 
-    def _apply(self, trigger: Trigger, now: float, seg: Segment | None) -> None:
+    def _apply(
+        self,
+        trigger: Trigger,
+        now: float,
+        seg: Segment | None,
+        data: bytes = b"",
+        reason: str = "timed out",
+    ) -> None:
+        """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
+        a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        assert isinstance(self.profile, Profile)
-        row = lookup(state, trigger, self.profile)
-        if A.SEND_SYN in row.actions and self.remote_port is None:
+        # The row and its handlers, found once per (state, trigger): keyed by the members'
+        # identities, since hashing an Enum member runs Python code.
+        route = _ROUTES.get((id(state), id(trigger)))
+        if route is None:
+            found = TABLE.get((state, trigger))
+            if found is None:
+                raise TransitionError(state, trigger)
+            route = _ROUTES[id(state), id(trigger)] = (state, trigger, found, _plan(found))
+        row, handlers = route[2], route[3]
+        if row.variants:  # the profile picks the row
+            row = lookup(state, trigger, self.profile_obj)
+            handlers = _plan(row)
+        if self.remote_port is None and A.SEND_SYN in row.actions:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
             raise CallError(state, trigger, msg, "RFC 9293 " + row.clause)
         if state is State.CLOSED and row.next is not State.CLOSED:
             self._new_tcb()
-        step = Step(now, state, trigger, row, seg)
+        step = _make_step(now, state, trigger, row, seg)
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
-        for action in row.actions:
-            if action is A.ERROR:
-                raise CallError(state, trigger, row.note, "RFC 9293 " + row.clause)
-            self._do(action, now, seg)
+        if handlers:
+            given = _Input(now, seg, state, trigger, row, data, reason)
+            for handler in handlers:
+                handler(self, given)
         if row.next is not state and self.state is state:
             self._enter(row.next, now, trigger, row)
 
@@ -399,79 +429,104 @@ class Connection:
 
     # -- actions ----------------------------------------------------------------------------------
 
-    def _do(self, action: Action, now: float, seg: Segment | None) -> None:
-        tcb = self.tcb
-        if action is A.SELECT_ISS:
-            self._select_iss(now)
-        elif action is A.SEND_SYN:
-            self._send_new(SYN, b"", now)
-        elif action is A.SEND_SYN_ACK:
-            self._send_new(SYN | ACK, b"", now)
-        elif action in (A.SEND_ACK,):
-            self._ack_pending = True
-        elif action is A.SEND_CHALLENGE_ACK:
-            self._emit(tcb.snd_nxt, ACK, b"")
-        elif action is A.SEND_FIN:
-            self._fin_pending = True
-        elif action is A.SEND_RST:
-            flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
-            self._emit(tcb.snd_nxt, flags, b"")
-        elif action is A.REPLY_RST:
-            assert seg is not None
-            self._reply_rst(seg)
-        elif action is A.RETRANSMIT:
-            self._retransmit_head(now)
-        elif action is A.SEND_KEEPALIVE:
-            self._emit(tcb.snd_nxt - 1, ACK, b"")
-            self._probes += 1
-        elif action is A.SEND_LOSS_PROBE:
-            self._send_loss_probe(now)
-        elif action is A.RECORD_IRS:
-            assert seg is not None
-            self._record_irs(seg)
-        elif action is A.PROCESS_ACK:
-            assert seg is not None
-            self._process_ack(seg, now)
-        elif action is A.ACCEPT_TEXT:
-            assert seg is not None
-            self._accept_text(seg, now)
-        elif action is A.ACCEPT_FIN:
-            tcb.rcv_nxt = tcb.rcv_nxt + 1
-            self._events.append(ev.PeerClosed(now))
-        elif action is A.QUEUE_DATA:
-            self._send_buf += self._pending_data
-        elif action is A.MARK_CLOSED:
-            self.user_closed = True
-            if self.state is State.FIN_WAIT_2:
-                self._arm_fin_wait_2(now)
-        elif action is A.RESET_TO_LISTEN:
-            self._reset_to_listen()
-        elif action is A.NEW_INCARNATION:
-            self._new_incarnation()
-        elif action is A.START_2MSL:
-            self.timers.clear()
-            self._rtx.clear()
-            self.timers["time_wait"] = now + self.profile_obj.time_wait
-        elif action is A.SIGNAL_CONNECTED:
-            self._events.append(ev.Connected(now))
-        elif action is A.SIGNAL_RESET:
-            self.error = "ECONNRESET"
-            self._events.append(ev.ConnectionReset(now))
-        elif action is A.SIGNAL_REFUSED:
-            self.error = "ECONNREFUSED"
-            self._events.append(ev.ConnectionRefused(now))
-        elif action is A.SIGNAL_TIMEOUT:
-            self.error = "ETIMEDOUT"
-            self._events.append(ev.TimedOut(now, self._timeout_reason))
-        elif action is A.DISCARD:
-            pass
-        else:  # pragma: no cover - every Action is handled above
-            raise AssertionError(f"unhandled action {action}")
+    # One handler per Action (the table's vocabulary); _HANDLERS below maps each to its handler.
+
+    def _do_error(self, i: _Input) -> None:
+        raise CallError(i.state, i.trigger, i.row.note, "RFC 9293 " + i.row.clause)
+
+    def _do_select_iss(self, i: _Input) -> None:
+        self._select_iss(i.now)
+
+    def _do_send_syn(self, i: _Input) -> None:
+        self._send_new(SYN, b"", i.now)
+
+    def _do_send_syn_ack(self, i: _Input) -> None:
+        self._send_new(SYN | ACK, b"", i.now)
+
+    def _do_send_ack(self, i: _Input) -> None:
+        self._ack_pending = True  # sent by _flush, once, after the whole input
+
+    def _do_send_challenge_ack(self, i: _Input) -> None:
+        self._emit(self.tcb.snd_nxt, ACK, b"")
+
+    def _do_send_fin(self, i: _Input) -> None:
+        self._fin_pending = True  # sent by _push after any queued data
+
+    def _do_send_rst(self, i: _Input) -> None:
+        flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
+        self._emit(self.tcb.snd_nxt, flags, b"")
+
+    def _do_reply_rst(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._reply_rst(i.seg)
+
+    def _do_retransmit(self, i: _Input) -> None:
+        self._retransmit_head(i.now)
+
+    def _do_send_keepalive(self, i: _Input) -> None:
+        self._emit(self.tcb.snd_nxt - 1, ACK, b"")
+        self._probes += 1
+
+    def _do_send_loss_probe(self, i: _Input) -> None:
+        self._send_loss_probe(i.now)
+
+    def _do_record_irs(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._record_irs(i.seg)
+
+    def _do_process_ack(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._process_ack(i.seg, i.now)
+
+    def _do_accept_text(self, i: _Input) -> None:
+        assert i.seg is not None
+        self._accept_text(i.seg, i.now)
+
+    def _do_accept_fin(self, i: _Input) -> None:
+        self.tcb.rcv_nxt = self.tcb.rcv_nxt + 1
+        self._events.append(ev.PeerClosed(i.now))
+
+    def _do_queue_data(self, i: _Input) -> None:
+        self._send_buf += i.data
+
+    def _do_mark_closed(self, i: _Input) -> None:
+        self.user_closed = True
+        if self.state is State.FIN_WAIT_2:
+            self._arm_fin_wait_2(i.now)
+
+    def _do_discard(self, i: _Input) -> None:
+        pass
+
+    def _do_reset_to_listen(self, i: _Input) -> None:
+        self._reset_to_listen()
+
+    def _do_new_incarnation(self, i: _Input) -> None:
+        self._new_incarnation()
+
+    def _do_start_2msl(self, i: _Input) -> None:
+        self.timers.clear()
+        self._rtx.clear()
+        self.timers["time_wait"] = i.now + self.profile_obj.time_wait
+
+    def _do_signal_connected(self, i: _Input) -> None:
+        self._events.append(ev.Connected(i.now))
+
+    def _do_signal_reset(self, i: _Input) -> None:
+        self.error = "ECONNRESET"
+        self._events.append(ev.ConnectionReset(i.now))
+
+    def _do_signal_refused(self, i: _Input) -> None:
+        self.error = "ECONNREFUSED"
+        self._events.append(ev.ConnectionRefused(i.now))
+
+    def _do_signal_timeout(self, i: _Input) -> None:
+        self.error = "ETIMEDOUT"
+        self._events.append(ev.TimedOut(i.now, i.reason))
 
     @property
     def profile_obj(self) -> Profile:
-        assert isinstance(self.profile, Profile)
-        return self.profile
+        """``profile`` as a Profile (__post_init__ turned a name into one)."""
+        return self.profile  # type: ignore[return-value]
 
     def _select_iss(self, now: float) -> None:
         if self.iss is None:
@@ -490,7 +545,7 @@ class Connection:
 
     def _record_irs(self, seg: Segment) -> None:
         t = self.tcb
-        t.irs = Seq(seg.seq)
+        t.irs = _seq(seg.seq)
         t.rcv_nxt = t.irs + 1
         if self.remote_port is None:
             self.remote_port = seg.src_port
@@ -499,7 +554,7 @@ class Connection:
             self.peer_mss = mss
         t.snd_wnd = seg.window
         t.max_snd_wnd = max(t.max_snd_wnd, seg.window)
-        t.snd_wl1 = Seq(seg.seq)
+        t.snd_wl1 = _seq(seg.seq)
         # The peer's SYN settles the options: ours went (or will go, echoed) in our SYN(+ACK).
         p = self.profile_obj
         t.sack_ok = p.sack_permitted and seg.sack_permitted
@@ -556,7 +611,7 @@ class Connection:
     def _emit(self, seq: Seq, flags: int, payload: bytes) -> Segment:
         """Put a segment on the output list, with the current ACK and window."""
         t = self.tcb
-        synchronized = self.state.synchronized or (flags & SYN and flags & ACK)
+        synchronized = self.state not in _UNSYNCHRONIZED or (flags & SYN and flags & ACK)
         ack = t.rcv_nxt.value if (flags & ACK or synchronized) and not flags & RST else 0
         if flags & RST and flags & ACK:
             ack = t.rcv_nxt.value
@@ -565,16 +620,19 @@ class Connection:
         options = self._syn_options(bool(flags & ACK)) if flags & SYN else ()
         # RFC 7323 2.2: the window of a SYN is never scaled.
         window = t.rcv_wnd if flags & SYN else t.rcv_wnd >> t.rcv_shift
-        seg = Segment(
+        seg = _make_segment(
             self.local_port,
             self.remote_port or 0,
             seq.value,
             ack,
             flags_of(flags),
             min(window, 0xFFFF) if not flags & RST else 0,
-            0,
+            0,  # urgent pointer
             options,
             payload,
+            0,  # reserved bits
+            None,  # checksum: computed when encoded with addresses
+            b"",  # padding
         )
         self._out.append(seg)
         if flags & ACK:
@@ -646,13 +704,7 @@ class Connection:
 
     def _push(self, now: float) -> None:
         """Send queued data as the peer's window allows, then a queued FIN."""
-        if self.state not in (
-            State.ESTABLISHED,
-            State.CLOSE_WAIT,
-            State.FIN_WAIT_1,
-            State.LAST_ACK,
-            State.CLOSING,
-        ):
+        if self.state not in _SENDING:
             return
         t = self.tcb
         if t.fin_seq is not None:
@@ -697,28 +749,41 @@ class Connection:
     def _process_ack(self, seg: Segment, now: float) -> None:
         """RFC 9293 3.10.7.4 fifth step (and 3.10.7.3 fourth for SYN-SENT)."""
         t = self.tcb
-        ack = Seq(seg.ack)
-        seq = Seq(seg.seq)
-        handshake = self.state in (State.SYN_SENT, State.SYN_RECEIVED)
-        if t.snd_una < ack <= t.snd_nxt:
-            self._acknowledge(ack, now)
-        if handshake or (
-            t.snd_una <= ack <= t.snd_nxt
-            and (t.snd_wl1 < seq or (t.snd_wl1 == seq and t.snd_wl2 <= ack))
+        # The comparisons of Seq, on the values (this runs for nearly every segment):
+        # a < b iff 0 < (b - a) mod 2**32 < 2**31; a <= b iff (b - a) mod 2**32 < 2**31.
+        a, s = seg.ack, seg.seq
+        above_una = (a - t.snd_una.value) & _MASK  # SND.UNA < SEG.ACK when 0 < this < HALF
+        within_nxt = (t.snd_nxt.value - a) & _MASK < _HALF  # SEG.ACK =< SND.NXT
+        if 0 < above_una < _HALF and within_nxt:
+            self._acknowledge(_seq(a), now)
+        if self.state in (State.SYN_SENT, State.SYN_RECEIVED) or (
+            # SND.UNA =< SEG.ACK =< SND.NXT, and (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
+            # SND.WL2 =< SEG.ACK)): the ACK is not older than the one that set the window.
+            (above_una < _HALF and within_nxt)
+            and (
+                0 < (s - t.snd_wl1.value) & _MASK < _HALF
+                or ((s - t.snd_wl1.value) & _MASK == 0 and (a - t.snd_wl2.value) & _MASK < _HALF)
+            )
         ):
             # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
             wnd = seg.window if int(seg.flags) & SYN else seg.window << t.snd_shift
-            t.snd_wnd, t.snd_wl1, t.snd_wl2 = wnd, seq, ack
+            t.snd_wnd = wnd
+            if t.snd_wl1.value != s:
+                t.snd_wl1 = _seq(s)
+            if t.snd_wl2.value != a:
+                t.snd_wl2 = _seq(a)
         t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
     def _acknowledge(self, ack: Seq, now: float) -> None:
         t = self.tcb
         t.snd_una = ack
         sample: float | None = None
+        a = ack.value
         while self._rtx:
             head = self._rtx[0]
-            end = head.seq + head.length
-            if end <= ack:
+            f = head.flags
+            end = head.seq.value + len(head.payload) + (f & SYN and 1) + (f & FIN and 1)
+            if (a - end) & _MASK < _HALF:  # the whole segment is acknowledged: end =< SEG.ACK
                 if not head.retransmitted and sample is None:
                     sample = now - head.sent_at
                 self._rtx.pop(0)
@@ -763,7 +828,7 @@ class Connection:
     def _accept_text(self, seg: Segment, now: float) -> None:
         """Seventh step: deliver in-order text, advance RCV.NXT, then drain held segments."""
         t = self.tcb
-        if seg.payload and Seq(seg.seq) == t.rcv_nxt:
+        if seg.payload and seg.seq & _MASK == t.rcv_nxt.value:
             data = seg.payload
             t.rcv_nxt = t.rcv_nxt + len(data)
             if self.auto_read:
@@ -781,10 +846,10 @@ class Connection:
         t = self.tcb
         for key in sorted(self._ooo, key=lambda k: Seq(k) - t.rcv_nxt):
             held = self._ooo[key]
-            if Seq(held.seq) > t.rcv_nxt:
+            if _seq(held.seq) > t.rcv_nxt:
                 break
             del self._ooo[key]
-            if Seq(held.seq) + held.seg_len > t.rcv_nxt:
+            if _seq(held.seq) + held.seg_len > t.rcv_nxt:
                 self._on_segment(held, now)
                 return  # _on_segment drains again if more became in order
 
@@ -824,12 +889,12 @@ class Connection:
             if (limit is not None and self._retries >= limit) or (
                 give_up is not None and now >= first + give_up
             ):
-                self._timeout_reason = (
+                reason = (
                     "SYN retransmissions exhausted"
                     if self.state is State.SYN_SENT
                     else "retransmissions exhausted (user timeout)"
                 )
-                self._user(Trigger.USER_TIMEOUT, now)
+                self._user(Trigger.USER_TIMEOUT, now, reason=reason)
                 return
             self._retries += 1
             self._rto = min(self._rto * 2, self.profile_obj.rto_max)
@@ -846,8 +911,8 @@ class Connection:
             self._user(Trigger.LOSS_PROBE_TIMEOUT, now)
         elif name == "keepalive":
             if self._probes >= self._keep("probes"):
-                self._timeout_reason = "keepalive: the peer did not answer"
-                self._user(Trigger.KEEPALIVE_EXHAUSTED, now)
+                reason = "keepalive: the peer did not answer"
+                self._user(Trigger.KEEPALIVE_EXHAUSTED, now, reason=reason)
             else:
                 self._user(Trigger.KEEPALIVE_TIMEOUT, now)
 
@@ -899,7 +964,8 @@ class Connection:
 
     def _rearm_keepalive(self, now: float) -> None:
         if not self.keepalive or self.state not in _KEEP_STATES or self._rtx:
-            self.timers.pop("keepalive", None)
+            if "keepalive" in self.timers:
+                del self.timers["keepalive"]
             return
         if self._probes == 0:
             self.timers["keepalive"] = self._last_rx + self._keep("idle")
@@ -911,5 +977,66 @@ class Connection:
         if t is not None and self.user_closed and self.state is State.FIN_WAIT_2:
             self.timers["fin_wait_2"] = now + t
 
-    _timeout_reason: str = "timed out"
-    _pending_data: bytes = b""
+
+_make_segment = maker(Segment)
+_make_step = maker(Step)
+
+
+class _Input(NamedTuple):
+    """What a row's actions need from the input that triggered it."""
+
+    now: float
+    seg: Segment | None
+    state: State
+    trigger: Trigger
+    row: Row
+    data: bytes  # SEND: the bytes QUEUE_DATA queues
+    reason: str  # a time-out: what SIGNAL_TIMEOUT reports
+
+
+_C = Connection
+# {Action: handler}: how the connection carries out each step of a row (tests check that every
+# Action has one).
+_HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
+    A.SELECT_ISS: _C._do_select_iss,
+    A.SEND_SYN: _C._do_send_syn,
+    A.SEND_SYN_ACK: _C._do_send_syn_ack,
+    A.SEND_ACK: _C._do_send_ack,
+    A.SEND_CHALLENGE_ACK: _C._do_send_challenge_ack,
+    A.SEND_FIN: _C._do_send_fin,
+    A.SEND_RST: _C._do_send_rst,
+    A.REPLY_RST: _C._do_reply_rst,
+    A.RETRANSMIT: _C._do_retransmit,
+    A.SEND_KEEPALIVE: _C._do_send_keepalive,
+    A.SEND_LOSS_PROBE: _C._do_send_loss_probe,
+    A.RECORD_IRS: _C._do_record_irs,
+    A.PROCESS_ACK: _C._do_process_ack,
+    A.ACCEPT_TEXT: _C._do_accept_text,
+    A.ACCEPT_FIN: _C._do_accept_fin,
+    A.QUEUE_DATA: _C._do_queue_data,
+    A.MARK_CLOSED: _C._do_mark_closed,
+    A.DISCARD: _C._do_discard,
+    A.RESET_TO_LISTEN: _C._do_reset_to_listen,
+    A.NEW_INCARNATION: _C._do_new_incarnation,
+    A.START_2MSL: _C._do_start_2msl,
+    A.SIGNAL_CONNECTED: _C._do_signal_connected,
+    A.SIGNAL_RESET: _C._do_signal_reset,
+    A.SIGNAL_REFUSED: _C._do_signal_refused,
+    A.SIGNAL_TIMEOUT: _C._do_signal_timeout,
+    A.ERROR: _C._do_error,
+}
+_Handlers = tuple[Callable[[Connection, _Input], None], ...]
+# Each row's handlers, in order, found once (by the row's identity: rows are the table's
+# constants; the row is kept alongside so its id cannot be reused).
+_PLANS: dict[int, tuple[Row, _Handlers]] = {}
+# (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers); the members are
+# kept alongside for the same reason.
+_ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, _Handlers]] = {}
+
+
+def _plan(row: Row) -> _Handlers:
+    """The handlers of a row's actions, in order."""
+    plan = _PLANS.get(id(row))
+    if plan is None:
+        plan = _PLANS[id(row)] = (row, tuple(_HANDLERS[a] for a in row.actions))
+    return plan[1]

@@ -132,24 +132,12 @@ _TRIGGER_TEXT = {
     T.FIN_WAIT_2_TIMEOUT: "FIN-WAIT-2 timeout",
     T.LOSS_PROBE_TIMEOUT: "loss probe",
 }
-_SEND_TEXT = {
-    A.SEND_SYN: "SYN",
-    A.SEND_SYN_ACK: "SYN,ACK",
-    A.SEND_ACK: "ACK",
-    A.SEND_CHALLENGE_ACK: "ACK",
-    A.SEND_FIN: "FIN",
-    A.SEND_RST: "RST",
-    A.REPLY_RST: "RST",
-    A.RETRANSMIT: "again",
-    A.SEND_KEEPALIVE: "probe",
-    A.SEND_LOSS_PROBE: "probe",
-}
 
 
 def transition_label(trigger: Trigger, row: Row) -> str:
     """The RFC figure's "event / action" label: "rcv SYN / snd SYN,ACK", "CLOSE / snd FIN",
     "rcv ACK of FIN" (nothing sent)."""
-    sends = [_SEND_TEXT[a] for a in row.actions if a in _SEND_TEXT]
+    sends = [w.figure for w in row.wire]
     head = _TRIGGER_TEXT.get(trigger, str(trigger))
     return f"{head} / snd {','.join(dict.fromkeys(sends))}" if sends else head
 

@@ -16,8 +16,8 @@ So ``decode`` then ``encode`` gives the same bytes. A header built by hand leave
 / ``payload_length`` and ``checksum`` as None, and ``encode`` computes them.
 
 Decoding only reads the header; where the packet's payload ends, and whether the capture cut it,
-is the framing layer's business (:mod:`tcpcore.framing`). Error messages give byte offsets counted
-from ``base``, the header's position in the frame.
+is the framing layer's business (:mod:`tcpcore.capture.framing`). Error messages give byte
+offsets counted from ``base``, the header's position in the frame.
 """
 
 from __future__ import annotations

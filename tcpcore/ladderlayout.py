@@ -38,6 +38,7 @@ from itertools import pairwise
 from .flags import Flags
 from .states import State
 from .svgtext import text_width
+from .table import Trigger
 from .trace import SegmentRecord, Trace, TraceEvent
 
 __all__ = [
@@ -75,7 +76,13 @@ BAR_STEP_IN = 0.079  # overlapping timer bars stack outwards by this much
 NOTE_GAP_IN = 0.11  # a lost segment's note ("lost: ...") starts this far from its cross
 CROSS_IN = 0.14  # the cross that ends a lost segment: its width and height
 
-_GIVE_UPS = ("user timeout", "keepalive probes unanswered", "FIN-WAIT-2 timeout")
+# Timers that end the connection: always drawn, even with show_timers.
+_GIVE_UPS = (Trigger.USER_TIMEOUT, Trigger.KEEPALIVE_EXHAUSTED, Trigger.FIN_WAIT_2_TIMEOUT)
+_RESEND = {
+    Trigger.RETRANSMIT_TIMEOUT: "retransmission",
+    Trigger.LOSS_PROBE_TIMEOUT: "loss probe",
+}
+_KEEPALIVE = (Trigger.KEEPALIVE_TIMEOUT, Trigger.KEEPALIVE_EXHAUSTED)
 _SIGNALS_SHOWN = ("connection reset", "connection refused", "timed out")
 
 
@@ -474,17 +481,16 @@ def _infer_timers(trace: Trace, end: float) -> list[_Timer]:
             continue
         mine = sends.get(e.endpoint, [])
         before = [r.sent for r in mine if r.sent < e.time]
-        if e.text == "retransmission timeout" or e.text == "loss probe timeout":
+        if e.trigger in _RESEND:
             occupied = [r.sent for r in mine if r.sent < e.time and r.segment.seg_len]
             if occupied:
-                kind = "retransmission" if e.text.startswith("re") else "loss probe"
-                out.append(_Timer(e.endpoint, kind, max(occupied), e.time, True))
-        elif e.text.startswith("keepalive"):
+                out.append(_Timer(e.endpoint, _RESEND[e.trigger], max(occupied), e.time, True))
+        elif e.trigger in _KEEPALIVE:
             heard = [t for t in arrivals.get(e.endpoint, []) if t < e.time]
             start = max([*before, *heard], default=None)
             if start is not None:
                 out.append(_Timer(e.endpoint, "keepalive", start, e.time, True))
-        elif e.text == "FIN-WAIT-2 timeout":
+        elif e.trigger is Trigger.FIN_WAIT_2_TIMEOUT:
             entered = [t for t, s in trace.timelines.get(e.endpoint, []) if s is State.FIN_WAIT_2]
             if entered:
                 out.append(_Timer(e.endpoint, "FIN-WAIT-2", max(entered), e.time, True))
@@ -501,7 +507,7 @@ def _time_wait_timers(trace: Trace, end: float) -> list[_Timer]:
                 continue
             stop = nxt[0] if nxt is not None else end
             fired = nxt is not None and any(
-                e.endpoint == name and e.kind == "timer" and e.text == "2MSL timeout"
+                e.endpoint == name and e.kind == "timer" and e.trigger is Trigger.TIME_WAIT_TIMEOUT
                 for e in trace.events
                 if e.time == stop
             )
@@ -697,7 +703,7 @@ def _shown(e: TraceEvent, show_timers: bool) -> bool:
     if e.kind == "signal":
         return e.text.startswith(_SIGNALS_SHOWN)
     if e.kind == "timer":
-        return e.text in _GIVE_UPS or not show_timers
+        return e.trigger in _GIVE_UPS or not show_timers
     return e.kind in ("call", "state", "error", "drop", "crash", "restart")
 
 
@@ -988,7 +994,7 @@ def _marks(
         x = lane.x + lane.side * SIDE_TEXT_IN / lane_in
         y = scale(e.time)
         if e.kind == "state":
-            state = State.parse(e.data.get("new", e.text))
+            state = e.new if e.new is not None else State.parse(e.text)
             cause = pending.pop((e.endpoint, e.time), "")
             text = str(state) + suffix.get(e.endpoint, "")
             mark = StateMark(lane.index, e.endpoint, state, e.time, x, y, 0.0, text, cause)

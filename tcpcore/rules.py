@@ -42,9 +42,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._fast import maker
 from .flags import Flags, flags_of
 from .segment import Segment
-from .seq import Seq
+from .seq import _MASK, HALF, Seq, _seq
 from .states import State
 from .table import SwitchSource, Trigger
 
@@ -113,13 +114,18 @@ def acceptable(tcb: TCB, seg: Segment) -> bool:
     with neither end inside is refused. Linux's tcp_sequence() is more lenient: it accepts any
     segment that overlaps the window.
     """
-    seq = Seq(seg.seq)
+    # in_window() on the 32-bit values (this runs for nearly every segment): a sequence number
+    # is in the window when its distance ahead of RCV.NXT, mod 2**32, is below RCV.WND (and
+    # below 2**31, where "ahead" ends).
+    wnd = tcb.rcv_wnd
+    ahead = (seg.seq - tcb.rcv_nxt.value) & _MASK
     length = seg.seg_len
     if length == 0:
-        return in_window(tcb, seq)
-    if tcb.rcv_wnd == 0:
+        return ahead == 0 if wnd == 0 else ahead < wnd and ahead < HALF
+    if wnd == 0:
         return False
-    return in_window(tcb, seq) or in_window(tcb, seq + (length - 1))
+    last = (ahead + length - 1) & _MASK
+    return (ahead < wnd and ahead < HALF) or (last < wnd and last < HALF)
 
 
 def reopens(tcb: TCB, seg: Segment) -> bool:
@@ -137,7 +143,7 @@ def reopens(tcb: TCB, seg: Segment) -> bool:
             return False  # an older timestamp: PAWS rejects it
         if age:
             return True
-    return Seq(seg.seq) > tcb.rcv_nxt
+    return _seq(seg.seq) > tcb.rcv_nxt
 
 
 def classify(
@@ -159,18 +165,18 @@ def classify(
     """
     f = int(seg.flags)
     if state is State.CLOSED:
-        return Verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
-    on = frozenset(n for n in RULE_SWITCHES if switches is not None and switches.switch(n))
+        return _verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
+    on = _switched_on(switches)
     if state is State.LISTEN:
         if f & RST:
-            return Verdict(Trigger.RST, seg)
+            return _verdict(Trigger.RST, seg)
         if f & ACK and f & SYN and "listen_drops_syn_ack" in on:
-            return Verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
+            return _verdict(Trigger.SYN_ACK, seg, why="FreeBSD drops a SYN+ACK for a listener")
         if f & ACK:
-            return Verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
+            return _verdict(Trigger.BAD_ACK, seg, why="any ACK is bad in LISTEN")
         if f & SYN:
-            return Verdict(Trigger.SYN, seg)
-        return Verdict(Trigger.NO_ACK, seg)
+            return _verdict(Trigger.SYN, seg)
+        return _verdict(Trigger.NO_ACK, seg)
     if state is State.SYN_SENT:
         return _syn_sent(tcb, seg)
     if state is State.TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
@@ -192,6 +198,27 @@ RULE_SWITCHES = (
 )
 
 
+_verdict = maker(Verdict)  # classify() makes one per segment: without __init__'s setattr calls
+_ON: dict[int, tuple[SwitchSource, frozenset[str]]] = {}
+
+
+def _switched_on(switches: SwitchSource | None) -> frozenset[str]:
+    """The rule switches a profile turns on. A frozen dataclass (a Profile) cannot change, so
+    its answer is kept: classify() runs for every segment and asking costs microseconds."""
+    if switches is None:
+        return frozenset()
+    kept = _ON.get(id(switches))
+    if kept is not None and kept[0] is switches:
+        return kept[1]
+    on = frozenset(n for n in RULE_SWITCHES if switches.switch(n))
+    params = getattr(switches, "__dataclass_params__", None)
+    if params is not None and params.frozen:
+        if len(_ON) >= 64:  # profiles made on the fly (pktscript's with_()) do not pile up
+            _ON.clear()
+        _ON[id(switches)] = (switches, on)
+    return on
+
+
 _RFC793_SYN = (
     State.ESTABLISHED,
     State.FIN_WAIT_1,
@@ -206,34 +233,34 @@ def _time_wait_freebsd(tcb: TCB, seg: Segment) -> Verdict:
     """TIME-WAIT as FreeBSD's tcp_twcheck() sees it (time_wait_answers_all_but_duplicate_ack)."""
     f = int(seg.flags)
     if f & RST:
-        return Verdict(Trigger.RST, seg)
+        return _verdict(Trigger.RST, seg)
     if not f & ACK:
-        return Verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
-    seq = Seq(seg.seq)
+        return _verdict(Trigger.NO_ACK, seg, why="tcp_twcheck(): no ACK, dropped")
+    seq = _seq(seg.seq)
     if f & FIN and not f & SYN and seq + seg.seg_len == tcb.rcv_nxt:
-        return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
-    if f == ACK and not seg.payload and seq == tcb.rcv_nxt and Seq(seg.ack) == tcb.snd_nxt:
-        return Verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
-    return Verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
+        return _verdict(Trigger.FIN, seg, why="retransmitted FIN")
+    if f == ACK and not seg.payload and seq == tcb.rcv_nxt and _seq(seg.ack) == tcb.snd_nxt:
+        return _verdict(Trigger.ACK, seg, why="tcp_twcheck(): a duplicate ACK, dropped")
+    return _verdict(Trigger.UNACCEPTABLE, seg, why="tcp_twcheck(): acknowledged, dropped")
 
 
 def _syn_sent(tcb: TCB, seg: Segment) -> Verdict:
     f = int(seg.flags)
     ack_ok = True
     if f & ACK:
-        ack = Seq(seg.ack)
+        ack = _seq(seg.ack)
         ack_ok = tcb.snd_una < ack <= tcb.snd_nxt
         if not ack_ok:
             if f & RST:
-                return Verdict(Trigger.RST_INVALID, seg, why="RST with an unacceptable ACK")
-            return Verdict(Trigger.BAD_ACK, seg, why="SEG.ACK =< ISS or SEG.ACK > SND.NXT")
+                return _verdict(Trigger.RST_INVALID, seg, why="RST with an unacceptable ACK")
+            return _verdict(Trigger.BAD_ACK, seg, why="SEG.ACK =< ISS or SEG.ACK > SND.NXT")
     if f & RST:
         if f & ACK:
-            return Verdict(Trigger.RST, seg)
-        return Verdict(Trigger.RST_INVALID, seg, why="RST without ACK in SYN-SENT")
+            return _verdict(Trigger.RST, seg)
+        return _verdict(Trigger.RST_INVALID, seg, why="RST without ACK in SYN-SENT")
     if f & SYN:
-        return Verdict(Trigger.SYN_ACK if f & ACK else Trigger.SYN, seg)
-    return Verdict(Trigger.ACK if f & ACK else Trigger.NO_ACK, seg)
+        return _verdict(Trigger.SYN_ACK if f & ACK else Trigger.SYN, seg)
+    return _verdict(Trigger.ACK if f & ACK else Trigger.NO_ACK, seg)
 
 
 def _synchronized(
@@ -246,83 +273,89 @@ def _synchronized(
     on: frozenset[str] = frozenset(),
 ) -> Verdict:
     f = int(seg.flags)
-    seq = Seq(seg.seq)
+    seq = _seq(seg.seq)
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
     # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 7). Without an
     # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
     crossed_syn_ack = False
     if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
         if not f & ACK:
-            return Verdict(Trigger.SYN_DUPLICATE, seg)
+            return _verdict(Trigger.SYN_DUPLICATE, seg)
         seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=flags_of(f & ~SYN))
-        f, seq, crossed_syn_ack = int(seg.flags), Seq(seg.seq), True
+        f, seq, crossed_syn_ack = int(seg.flags), _seq(seg.seq), True
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
         if not in_window(tcb, seq):
-            return Verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
+            return _verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
         if seq != tcb.rcv_nxt and "rst_in_window_resets" not in on:
-            return Verdict(Trigger.RST_IN_WINDOW, seg)
+            return _verdict(Trigger.RST_IN_WINDOW, seg)
         if state is State.SYN_RECEIVED and passive:
-            return Verdict(Trigger.RST_PASSIVE, seg)
-        return Verdict(Trigger.RST, seg)
+            return _verdict(Trigger.RST_PASSIVE, seg)
+        return _verdict(Trigger.RST, seg)
 
     # A SYN in a synchronized state (fourth step, RFC 5961 4.2).
     if f & SYN:
         if state is State.SYN_RECEIVED and passive:
             if acceptable(tcb, seg):
-                return Verdict(Trigger.SYN_PASSIVE, seg)
-            return Verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
+                return _verdict(Trigger.SYN_PASSIVE, seg)
+            return _verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
         if state is State.TIME_WAIT and not f & ACK and reopens(tcb, seg):
-            return Verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
+            return _verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
         if "syn_in_window_resets" in on and state in _RFC793_SYN and in_window(tcb, seq):
-            return Verdict(Trigger.SYN_IN_WINDOW, seg)
-        return Verdict(Trigger.SYN, seg)
+            return _verdict(Trigger.SYN_IN_WINDOW, seg)
+        return _verdict(Trigger.SYN, seg)
 
     # Sequence acceptability (first step, Table 6).
     if not acceptable(tcb, seg):
         if state is State.TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
-            return Verdict(Trigger.FIN, seg, why="retransmitted FIN")
+            return _verdict(Trigger.FIN, seg, why="retransmitted FIN")
         if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
             # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
             empty = seg.with_(seq=tcb.rcv_nxt.value, payload=b"", flags=flags_of(f & ~FIN))
             v = _synchronized(state, tcb, empty, passive, user_closed, on=on)
-            return Verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
-        return Verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
+            return _verdict(v.trigger, v.segment, v.out_of_order, "old duplicate", duplicate=True)
+        return _verdict(Trigger.UNACCEPTABLE, seg, why="outside the receive window (Table 6)")
 
     if not f & ACK:
-        return Verdict(Trigger.NO_ACK, seg)
+        return _verdict(Trigger.NO_ACK, seg)
 
-    ack = Seq(seg.ack)
+    # The ACK checks compare Seqs on their values: a < b iff 0 < (b - a) mod 2**32 < 2**31,
+    # a =< b iff (b - a) mod 2**32 < 2**31, a > b iff (b - a) mod 2**32 > 2**31.
+    ack = seg.ack & _MASK
+    nxt = tcb.snd_nxt.value
     if state is State.SYN_RECEIVED:
-        if not tcb.snd_una < ack <= tcb.snd_nxt:
-            return Verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
-    elif ack > tcb.snd_nxt:
-        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
-    elif tcb.max_snd_wnd and ack < tcb.snd_una - tcb.max_snd_wnd:
-        return Verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
+        # SND.UNA < SEG.ACK =< SND.NXT
+        if not (0 < (ack - tcb.snd_una.value) & _MASK < HALF and (nxt - ack) & _MASK < HALF):
+            return _verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
+    elif (nxt - ack) & _MASK > HALF:  # SEG.ACK > SND.NXT
+        return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="acknowledges data not yet sent")
+    elif (
+        tcb.max_snd_wnd and 0 < (tcb.snd_una.value - tcb.max_snd_wnd - ack) & _MASK < HALF
+    ):  # SEG.ACK < SND.UNA - MAX.SND.WND
+        return _verdict(Trigger.ACK_UNACCEPTABLE, seg, why="older than SND.UNA - MAX.SND.WND")
 
-    ack_of_fin = tcb.fin_seq is not None and ack == tcb.snd_nxt
+    ack_of_fin = tcb.fin_seq is not None and ack == nxt
 
     # Beyond RCV.NXT: only the ACK is processed now; text and FIN wait in the queue.
-    if seq > tcb.rcv_nxt:
+    if (tcb.rcv_nxt.value - seq.value) & _MASK > HALF:  # SEG.SEQ > RCV.NXT
         trig = _ack_only(state, ack_of_fin)
-        return Verdict(trig, seg, out_of_order=True)
+        return _verdict(trig, seg, out_of_order=True)
 
     seg = _trim(tcb, seg)
     if int(seg.flags) & FIN:
         if state is State.FIN_WAIT_1 and ack_of_fin:
-            return Verdict(Trigger.FIN_ACK_OF_FIN, seg)
-        return Verdict(Trigger.FIN, seg)
+            return _verdict(Trigger.FIN_ACK_OF_FIN, seg)
+        return _verdict(Trigger.FIN, seg)
     if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
-        return Verdict(Trigger.ACK_OF_FIN, seg)
+        return _verdict(Trigger.ACK_OF_FIN, seg)
     if state is State.SYN_RECEIVED:
         if seg.payload:
-            return Verdict(Trigger.DATA, seg)
-        return Verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
+            return _verdict(Trigger.DATA, seg)
+        return _verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
     if seg.payload:
-        return Verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
-    return Verdict(Trigger.ACK, seg)
+        return _verdict(Trigger.DATA_AFTER_CLOSE if user_closed else Trigger.DATA, seg)
+    return _verdict(Trigger.ACK, seg)
 
 
 def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
@@ -335,18 +368,18 @@ def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
 
 def _trim(tcb: TCB, seg: Segment) -> Segment:
     """Cut off text before RCV.NXT (already received) and beyond the window (3.10.7.4 first)."""
-    seq = Seq(seg.seq)
+    seq = seg.seq
     payload = seg.payload
     flags = int(seg.flags)
-    old = tcb.rcv_nxt - seq
-    if old > 0:
+    old = (tcb.rcv_nxt.value - seq) & _MASK  # RCV.NXT - SEG.SEQ, as Seq - Seq gives it
+    if 0 < old < HALF:
         # When everything but the FIN is old, the FIN itself lies at RCV.NXT.
         payload = b"" if old > len(payload) else payload[old:]
-        seq = tcb.rcv_nxt
+        seq = tcb.rcv_nxt.value
     room = tcb.rcv_wnd
     if len(payload) > room:
         payload = payload[:room]
         flags &= ~FIN  # the FIN lay beyond the window
     if payload is seg.payload and flags == int(seg.flags):
         return seg
-    return seg.with_(seq=seq.value, payload=payload, flags=flags_of(flags))
+    return seg.with_(seq=seq, payload=payload, flags=flags_of(flags))

@@ -79,40 +79,59 @@ class Seq:
         return NotImplemented
 
     def __add__(self, other: int) -> Seq:
-        if isinstance(other, int) and not isinstance(other, bool):
-            return Seq(self.value + other)
+        if type(other) is int or (isinstance(other, int) and not isinstance(other, bool)):
+            return _seq(self.value + other)
         return NotImplemented
 
     __radd__ = __add__
 
     def __sub__(self, other: Any) -> Any:
-        if isinstance(other, Seq):
+        if type(other) is Seq or isinstance(other, Seq):
             d = (self.value - other.value) & _MASK
             return d - MOD if d >= HALF else d
         if isinstance(other, int) and not isinstance(other, bool):
-            return Seq(self.value - other)
+            return _seq(self.value - other)
         return NotImplemented
 
-    # Comparisons: ``self < other`` iff other is ahead of self by 1 .. 2**31 - 1.
-    def _ahead(self, other: Any) -> int:
-        if not isinstance(other, Seq):
-            raise TypeError(
-                f"cannot compare Seq with {type(other).__name__}: wrap it in Seq() first"
-            )
-        return (other.value - self.value) & _MASK
+    # Comparisons: ``self < other`` iff other is ahead of self by 1 .. 2**31 - 1. They run
+    # several times per segment, so each tests the type inline rather than calling a helper.
+    def __lt__(self, other: Seq) -> bool:
+        if type(other) is not Seq:
+            _not_seq(other)
+        return 0 < ((other.value - self.value) & _MASK) < HALF
 
-    def __lt__(self, other: Any) -> bool:
-        return 0 < self._ahead(other) < HALF
+    def __le__(self, other: Seq) -> bool:
+        if type(other) is not Seq:
+            _not_seq(other)
+        return ((other.value - self.value) & _MASK) < HALF
 
-    def __le__(self, other: Any) -> bool:
-        return self._ahead(other) < HALF
+    def __gt__(self, other: Seq) -> bool:
+        if type(other) is not Seq:
+            _not_seq(other)
+        return ((other.value - self.value) & _MASK) > HALF
 
-    def __gt__(self, other: Any) -> bool:
-        return self._ahead(other) > HALF
-
-    def __ge__(self, other: Any) -> bool:
-        d = self._ahead(other)
+    def __ge__(self, other: Seq) -> bool:
+        if type(other) is not Seq:
+            _not_seq(other)
+        d = (other.value - self.value) & _MASK
         return d == 0 or d > HALF
+
+
+def _not_seq(other: object) -> None:
+    """Comparisons accept a Seq (or a subclass); anything else is a TypeError."""
+    if not isinstance(other, Seq):
+        raise TypeError(f"cannot compare Seq with {type(other).__name__}: wrap it in Seq() first")
+
+
+_new = object.__new__
+_set_value = Seq.__dict__["value"].__set__
+
+
+def _seq(value: int) -> Seq:
+    """A Seq from an int, without Seq()'s checks: tcpcore's own arithmetic, on the hot path."""
+    s = _new(Seq)
+    _set_value(s, value & _MASK)
+    return s
 
 
 def comparable(a: Seq, b: Seq) -> bool:

@@ -158,6 +158,41 @@ class Action(enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def wire(self) -> Wire | None:
+        """What this action puts on the wire, or None if it sends nothing."""
+        return _WIRE.get(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """What an action sends, in each vocabulary that shows it (one place for this fact).
+
+    ``segment`` is the students' word for the reply (the autograder's answer keys), ``figure``
+    the RFC figure's "snd ..." spelling (the state diagram), ``text`` the sentence that explains it
+    (the widgets).
+    """
+
+    segment: str
+    figure: str
+    text: str
+
+
+_WIRE = {
+    Action.SEND_SYN: Wire("SYN", "SYN", "SYN"),
+    Action.SEND_SYN_ACK: Wire("SYN+ACK", "SYN,ACK", "SYN+ACK"),
+    Action.SEND_ACK: Wire("ACK", "ACK", "ACK"),
+    Action.SEND_CHALLENGE_ACK: Wire("ACK", "ACK", "a challenge ACK (RFC 5961)"),
+    Action.SEND_FIN: Wire("FIN", "FIN", "FIN (with ACK once synchronized), after any queued data"),
+    Action.SEND_RST: Wire("RST", "RST", "RST <SEQ=SND.NXT>"),
+    Action.REPLY_RST: Wire("RST", "RST", "RST built from the offending segment"),
+    Action.RETRANSMIT: Wire("retransmit", "again", "the oldest unacknowledged segment, again"),
+    # RFC 1122 4.2.3.6: the probe is an ACK whose sequence number is one below SND.NXT.
+    Action.SEND_KEEPALIVE: Wire("ACK", "probe", "a keepalive probe <SEQ=SND.NXT-1>"),
+    # RFC 8985 7.3: the probe resends the last segment sent.
+    Action.SEND_LOSS_PROBE: Wire("retransmit", "probe", "the last segment again (tail loss probe)"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -172,7 +207,13 @@ class Row:
 
     @property
     def sends(self) -> tuple[Action, ...]:
-        return tuple(a for a in self.actions if a.name.startswith(("SEND", "REPLY", "RETRANS")))
+        """The actions of this row that put a segment on the wire, in order."""
+        return tuple(a for a in self.actions if a in _WIRE)
+
+    @property
+    def wire(self) -> tuple[Wire, ...]:
+        """What this row puts on the wire: one :class:`Wire` per sending action, in order."""
+        return tuple(_WIRE[a] for a in self.actions if a in _WIRE)
 
 
 class SwitchSource(Protocol):

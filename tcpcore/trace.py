@@ -1,8 +1,8 @@
 """One record of a run: timestamped segments plus each endpoint's state timeline.
 
-Every simulated run (:mod:`tcpcore.network`) produces a :class:`Trace`; plots, widgets, the CLI and
-the grader read traces and nothing else, so a lesson can show the same run as a ladder diagram, as
-JSON lines or as a table of states.
+Every simulated run (:mod:`tcpcore.sim.network`) produces a :class:`Trace`; plots, widgets, the
+CLI and the grader read traces and nothing else, so a lesson can show the same run as a ladder
+diagram, as JSON lines or as a table of states.
 
 A trace holds:
 
@@ -27,6 +27,7 @@ from typing import Any
 
 from .segment import Segment, options_json
 from .states import State
+from .table import Trigger
 
 
 def address(ip: str, port: int) -> str:
@@ -49,6 +50,9 @@ class SegmentRecord:
     dropped: bool = False
     reason: str = ""  # why it was lost: "loss", "blackhole 10.0.0.2", "listen backlog full"
     note: str = ""  # "duplicate", "old duplicate", "spoofed"
+    # What a capture leaves in doubt about this segment (tcpcore.observe): "a segment was not
+    # captured", "segments crossed". Simulated segments have none.
+    doubt: str = ""
     src_state: State | None = None  # the sender's state as it sent the segment
     dst_state: State | None = None  # the receiver's state after processing it
 
@@ -101,7 +105,14 @@ def segment_json(
 
 @dataclass(slots=True)
 class TraceEvent:
-    """Something that is not a segment. ``kind`` is one of :data:`EVENT_KINDS`."""
+    """Something that is not a segment. ``kind`` is one of :data:`EVENT_KINDS`.
+
+    The facts are typed: a "state" event carries ``old`` and ``new`` as :class:`State` (``old``
+    None when a capture did not show it), and what caused it as a :class:`Trigger` (``trigger``)
+    or, when no row of the table did (a listener's call, a state a capture implies), as words
+    (``cause``); "call" and "timer" events carry their ``trigger``. ``text`` is what a person
+    reads; strings for JSON are made only in :meth:`to_json`.
+    """
 
     order: int
     time: float
@@ -109,7 +120,11 @@ class TraceEvent:
     address: str  # "ip:port"
     kind: str
     text: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # extra JSON keys
+    old: State | None = None
+    new: State | None = None
+    trigger: Trigger | None = None
+    cause: str = ""
 
     def to_json(self) -> dict[str, Any]:
         line: dict[str, Any] = {
@@ -119,6 +134,10 @@ class TraceEvent:
             "name": self.endpoint,
             "text": self.text,
         }
+        if self.kind == "state" and self.new is not None:
+            line["old"] = "unknown" if self.old is None else str(self.old)
+            line["new"] = str(self.new)
+            line["trigger"] = self.cause if self.trigger is None else str(self.trigger)
         line.update(self.data)
         return line
 

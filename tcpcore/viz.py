@@ -1,16 +1,17 @@
 """Figures for the lessons: ladder diagrams, the state diagram, the header, the frame, timers.
 
-Every function returns a Figure built with matplotlib's object-oriented API (no pyplot, no
-global state), so it renders headless, in tests and in any notebook front end, where it shows
-itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing Axes instead.
-matplotlib is imported only when a figure is drawn: ``import tcpcore`` (and this module) never
-imports it.
+Every function returns a Figure that renders headless, in tests and in any notebook front end,
+where it shows itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing
+Axes instead.
 
-Two backends draw the same figures: matplotlib when it can be imported, else
-:mod:`tcpcore.svgdraw`, a small pure-Python writer of SVG for JupyterLite (Pyodide), where
-matplotlib is slow to load or not there at all. The environment variable ``TCPCORE_DRAW``
-("matplotlib" or "svg") forces one; :func:`backend` tells which is in use. Figures from either
-have :func:`to_svg`, ``findobj`` and ``_repr_svg_``; only matplotlib's have :func:`to_png`.
+Two backends draw the same figures. By default it is :mod:`tcpcore.svgdraw`, a small
+pure-Python writer of SVG: it redraws a widget's figure 22-36 times faster than matplotlib
+(benchmarks/results/drawing.md) and needs nothing in JupyterLite (Pyodide). matplotlib (its
+object-oriented API, no pyplot, no global state) draws when ``TCPCORE_DRAW=matplotlib`` is set or
+when a matplotlib Axes is passed as ``ax=``; :func:`to_png` needs a matplotlib figure, so PNG
+export goes through one of those two. :func:`backend` tells which draws new figures. Figures from
+either have :func:`to_svg`, ``findobj`` and ``_repr_svg_``. matplotlib is imported only when it
+draws: ``import tcpcore`` (and this module) never imports it.
 
 What goes where is computed by pure functions that tests and other tools can read without
 rendering anything; this module only paints their results:
@@ -21,7 +22,7 @@ rendering anything; this module only paints their results:
 | :func:`state_diagram`  | :func:`~tcpcore.diagramlayout.diagram_layout`, `state_edges`   |
 | :func:`header_layout`  | :func:`~tcpcore.wirelayout.header_fields`                      |
 | :func:`encapsulation`  | :func:`~tcpcore.wirelayout.encapsulation_layers`               |
-| :func:`timer_timeline` | :func:`~tcpcore.timerlayout.timer_schedule`                    |
+| :func:`timer_timeline` | :func:`~tcpcore.sim.schedules.timer_schedule`                    |
 
 Artists carry a ``gid`` naming what they show ("arrow:0", "cross:0", "edge:LISTEN->SYN-RECEIVED",
 "node:ESTABLISHED", "field:SYN"), so a test can find them in a figure.
@@ -54,8 +55,8 @@ from .diagramlayout import (
 from .ladderlayout import LadderLayout, ladder_layout, state_group
 from .profiles import Profile
 from .segment import Segment
+from .sim.schedules import TimerSchedule, timer_schedule
 from .states import State
-from .timerlayout import TimerSchedule, timer_schedule
 from .trace import Trace
 from .wirelayout import encapsulation_layers, header_fields
 
@@ -128,18 +129,18 @@ BACKENDS = ("matplotlib", "svg")
 
 @functools.cache
 def backend() -> str:
-    """The backend new figures are drawn with: ``TCPCORE_DRAW`` if set, else "matplotlib" when
-    it can be imported, else "svg" (:mod:`tcpcore.svgdraw`). Chosen once per process
-    (``backend.cache_clear()`` chooses again)."""
+    """The backend new figures are drawn with: "svg" (:mod:`tcpcore.svgdraw`) unless
+    ``TCPCORE_DRAW=matplotlib`` (an ``ax=`` given to a painter draws with that Axes' own
+    backend whatever this says). Chosen once per process (``backend.cache_clear()`` chooses
+    again)."""
     forced = os.environ.get("TCPCORE_DRAW", "").strip()
     if forced and forced not in BACKENDS:
         raise ValueError(
             f"TCPCORE_DRAW={forced!r} is not a backend: use one of {', '.join(BACKENDS)}"
         )
-    found = _have_matplotlib()
-    if forced == "matplotlib" and not found:
+    if forced == "matplotlib" and not _have_matplotlib():
         raise ImportError("TCPCORE_DRAW=matplotlib, but matplotlib cannot be imported")
-    return forced or ("matplotlib" if found else "svg")
+    return forced or "svg"
 
 
 def _have_matplotlib() -> bool:
@@ -220,7 +221,8 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
     if isinstance(fig, svgdraw.Figure):
         raise RuntimeError(
             "to_png needs matplotlib (pip install matplotlib), and this figure was drawn by "
-            "tcpcore.svgdraw (TCPCORE_DRAW=svg, or matplotlib missing): use to_svg instead"
+            "tcpcore.svgdraw (the default): draw it with TCPCORE_DRAW=matplotlib or into a "
+            "matplotlib Axes (ax=), or use to_svg instead"
         )
     import io
 
@@ -678,7 +680,7 @@ def encapsulation(
     title: str | None = None,
 ) -> Figure:
     """The frame around the segment: link header | IP header | TCP header | data | FCS, with
-    byte sizes (from the bytes :mod:`tcpcore.framing` encodes) and brackets for the TCP
+    byte sizes (from the bytes :mod:`tcpcore.capture.framing` encodes) and brackets for the TCP
     segment, the IP packet and the frame. Boxes are to scale, except that a box is never
     narrower than its label needs and long data is drawn shortened (its size is written)."""
     layers = encapsulation_layers(segment, link=link, ip_version=ip_version)
@@ -776,7 +778,7 @@ def timer_timeline(
     peer is declared dead), "time-wait" (its length) or "syn-retries" (each SYN and the
     give-up). ``overrides`` change profile values for every profile (``keepalive_idle=60``,
     ``probes=3``, ``msl=30``); pass Profile objects to vary them one by one. Times come from
-    running the reference (:func:`~tcpcore.timerlayout.timer_schedule`)."""
+    running the reference (:func:`~tcpcore.sim.schedules.timer_schedule`)."""
     schedules = [timer_schedule(p, what, **overrides) for p in profiles]
     return draw_schedules(schedules, ax=ax, title=title)
 

@@ -3,16 +3,16 @@
 Pure data for :func:`tcpcore.viz.header_layout` and :func:`tcpcore.viz.encapsulation` (and for
 the tests): :func:`header_fields` gives each header field's row, first bit, width, value and bits;
 :func:`encapsulation_layers` gives each layer's name, offset and size in a frame built by
-:func:`tcpcore.framing.build_frame`, so the sizes are those of real encoded bytes.
+:func:`tcpcore.capture.framing.build_frame`, so the sizes are those of real encoded bytes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .capture.framing import build_frame, encode_frame
 from .checksum import verify_tcp_checksum
 from .flags import Flags
-from .framing import build_frame, encode_frame
 from .links import LinkType
 from .options import Option
 from .segment import Segment
@@ -211,7 +211,7 @@ def encapsulation_layers(
     dst_ip: str | None = None,
 ) -> list[Layer]:
     """The frame carrying ``segment`` over ``link`` ("ethernet", "loopback", "linux-sll",
-    "linux-sll2", "raw") and IPv4 or IPv6, built and encoded by :mod:`tcpcore.framing`."""
+    "linux-sll2", "raw") and IPv4 or IPv6, built and encoded by :mod:`tcpcore.capture.framing`."""
     if link not in _LINKS:
         raise ValueError(f"unknown link {link!r}; choose one of {', '.join(_LINKS)}")
     if ip_version not in DEFAULT_ADDRESSES:

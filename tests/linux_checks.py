@@ -7,8 +7,8 @@ recordings shipped in tests/data/linux (tests/test_linux_captures.py). Each retu
 
 * :func:`check_codec`: tcpcore decodes every captured segment, verifies its checksum and encodes
   it back byte for byte;
-* :func:`check_observer`: the states :class:`tcpcore.observe.Observer` infers from the capture are
-  the states the kernel reported, wherever the capture can know them;
+* :func:`check_observer`: the states :class:`tcpcore.capture.observe.Observer` infers from the
+  capture are the states the kernel reported, wherever the capture can know them;
 * :func:`check_reference`: tcpcore Connections with the ``linux`` profile (a tcpcore Listener
   where the scenario listens with a backlog), making the same calls at the same moments over a
   wire with the same delay, send the same segments;
@@ -26,10 +26,10 @@ from typing import Any
 from linux_scenarios import SERVER_PORT, Run, Scenario
 
 from tcpcore import Connection, Flags, Segment, State
+from tcpcore.capture.observe import observe_stream
+from tcpcore.capture.pcap import Capture, Packet
 from tcpcore.ip import IPv4, IPv6
 from tcpcore.listener import Listener
-from tcpcore.observe import observe_stream
-from tcpcore.pcap import Capture, Packet
 from tcpcore.profiles import LINUX, LINUX_RFC1337
 from tcpcore.table import CallError
 
@@ -459,7 +459,7 @@ def reference_segments(run: Run, capture: Capture) -> list[Emitted]:
     scenario's delay, first in first out, as the delay line did; ``blackhole`` drops what a port
     sends from then on, after it has been recorded (the capture saw those segments too). Each
     Connection starts from the ISN the kernel chose, so that the numbers read the same.
-    tcpcore.network is not used: it has no one-way blackhole and runs calls on its own
+    tcpcore.sim.network is not used: it has no one-way blackhole and runs calls on its own
     schedule, where here the schedule must be the kernel run's.
     """
     return _replay(run, capture)[0].emitted

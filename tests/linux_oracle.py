@@ -59,9 +59,9 @@ from linux_checks import (
 )
 from linux_scenarios import SCENARIOS, Run, Scenario
 
-from tcpcore.framing import decode_frame
+from tcpcore.capture.framing import decode_frame
+from tcpcore.capture.pcap import read_pcap
 from tcpcore.links import LinkType
-from tcpcore.pcap import read_pcap
 
 PROGRAMS = Path(__file__).resolve().with_name("linux_programs.py")
 

@@ -166,7 +166,7 @@ def test_pins_match_pyproject() -> None:
 def test_digest_ignores_order_and_spelling_but_not_content() -> None:
     declaration = tool.read_declaration()
     same = {key: list(reversed(value)) for key, value in declaration.items()}
-    same["dependencies"] = [r.replace(">=", " >= ").upper() for r in same["dependencies"]]
+    same["notebooks"] = [r.replace(">=", " >= ").upper() for r in same["notebooks"]]
     assert tool.declaration_digest(same) == tool.declaration_digest(declaration)
 
     changed = copy.deepcopy(declaration)
@@ -177,15 +177,15 @@ def test_digest_ignores_order_and_spelling_but_not_content() -> None:
 def test_drift_check_catches_a_changed_declaration() -> None:
     text = (BINDER / "requirements.txt").read_text()
     changed = copy.deepcopy(tool.read_declaration())
-    numpy = next(r for r in changed["dependencies"] if Requirement(r).name == "numpy")
-    pinned = tool.parse_pins(text)[0]["numpy"]
-    # Demand a numpy newer than the pin: the digest changes and the pin no longer satisfies it.
-    changed["dependencies"] = [r for r in changed["dependencies"] if r != numpy]
-    changed["dependencies"].append(f"numpy>{pinned}")
+    matplotlib = next(r for r in changed["notebooks"] if Requirement(r).name == "matplotlib")
+    pinned = tool.parse_pins(text)[0]["matplotlib"]
+    # Demand a matplotlib newer than the pin: the digest changes and the pin no longer satisfies it.
+    changed["notebooks"] = [r for r in changed["notebooks"] if r != matplotlib]
+    changed["notebooks"].append(f"matplotlib>{pinned}")
     changed["notebooks"].append("ipympl>=0.9")
     problems = "\n".join(tool.drift(text, changed))
     assert "made from another declaration" in problems and "make binder-requirements" in problems
-    assert f"numpy=={pinned} does not satisfy numpy>{pinned}" in problems
+    assert f"matplotlib=={pinned} does not satisfy matplotlib>{pinned}" in problems
     assert "ipympl>=0.9 has no pin" in problems
 
 

@@ -38,7 +38,7 @@ from conftest import ROOT, require
 from wire_helpers import ipv4_pseudo_header, ipv6_pseudo_header, reference_tcp_checksum
 
 import tcpcore
-from tcpcore.pcap import read_pcap
+from tcpcore.capture.pcap import read_pcap
 from tcpcore.segment import options_json
 
 DATA = ROOT / "tests" / "data" / "captures"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tcpcore import Flags, read_pcap
-from tcpcore.capturetrace import shipped_captures, trace_from_capture
+from tcpcore.capture.annotate import shipped_captures, trace_from_capture
 
 
 @pytest.mark.parametrize("name", sorted(shipped_captures()))

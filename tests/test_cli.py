@@ -28,9 +28,9 @@ from wire_helpers import (
 )
 
 import tcpcore.cli
+from tcpcore.capture.pcap import Packet, iter_pcap
 from tcpcore.cli import build_parser, main, subcommands
 from tcpcore.cli.trace import TraceCounts, format_text, trace_records
-from tcpcore.pcap import Packet, iter_pcap
 
 TRACE = [sys.executable, "-m", "tcpcore.cli", "trace"]
 KEYS = ["t", "src", "dst", "seq", "ack", "flags", "win", "len", "options", "checksum_ok", "states"]

@@ -1,4 +1,4 @@
-"""The columnar reader gives exactly what the per-packet reader gives (tcpcore.columnar).
+"""The columnar reader gives exactly what the per-packet reader gives (tcpcore.capture.columnar).
 
 Every comparison goes through :func:`reference_rows`, which derives each column from the Packets
 of ``read_pcap``; known answers come from the hand-packed frames of capture_factory.
@@ -41,14 +41,14 @@ from capture_factory import (
     tcp,
 )
 
-import tcpcore.columnar as columnar
+import tcpcore.capture.columnar as columnar
 from tcpcore import DecodeError, read_pcap
-from tcpcore.columnar import Columns, pcap_offsets, read_columns
-from tcpcore.framing import decode_frame
+from tcpcore.capture.columnar import Columns, pcap_offsets, read_columns
+from tcpcore.capture.framing import decode_frame
 from tcpcore.ip import IPv4
 
 LINKTYPES = [ETHERNET, SLL, SLL2, NULL, LOOP, RAW, IPV4, IPV6]
-# The documented columns and types (tcpcore.columnar's docstring), in order.
+# The documented columns and types (tcpcore.capture.columnar's docstring), in order.
 DTYPES = {
     "index": np.int64,
     "time": np.float64,

@@ -287,3 +287,12 @@ def test_a_listener_reopened_after_closed_forgets_its_last_peer() -> None:
     assert conn.remote_port is None and conn.passive and conn.tcb == fx.LISTEN_TCB
     conn.receive(fx.SYN_FROM_PEER.with_(src_port=REMOTE + 1), 2.5)
     assert conn.state is S.SYN_RECEIVED and conn.remote_port == REMOTE + 1
+
+
+def test_every_action_of_the_table_has_a_handler() -> None:
+    """The connection's dispatch table has exactly one handler for each Action of the table."""
+    from tcpcore.connection import _HANDLERS
+    from tcpcore.table import Action
+
+    assert set(_HANDLERS) == set(Action)
+    assert all(h.__name__ == f"_do_{a.name.lower()}" for a, h in _HANDLERS.items())

@@ -1,4 +1,4 @@
-"""Link, IP and frame decoding and encoding (tcpcore.framing, tcpcore.links, tcpcore.ip).
+"""Link, IP and frame decoding and encoding (tcpcore.capture.framing, tcpcore.links, tcpcore.ip).
 
 Expected values come from the layouts (RFC 791, RFC 8200, RFC 9293, IEEE 802.1Q, the Linux cooked
 headers), through the hand-packed frames of capture_factory, or from dpkt, never from tcpcore.
@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from wire_helpers import reference_ones_sum as ones_sum
 
 from tcpcore import MSS, DecodeError, EncodeError, Flags, Segment, Timestamps, WindowScale
-from tcpcore.framing import (
+from tcpcore.capture.framing import (
     Ethernet,
     Frame,
     LinkType,

@@ -40,8 +40,8 @@ from capture_factory import (
 )
 
 from tcpcore import DecodeError, Segment, read_pcap
-from tcpcore.columnar import read_columns
-from tcpcore.framing import decode_frame
+from tcpcore.capture.columnar import read_columns
+from tcpcore.capture.framing import decode_frame
 from tcpcore.options import decode_options
 
 SEED = 20240917

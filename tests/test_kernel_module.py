@@ -122,7 +122,7 @@ def test_recorded_runs_show_what_the_lesson_teaches() -> None:
 def test_the_capture_is_the_trace_a_pcap_gives(tmp_path: Path) -> None:
     """Frames become the records and Trace of read_pcap; written on request, checksums right."""
     from tcpcore import read_pcap
-    from tcpcore.capturetrace import trace_from_capture
+    from tcpcore.capture.annotate import trace_from_capture
 
     run = kernel.recorded_run("handshake-and-close")
     path = run.write_pcap(tmp_path / "run.pcap")

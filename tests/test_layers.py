@@ -1,22 +1,43 @@
-"""tcpcore's layers (DESIGN.md, "Target layout"): no module imports from a layer above its own.
+"""The layers tcpcore's folders show hold: who may import whom, and numpy only where asked for.
 
-The rule, bottom up: errors < wire < protocol < trace, conformance < sim, capture (and the live
-kernel) < viz, quiz < widgets, cli. ``PLACES`` puts every module of tcpcore in a layer by the
-longest dotted prefix of its name under tcpcore; the flat modules that have not moved into their
-layer's package yet are listed by name, so that a move only changes a path here. Every import is
-read with ``ast`` (those inside functions and under TYPE_CHECKING too: a lazy import is still a
-dependency).
+The layer rule (DESIGN.md, bottom up): errors < wire < protocol < trace, conformance < sim,
+capture (and the live kernel) < viz, quiz < widgets, cli. ``PLACES`` puts every module of tcpcore
+in a layer by the longest dotted prefix of its name under tcpcore (the flat modules that have not
+moved into their layer's package yet are listed by name, so a move only changes a path there); no
+import may go up a layer, and none may close a cycle. Every import is read with ``ast`` (those
+inside functions too: a lazy import is still a dependency; those only for type checkers count for
+the layers, not for cycles). Stage 3 of issue 15 made ``tcpcore.sim`` and ``tcpcore.capture``:
+capture does not import the simulator either. numpy is the optional extra ``fast``: ``import
+tcpcore`` must never load it.
 """
 
 from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-TCPCORE = Path(__file__).resolve().parent.parent / "tcpcore"
+TCPCORE = ROOT / "tcpcore"
+
+# Modules of the upper layers, by dotted name. viz is still partly flat in tcpcore/ (its layout
+# and SVG modules), so those count as viz wherever they sit.
+VIZ = {
+    "tcpcore.viz",
+    "tcpcore.diagramlayout",
+    "tcpcore.ladderlayout",
+    "tcpcore.wirelayout",
+    "tcpcore.svgdraw",
+    "tcpcore.svgartists",
+    "tcpcore.svgaxis",
+    "tcpcore.svgpatches",
+    "tcpcore.svgtext",
+}
+ABOVE_SIM_AND_CAPTURE = VIZ | {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}
 
 # the layers, bottom up; a module may import from its own rank or below
 RANK = {
@@ -39,7 +60,7 @@ RANK = {
 PLACES = {
     "contract": ("",),
     "errors": ("errors",),
-    "wire": ("wire", "flags", "seq", "segment", "options", "checksum", "ip", "links"),
+    "wire": ("wire", "_fast", "flags", "seq", "segment", "options", "checksum", "ip", "links"),
     "protocol": (
         "protocol",
         "states",
@@ -84,27 +105,12 @@ PLACES = {
 LAYER = {prefix: layer for layer, prefixes in PLACES.items() for prefix in prefixes}
 
 
-def module_name(path: Path, root: Path) -> str:
+def module_name(path: Path, root: Path = TCPCORE) -> str:
     """The dotted name of a source file under ``root`` (a package's __init__ is the package)."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join([root.name, *parts])
-
-
-def modules(root: Path) -> dict[str, Path]:
-    """Every module of the package at ``root``, by dotted name."""
-    return {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
-
-
-def layer_of(name: str) -> str | None:
-    """The layer of module ``name`` by the longest prefix in LAYER; None if it has none."""
-    parts = name.split(".")[1:]
-    for n in range(len(parts), -1, -1):
-        key = ".".join(parts[:n])
-        if key in LAYER:
-            return LAYER[key]
-    return None
 
 
 def _type_checking(node: ast.AST) -> bool:
@@ -128,37 +134,191 @@ def _nodes(tree: ast.AST, *, typing: bool) -> list[ast.AST]:
     return out
 
 
-def imports_of(name: str, path: Path, known: set[str], *, typing: bool = True) -> set[str]:
-    """The modules of the package that ``name`` (at ``path``) imports, anywhere in its body
-    (those only for type checkers too, unless ``typing`` is False)."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    root = name.split(".")[0]
+def imported(
+    source: str,
+    name: str,
+    is_package: bool,
+    *,
+    known: set[str] | None = None,
+    typing: bool = True,
+) -> set[str]:
+    """Every tcpcore module that ``source`` (the module ``name``) imports, anywhere in its body
+    (function-level imports included; those only for type checkers unless ``typing`` is False),
+    relative imports resolved to dotted names. ``from X import a`` counts as ``X.a`` when that is
+    one of the ``known`` modules and as ``X`` otherwise; without ``known``, as both."""
+    package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in _nodes(ast.parse(path.read_text(encoding="utf-8"), str(path)), typing=typing):
+    for node in _nodes(ast.parse(source), typing=typing):
         if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names if a.name.split(".")[0] == root)
+            found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base_parts = package.split(".")[: len(package.split(".")) - (node.level - 1)]
-                base = ".".join([*base_parts, *([node.module] if node.module else [])])
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
             else:
-                base = node.module or ""
-            if base.split(".")[0] != root:
-                continue
+                target = node.module or ""
+            # `from . import viz` imports a module, not a name
             for alias in node.names:
-                sub = f"{base}.{alias.name}"
-                found.add(sub if sub in known else base)
-    # a module's own package __init__ runs first anyway: importing it is not a dependency upward
-    return {m for m in found if m != name and not name.startswith(m + ".")}
+                sub = f"{target}.{alias.name}"
+                if known is None:
+                    found |= {target, sub}
+                else:
+                    found.add(sub if sub in known else target)
+    return {m for m in found if m == "tcpcore" or m.startswith("tcpcore.")}
+
+
+def imports_of(folder: str) -> dict[str, set[str]]:
+    out = {}
+    for path in sorted((TCPCORE / folder).rglob("*.py")):
+        name = module_name(path)
+        out[name] = imported(path.read_text(), name, path.name == "__init__.py")
+    return out
+
+
+def within(module: str, layer: set[str]) -> bool:
+    return any(module == top or module.startswith(top + ".") for top in layer)
+
+
+def test_the_import_reader_resolves_relative_and_function_level_imports() -> None:
+    """The checker sees relative, nested and `from . import` imports (so the rule can fail)."""
+    source = (
+        "from ..viz import ladder\n"
+        "from . import pcap\n"
+        "def f():\n"
+        "    from ..sim.network import Network\n"
+        "    import tcpcore.cli\n"
+    )
+    got = imported(source, "tcpcore.capture.annotate", is_package=False)
+    assert {"tcpcore.viz", "tcpcore.capture.pcap", "tcpcore.sim.network", "tcpcore.cli"} <= got
+    assert within("tcpcore.sim.network", {"tcpcore.sim"})
+    assert not within("tcpcore.simulator", {"tcpcore.sim"})
+
+
+@pytest.mark.parametrize("folder", ["sim", "capture"])
+def test_sim_and_capture_import_nothing_above_them(folder: str) -> None:
+    """No module of tcpcore/sim or tcpcore/capture imports viz, quiz, widgets or the cli."""
+    found = imports_of(folder)
+    assert found, f"tcpcore/{folder} has no modules"
+    bad = {
+        name: sorted(m for m in mods if within(m, ABOVE_SIM_AND_CAPTURE))
+        for name, mods in found.items()
+    }
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+def test_capture_does_not_import_the_simulator() -> None:
+    """tcpcore.capture sits beside tcpcore.sim, not above it: no capture module imports sim."""
+    bad = {
+        name: sorted(m for m in mods if within(m, {"tcpcore.sim"}))
+        for name, mods in imports_of("capture").items()
+    }
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+def test_only_the_columnar_reader_imports_numpy() -> None:
+    """Only tcpcore/capture/_numpy.py names numpy (columnar and columnrules go through it)."""
+    users = set()
+    for path in sorted(TCPCORE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            if any(n == "numpy" or n.startswith("numpy.") for n in names):
+                users.add(path.relative_to(ROOT).as_posix())
+    assert users == {"tcpcore/capture/_numpy.py"}
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_import_tcpcore_never_imports_numpy() -> None:
+    """`import tcpcore` (and its sim and capture packages, and a capture read) loads no numpy."""
+    done = run_python(
+        "import sys, tcpcore, tcpcore.sim, tcpcore.capture\n"
+        "path = tcpcore.shipped_captures()['client-closes-first']\n"
+        "assert len(tcpcore.read_pcap(path)) > 0\n"
+        "assert len(tcpcore.run_scenario('handshake').segments()) == 3\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'numpy'))\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    # and the columnar reader, when asked for, does bring numpy in
+    asked = run_python(
+        "import sys\nfrom tcpcore.capture import read_columns\nprint('numpy' in sys.modules)\n"
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() == "True"
+
+
+def test_without_numpy_the_course_runs_and_read_columns_names_the_extra() -> None:
+    """With numpy unavailable, tcpcore works and read_columns fails with one line naming `fast`."""
+    block = "import sys\nsys.modules['numpy'] = None  # as if numpy were not installed\n"
+    ok = run_python(
+        block + "import tcpcore, tcpcore.capture, tcpcore.sim\n"
+        "print(tcpcore.run_scenario('handshake').segments()[0].label())\n"
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "SYN seq=100"
+    done = run_python(
+        block + "try:\n"
+        "    from tcpcore.capture import read_columns\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    message = done.stdout.strip()
+    assert len(message.splitlines()) == 1
+    assert "numpy" in message and "pip install 'tcpcourse[fast]'" in message
+
+
+# -- the whole rule, table-driven ---------------------------------------------------------------
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Every module of the package at ``root``, by dotted name."""
+    return {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
+
+
+def layer_of(name: str) -> str | None:
+    """The layer of module ``name`` by the longest prefix in LAYER; None if it has none."""
+    parts = name.split(".")[1:]
+    for n in range(len(parts), -1, -1):
+        key = ".".join(parts[:n])
+        if key in LAYER:
+            return LAYER[key]
+    return None
+
+
+def imports_by_module(root: Path, *, typing: bool = True) -> dict[str, set[str]]:
+    """What each module of the package at ``root`` imports from it (modules only)."""
+    mods = modules(root)
+    known = set(mods)
+    out = {}
+    for name, path in mods.items():
+        found = imported(
+            path.read_text(encoding="utf-8"),
+            name,
+            path.name == "__init__.py",
+            known=known,
+            typing=typing,
+        )
+        # its own package's __init__ runs first anyway: importing it is no dependency upward
+        out[name] = {m for m in found & known if m != name and not name.startswith(m + ".")}
+    return out
 
 
 def upward_imports(root: Path) -> list[str]:
     """Each import from a higher layer, as "module (layer) -> module (layer)"."""
-    mods = modules(root)
     out = []
-    for name, path in mods.items():
+    for name, deps in imports_by_module(root).items():
         own = layer_of(name)
-        for dep in sorted(imports_of(name, path, set(mods))):
+        for dep in sorted(deps):
             theirs = layer_of(dep)
             if own and theirs and RANK[theirs] > RANK[own]:
                 out.append(f"{name} ({own}) -> {dep} ({theirs})")
@@ -168,10 +328,7 @@ def upward_imports(root: Path) -> list[str]:
 def import_cycles(root: Path) -> list[list[str]]:
     """The import cycles among the modules at ``root`` (lazy imports count, imports only for
     type checkers do not), each as its modules sorted, found by Tarjan's algorithm."""
-    mods = modules(root)
-    graph = {
-        n: sorted(imports_of(n, p, set(mods), typing=False) & set(mods)) for n, p in mods.items()
-    }
+    graph = {n: sorted(deps) for n, deps in imports_by_module(root, typing=False).items()}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -220,8 +377,8 @@ def test_no_import_goes_up_a_layer() -> None:
         ),
         (
             "trace.py",
-            "def f():\n    import tcpcore.network\n",
-            "tcpcore.trace (trace) -> tcpcore.network (sim)",
+            "def f():\n    import tcpcore.sim.network\n",
+            "tcpcore.trace (trace) -> tcpcore.sim.network (sim)",
         ),
     ],
 )

@@ -24,7 +24,7 @@ from linux_checks import (
 from linux_scenarios import SCENARIOS, SHIPPED, Run
 
 from tcpcore import State
-from tcpcore.pcap import read_pcap
+from tcpcore.capture.pcap import read_pcap
 
 RUNS = sorted(SHIPPED.glob("*.json"))
 

@@ -28,7 +28,7 @@ from linux_checks import (
 from linux_oracle import oracle_unavailable, run_scenario
 from linux_scenarios import SCENARIOS, Run
 
-from tcpcore.pcap import Capture, read_pcap
+from tcpcore.capture.pcap import Capture, read_pcap
 
 pytestmark = [pytest.mark.capture, pytest.mark.slow]
 

@@ -118,7 +118,7 @@ def test_lite_copy_keeps_the_lesson_and_adds_banner_and_setup() -> None:
     pip_lines = [line for line in "".join(setup["source"]).splitlines() if line.startswith("%pip")]
     # The course library and ipywidgets from the site, nothing from Pyodide's CDN: the figures
     # draw with tcpcore's SVG writer.
-    assert pip_lines == ["%pip install -q --no-deps tcpcourse", "%pip install -q ipywidgets"]
+    assert pip_lines == ["%pip install -q tcpcourse", "%pip install -q ipywidgets"]
     assert copy["metadata"]["kernelspec"]["name"] == "python"  # the Pyodide kernel's name
     assert lesson == _lesson(), "lite_copy must not modify its input"
 
@@ -163,7 +163,7 @@ def test_tcpcore_imports_and_draws_without_numpy_or_matplotlib() -> None:
         "        if name.split('.')[0] in ('numpy', 'matplotlib'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import tcpcore, tcpcore.viz, tcpcore.widgets, tcpcore.capturetrace, tcpcore.quiz\n"
+        "import tcpcore, tcpcore.viz, tcpcore.widgets, tcpcore.capture.annotate, tcpcore.quiz\n"
         "from tcpcore import run_scenario, viz\n"
         "svg = viz.ladder(run_scenario('handshake'))._repr_svg_()\n"
         "print(viz.backend(), len(run_scenario('handshake').segments()), svg.count('<svg'))\n"
@@ -576,7 +576,7 @@ def test_lesson_runs_whole_offline_with_its_figures_and_widgets(
         report = _run_all(v)
         v.times["Run All"] = time.monotonic() - start
         cells = report["cells"]
-        assert "%pip install -q --no-deps tcpcourse" in cells[0]["source"]
+        assert "%pip install -q tcpcourse" in cells[0]["source"]
         lesson_cells = cells[1:]  # after the setup cell: the lesson's own code cells
         assert len(lesson_cells) == len(expected)
         problems: list[str] = []
@@ -678,6 +678,6 @@ def test_what_needs_a_real_kernel_fails_in_lite(browser: Browser, site: Site) ->
 
 def _shipped_capture() -> Any:
     from tcpcore import read_pcap
-    from tcpcore.capturetrace import shipped_captures
+    from tcpcore.capture.annotate import shipped_captures
 
     return read_pcap(shipped_captures()["client-closes-first"])

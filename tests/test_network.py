@@ -11,8 +11,8 @@ import pytest
 from tcpcore.connection import Connection
 from tcpcore.flags import Flags
 from tcpcore.listener import Listener
-from tcpcore.network import Link, Network, SimulationError
 from tcpcore.segment import Segment
+from tcpcore.sim.network import Link, Network, SimulationError
 from tcpcore.states import State
 from tcpcore.trace import Trace
 
@@ -443,3 +443,44 @@ def test_listener_answers_a_stray_ack_with_rst() -> None:
 def test_listener_needs_a_positive_backlog() -> None:
     with pytest.raises(ValueError, match="backlog"):
         Listener(80, backlog=0)
+
+
+def test_the_closed_port_responder_runs_under_the_networks_profile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A segment for no connection is answered by a CLOSED connection with the network's Profile."""
+    import dataclasses
+
+    import tcpcore.sim.network as network
+    from tcpcore.profiles import LINUX
+
+    mine = dataclasses.replace(LINUX, name="linux-custom", time_wait=7.0)
+    made: list[object] = []
+
+    class Recorded(Connection):
+        def __post_init__(self) -> None:
+            super().__post_init__()
+            made.append(self.profile)
+
+    monkeypatch.setattr(network, "Connection", Recorded)
+    net = Network(profile=mine)
+    assert net.profile is mine and net.trace.profile == "linux-custom"
+    a = Connection(40000, 81, iss=100, local_ip=A_IP, remote_ip=B_IP, profile=mine)
+    net.add("A", a)
+    net.host("B", B_IP)
+    net.at(0.0, "A", "connect")
+    trace = net.run()
+    assert made == [mine]  # the responder, built once, for the SYN to port 81
+    assert flags_of(trace) == ["S", "R."] and a.error == "ECONNREFUSED"
+
+
+def test_signals_are_named_from_the_event_class() -> None:
+    """Each event class a connection emits becomes its signal text in the trace."""
+    net = Network()
+    pair(net)
+    net.at(1.0, "A", "close")
+    net.at(2.0, "B", "close")
+    trace = net.run()
+    texts = [e.text for e in trace.events_of("signal", "A")]
+    assert texts[:2] == ["connected", "peer closed (FIN received)"]
+    assert texts[-1] == "closed"

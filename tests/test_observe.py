@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tcpcore import Connection, Flags, Segment, State
-from tcpcore.capturetrace import shipped_captures, trace_from_capture
-from tcpcore.observe import Observer, observe_stream, possible_transition
-from tcpcore.pcap import Packet, read_pcap
+from tcpcore.capture.annotate import shipped_captures, trace_from_capture
+from tcpcore.capture.observe import Observer, observe_stream, possible_transition
+from tcpcore.capture.pcap import Packet, read_pcap
 
 A, B = "10.0.0.1:40000", "10.0.0.2:80"
 

@@ -39,6 +39,9 @@ def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
         "tcpcore/cli/__main__.py",
         "tcpcore/cli/trace.py",
         "tcpcore/conformance/runner.py",
+        "tcpcore/sim/scenarios.py",
+        "tcpcore/capture/pcap.py",
+        "tcpcore/capture/columnar.py",
         "tcpcore/quiz/followups.py",
         "tcpcore/quiz/zh_cn.py",
         "tcpcore/widgets/predict.py",
@@ -79,3 +82,27 @@ def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path)
     )
     assert ran.returncode == 0, ran.stderr
     assert "SYN+ACK seq=300 ack=101" in ran.stdout
+
+
+def test_installed_wheel_needs_no_numpy(wheel: Path, tmp_path: Path) -> None:
+    """The wheel alone (no extras) installs no numpy, runs the lessons' calls, and read_columns
+    says in one line which extra brings numpy."""
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    py = env_dir / "bin" / "python"
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", str(wheel)], check=True)
+    code = (
+        "import importlib.util, tcpcore\n"
+        "assert importlib.util.find_spec('numpy') is None, 'numpy was installed'\n"
+        "path = tcpcore.shipped_captures()['client-closes-first']\n"
+        "print(len(tcpcore.trace_from_capture(tcpcore.read_pcap(path)).segments()))\n"
+        "try:\n"
+        "    from tcpcore.capture import read_columns\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    done = subprocess.run([str(py), "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    count, message = done.stdout.strip().splitlines()
+    assert int(count) > 0
+    assert message.endswith("pip install 'tcpcourse[fast]'")

@@ -1,4 +1,4 @@
-"""Reading pcap and pcapng files, damaged ones too, and writing pcap (tcpcore.pcap).
+"""Reading pcap and pcapng files, damaged ones too, and writing pcap (tcpcore.capture.pcap).
 
 The files are packed by hand (capture_factory) from the layouts in draft-ietf-opsawg-pcap and
 draft-ietf-opsawg-pcapng; expected indexes, offsets and times are computed from those layouts.
@@ -39,7 +39,7 @@ from capture_factory import (
 )
 
 from tcpcore import Capture, DecodeError, LinkType, Packet, read_pcap, write_pcap
-from tcpcore.pcap import iter_pcap
+from tcpcore.capture.pcap import iter_pcap
 
 A4, B4, A6, B6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
 

@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 
 from tcpcore.connection import Connection
 from tcpcore.flags import Flags
-from tcpcore.network import Link, Network
 from tcpcore.profiles import get_profile
 from tcpcore.segment import Segment
 from tcpcore.seq import Seq
+from tcpcore.sim.network import Link, Network
 from tcpcore.states import State
 from tcpcore.table import TABLE, CallError, lookup
 

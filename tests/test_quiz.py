@@ -5,7 +5,7 @@ asserts the concrete facts the explanation relies on: which segment was lost, wh
 again, which states each end went through and when. If the reference changes behaviour, the
 question whose explanation no longer holds fails here, by name.
 
-Scenario conventions (tcpcore.scenarios): A is 10.0.0.1:40000 with ISS 100, B is 10.0.0.2:80
+Scenario conventions (tcpcore.sim.scenarios): A is 10.0.0.1:40000 with ISS 100, B is 10.0.0.2:80
 with ISS 300, the one-way delay is 0.05 s, B listens and A connects at t=0.
 """
 
@@ -23,9 +23,9 @@ import pytest
 
 from tcpcore import Flags, State, Trigger, lookup, quiz, read_pcap
 from tcpcore import Segment as Segment_
-from tcpcore.capturetrace import shipped_captures, trace_from_capture
+from tcpcore.capture.annotate import shipped_captures, trace_from_capture
 from tcpcore.connection import Connection, rfc6528_iss
-from tcpcore.scenarios import SCENARIOS, list_scenarios, parameters
+from tcpcore.sim.scenarios import SCENARIOS, list_scenarios, parameters
 from tcpcore.trace import SegmentRecord, Trace
 
 SYN, ACK, FIN, RST, PSH = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH

@@ -1,6 +1,6 @@
 """Every named scenario, end to end, against values worked out by hand from the RFCs.
 
-Conventions of the scenarios (tcpcore.scenarios): A is 10.0.0.1:40000 with ISS 100, B is
+Conventions of the scenarios (tcpcore.sim.scenarios): A is 10.0.0.1:40000 with ISS 100, B is
 10.0.0.2:80 with ISS 300, the one-way delay is 0.05 s, B listens and A connects at t=0.
 
 How the expected numbers are derived:
@@ -11,7 +11,7 @@ How the expected numbers are derived:
   60 s (rfc9293) or 120 s (linux); after one RTT sample of R = 0.1 s the RTO is
   R + 4 * R/2 = 0.3 s (RFC 6298 2.2), raised to the minimum of 1 s (rfc9293) or 0.2 s (linux);
 * TIME-WAIT is 2*MSL = 240 s (RFC 9293 3.4.2) under rfc9293 and 60 s under linux;
-* at equal times, events run in the order they were scheduled (tcpcore.network).
+* at equal times, events run in the order they were scheduled (tcpcore.sim.network).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pytest
 
 from tcpcore.cli import main
 from tcpcore.flags import Flags
-from tcpcore.scenarios import (
+from tcpcore.sim.scenarios import (
     SCENARIOS,
     ScenarioError,
     TwoWayEndpoint,

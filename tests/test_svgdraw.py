@@ -21,7 +21,7 @@ from conftest import ROOT, require
 from tcpcore import Flags, Segment, svgdraw, viz
 from tcpcore.options import MSS, SackPermitted, Timestamps, WindowScale
 from tcpcore.profiles import PROFILES
-from tcpcore.scenarios import run_scenario
+from tcpcore.sim.scenarios import run_scenario
 
 try:
     import matplotlib
@@ -199,6 +199,7 @@ def test_the_figure_shows_itself_in_a_notebook() -> None:
 
 
 def test_the_backend_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TCPCORE_DRAW picks the backend once per process; unset, it is "svg"; a typo is an error."""
     monkeypatch.setenv("TCPCORE_DRAW", "svg")
     viz.backend.cache_clear()
     try:
@@ -208,9 +209,13 @@ def test_the_backend_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatc
         viz.backend.cache_clear()
         with pytest.raises(ValueError, match=r"TCPCORE_DRAW='cairo'.*use one of matplotlib, svg"):
             viz.backend()
+        monkeypatch.setenv("TCPCORE_DRAW", "matplotlib")
+        viz.backend.cache_clear()
+        if HAVE_MPL:
+            assert viz.backend() == "matplotlib"
         monkeypatch.delenv("TCPCORE_DRAW")
         viz.backend.cache_clear()
-        assert viz.backend() == ("matplotlib" if HAVE_MPL else "svg")
+        assert viz.backend() == "svg"  # the default, with or without matplotlib
     finally:
         viz.backend.cache_clear()
 

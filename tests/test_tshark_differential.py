@@ -33,8 +33,8 @@ import pytest
 from capture_factory import differential_captures
 from conftest import ROOT, require
 
+from tcpcore.capture.pcap import Packet, read_pcap
 from tcpcore.cli import main
-from tcpcore.pcap import Packet, read_pcap
 
 pytestmark = pytest.mark.slow  # tshark runs once per capture: about 20 s in all
 TSHARK = shutil.which("tshark")

@@ -26,11 +26,11 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, svgdraw, viz  # noqa: E402
-from tcpcore.capturetrace import connections, shipped_captures, trace_from_capture  # noqa: E402
+from tcpcore.capture.annotate import connections, shipped_captures, trace_from_capture  # noqa: E402
+from tcpcore.capture.framing import build_frame, encode_frame  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
-from tcpcore.framing import build_frame, encode_frame  # noqa: E402
 from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
-from tcpcore.scenarios import SCENARIOS, run_scenario  # noqa: E402
+from tcpcore.sim.scenarios import SCENARIOS, run_scenario  # noqa: E402
 from tcpcore.svgtext import text_width  # noqa: E402
 from tcpcore.table import TABLE  # noqa: E402
 from tcpcore.trace import Trace  # noqa: E402
@@ -575,6 +575,25 @@ def test_figures_render_headless(handshake: Trace, draw: str) -> None:
             viz.to_png(fig)
     svg = viz.to_svg(fig)
     assert b"<svg" in svg and b"SYN+ACK seq=300 ack=101" in svg  # text kept as text
+
+
+def test_svg_is_the_default_and_a_matplotlib_axes_still_gets_matplotlib(
+    handshake: Trace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without TCPCORE_DRAW figures are SVG; ax= a matplotlib Axes draws there, and exports PNG."""
+    monkeypatch.delenv("TCPCORE_DRAW", raising=False)
+    viz.backend.cache_clear()
+    try:
+        assert viz.backend() == "svg"
+        assert isinstance(viz.state_diagram(), svgdraw.Figure)
+        fig = Figure()
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        assert viz.ladder(handshake, ax=ax) is fig
+        assert len(ax.patches) == 3 and viz.to_png(fig, dpi=30).startswith(b"\x89PNG")
+        with pytest.raises(RuntimeError, match=r"TCPCORE_DRAW=matplotlib or into a matplotlib"):
+            viz.to_png(viz.ladder(handshake))
+    finally:
+        viz.backend.cache_clear()
 
 
 def test_importing_tcpcore_and_viz_does_not_import_matplotlib() -> None:

@@ -11,8 +11,8 @@ What the site holds (``make lite`` runs the first command):
   course library and ipywidgets with ``%pip`` (piplite) from the site's own wheel index. The
   figures need nothing more: without matplotlib, ``tcpcore.viz`` draws with its own SVG writer
   (``tcpcore/svgdraw.py``), and the lessons display figures through ``_repr_svg_``, with no
-  ``%matplotlib`` line. No lesson uses numpy (only the columnar capture reader does, and no
-  lesson calls it), so Pyodide's own packages, which only its CDN serves, are never loaded.
+  ``%matplotlib`` line. No lesson uses numpy (only the columnar capture reader does, an optional
+  extra no lesson calls), so Pyodide's own packages, which only its CDN serves, are never loaded.
   Why a setup cell and not a kernel that preinstalls: the Pyodide kernel loads packages only for
   the plain ``import`` lines of a cell, and a preinstalling kernel would mean hand-editing
   Pyodide's lock file, a format that changes with each Pyodide release. The setup cell is the
@@ -70,13 +70,13 @@ DEFAULT_CACHE = ROOT / "build" / "cache" / "lite"
 START_PAGE = "start-here.ipynb"
 CANONICAL_SITE = "https://tcpcourse.github.io/tcpcourse"
 
-# The setup cell of every Lite copy (piplite's %pip takes no trailing comments). tcpcourse is
-# installed without its dependencies: its one dependency, numpy, serves only the columnar capture
-# reader, which no lesson uses, and Pyodide's numpy would have to come from its CDN.
+# The setup cell of every Lite copy (piplite's %pip takes no trailing comments). tcpcourse has
+# no required dependencies (numpy, for the columnar capture reader no lesson uses, is the optional
+# ``fast`` extra), so a plain install fetches nothing from Pyodide's CDN.
 SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
     "# Not needed on a Jupyter server, where they are installed.",
-    "%pip install -q --no-deps tcpcourse",
+    "%pip install -q tcpcourse",
     "%pip install -q ipywidgets",
 ]
 # The start page installs the same.

@@ -43,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the subcommand; returns the exit code."""
     from ..profiles import PROFILES
-    from ..scenarios import SCENARIOS, list_scenarios, run_scenario
+    from ..sim.scenarios import SCENARIOS, list_scenarios, run_scenario
 
     if args.list:
         for name, description in list_scenarios():

@@ -1,7 +1,8 @@
 """``tcpcore trace FILE [--json]``: every TCP segment of a capture, one line each.
 
-A streaming reader (:func:`tcpcore.pcap.iter_pcap`) feeds the passive observer
-(:mod:`tcpcore.observe`), which adds each endpoint's inferred state; the records have the keys
+A streaming reader (:func:`tcpcore.capture.pcap.iter_pcap`) feeds the passive observer
+(:mod:`tcpcore.capture.observe`),
+which adds each endpoint's inferred state; the records have the keys
 of the public contract (DESIGN.md) and print as JSON lines or tcpdump-like text. Exit status: 0
 read to the end, 1 some records could not be read at all, 2 not a capture (or missing).
 """
@@ -20,7 +21,7 @@ from ..trace import segment_json
 from . import silence
 
 if TYPE_CHECKING:
-    from ..pcap import CaptureProblem, Packet
+    from ..capture.pcap import CaptureProblem, Packet
     from ..segment import Segment
 
 NAME = "trace"
@@ -63,12 +64,12 @@ class StateObserver(Protocol):
 
 
 class CaptureObserver:
-    """tcpcore's passive observer (:mod:`tcpcore.observe`) fed with capture packets."""
+    """tcpcore's passive observer (:mod:`tcpcore.capture.observe`) fed with capture packets."""
 
     def annotate(
         self, packets: Iterable[Packet]
     ) -> Iterator[tuple[Packet, Mapping[str, str | None]]]:
-        from ..observe import observe_stream
+        from ..capture.observe import observe_stream
 
         def segment_of(p: Packet) -> tuple[str, str, Segment] | None:
             if p.kind != "tcp" or p.segment is None or p.src is None or p.dst is None:
@@ -264,7 +265,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # streams: the first lines of a big capture appear at once, memory stays bounded, and
     # ``| head`` does not wait for the whole file. It opens the file and checks the magic at
     # the first packet, so a missing file or a non-capture surfaces inside the loop below.
-    from ..pcap import iter_pcap
+    from ..capture.pcap import iter_pcap
 
     path = args.file
     problems: list[CaptureProblem] = []

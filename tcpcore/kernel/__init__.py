@@ -17,7 +17,7 @@ which in one line. See :mod:`tcpcore.kernel.run`, :mod:`~tcpcore.kernel.ss`,
 
 from __future__ import annotations
 
-from ..capturetrace import trace_from_capture
+from ..capture.annotate import trace_from_capture
 from ..trace import Trace
 from .compare import Comparison, compare
 from .experiments import EXPERIMENTS, Experiment, roles

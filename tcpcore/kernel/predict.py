@@ -24,8 +24,8 @@ from typing import Any
 
 from ..connection import Connection
 from ..listener import Listener
-from ..network import Link, Network
 from ..profiles import Profile, get_profile
+from ..sim.network import Link, Network
 from ..states import State
 from ..table import Action, CallError
 from .experiments import CLIENT_IP, SERVER_IP, Experiment, port_numbers, roles

@@ -3,8 +3,8 @@
 A :class:`Run` holds one :class:`StepResult` per step: the call's errno name (or None), what it
 did, each role's RFC state once the segments had settled, the segments the step set off, and for
 the kernel the sockets as ``ss`` listed them. A kernel run in its own namespace also has the
-frames it captured, as the same :class:`~tcpcore.pcap.Capture` and :class:`~tcpcore.trace.Trace`
-that reading a pcap file gives.
+frames it captured, as the same :class:`~tcpcore.capture.pcap.Capture` and
+:class:`~tcpcore.trace.Trace` that reading a pcap file gives.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..pcap import Capture, write_pcap
+from ..capture.pcap import Capture, write_pcap
 from ..states import State
 from ..trace import Trace
 from .experiments import Experiment, roles

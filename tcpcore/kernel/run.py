@@ -5,7 +5,8 @@ of preference (``mode="auto"``):
 
 1. ``namespace``: under ``unshare -Urn``, an unprivileged user + network namespace of its own,
    where it brings ``lo`` up and captures its frames with AF_PACKET: states from ``ss`` after each
-   step, and the capture as a :class:`~tcpcore.pcap.Capture` and a :class:`~tcpcore.trace.Trace`.
+   step, and the capture as a :class:`~tcpcore.capture.pcap.Capture` and a
+   :class:`~tcpcore.trace.Trace`.
    Nothing outlives the process: its sockets and interface go with the namespace.
 2. ``host``: where namespaces are refused (Docker's default seccomp profile, as on Binder), the
    same steps on the machine's own loopback on free ports, states from ``ss``, no capture.
@@ -35,9 +36,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..capturetrace import trace_from_capture
+from ..capture.annotate import trace_from_capture
+from ..capture.pcap import read_pcap, write_pcap
 from ..checksum import tcp_checksum
-from ..pcap import read_pcap, write_pcap
 from ..states import State
 from .experiments import CLIENT_IP, EXPERIMENTS, SERVER_IP, Experiment, port_numbers, roles
 from .results import Run, StepResult, port_symbols, segment_label

@@ -2,7 +2,7 @@
 
 Each :class:`Question` holds a prompt, its answer (a choice, or the short answers accepted), an
 explanation that says precisely what is true and cites the RFC clause that decides it, and the
-simulation that demonstrates it: a scenario of :mod:`tcpcore.scenarios` with its parameters and
+simulation that demonstrates it: a scenario of :mod:`tcpcore.sim.scenarios` with its parameters and
 profile, plus further demonstrations in ``also``. A lesson asks the question, lets the student
 commit to an answer, then runs the scenario and shows the trace (predict, then reveal)::
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from ..scenarios import SCENARIOS, run_scenario
+from ..sim.scenarios import SCENARIOS, run_scenario
 from ..trace import Trace
 
 __all__ = ["Demo", "Question", "QuizError", "Texts", "student_id"]
@@ -57,7 +57,7 @@ class Texts:
 @dataclass(frozen=True, slots=True)
 class Demo:
     """One simulation that shows an answer: a scenario, the keyword arguments of
-    :func:`~tcpcore.scenarios.run_scenario` for it (``profile`` among them), and a caption."""
+    :func:`~tcpcore.sim.scenarios.run_scenario` for it (``profile`` among them), and a caption."""
 
     scenario: str
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
@@ -85,7 +85,7 @@ class Question:
     ``choices`` is None for a short-answer question; then ``answer`` is the tuple of accepted
     answers (compared without case, spaces or punctuation at the ends). Otherwise ``answer`` is
     the index of the right choice. ``scenario_params`` are the keyword arguments of
-    :func:`~tcpcore.scenarios.run_scenario` (``profile`` and ``seed`` included), so that
+    :func:`~tcpcore.sim.scenarios.run_scenario` (``profile`` and ``seed`` included), so that
     ``run_scenario(q.scenario, **q.scenario_params)`` is the demonstration. ``lesson`` names the
     notebook that teaches it.
     """

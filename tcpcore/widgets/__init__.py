@@ -36,7 +36,7 @@ from .capture import CaptureViewer, capture_viewer
 from .handshake import HandshakeStepper, handshake_stepper
 from .header import HeaderExplorer, header_explorer
 from .predict import PredictThenReveal, predict_then_reveal
-from .statemachine import StateMachineExplorer, state_machine_explorer
+from .statemachine import StateMachineExplorer, row_html, state_machine_explorer
 from .teardown import TeardownExplorer, teardown_explorer
 from .timers import TimersLab, timers_lab
 
@@ -52,6 +52,7 @@ __all__ = [
     "handshake_stepper",
     "header_explorer",
     "predict_then_reveal",
+    "row_html",
     "simulate",
     "state_machine_explorer",
     "teardown_explorer",

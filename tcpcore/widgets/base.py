@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import viz
-from ..network import Network
 from ..profiles import PROFILES, Profile
-from ..scenarios import run_scenario
+from ..sim.network import Network
+from ..sim.scenarios import run_scenario
 from ..states import State
 from ..trace import Trace
 from . import static
@@ -63,7 +63,7 @@ def simulate(
     faults: Callable[[Network], None] | None = None,
     **params: Any,
 ) -> Trace:
-    """:func:`tcpcore.scenarios.run_scenario`, with ``faults(network)`` called after the
+    """:func:`tcpcore.sim.scenarios.run_scenario`, with ``faults(network)`` called after the
     scenario is set up and before it runs (``lambda net: net.drop_nth("A", 1)``)."""
     return run_scenario(name, profile, seed, faults=faults, **params)
 

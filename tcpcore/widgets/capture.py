@@ -7,8 +7,8 @@ import html
 from typing import Any
 
 from .. import viz
-from ..capturetrace import SHIPPED, connections, shipped_captures, trace_from_capture
-from ..pcap import Capture, read_pcap
+from ..capture.annotate import SHIPPED, connections, shipped_captures, trace_from_capture
+from ..capture.pcap import Capture, read_pcap
 from ..trace import Trace
 from .base import (
     _FULL,
@@ -70,14 +70,13 @@ class CaptureViewer(_App):
         self.info.value = (
             f"{len(cap)} packets ({len(self.trace.records)} TCP segments shown, "
             f"{other} not TCP), {len(cap.problems)} problems; states inferred from the "
-            f"segments by tcpcore.observe"
+            f"segments by tcpcore.capture.observe"
         )
         self.table.value = _segment_table(self.trace)
         self._show(viz.ladder(self.trace, title=f"{self.capture.value}.pcap"))
 
 
 def _segment_table(trace: Trace) -> str:
-    notes = trace.params.get("notes", {})
     head = "<tr><th>#</th><th>t (s)</th><th>segment</th><th>states after it</th><th></th></tr>"
     rows = []
     for i, r in enumerate(trace.segments()):
@@ -85,14 +84,14 @@ def _segment_table(trace: Trace) -> str:
         rows.append(
             f"<tr><td>{i}</td><td>{r.sent:.6f}</td><td>{html.escape(r.src)} → "
             f"{html.escape(r.dst)} {html.escape(r.label())}</td><td>{html.escape(states)}</td>"
-            f"<td><i>{html.escape(notes.get(i, ''))}</i></td></tr>"
+            f"<td><i>{html.escape(r.doubt)}</i></td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
 
 
 def capture_viewer(name: str = "client-closes-first") -> Any:
     """Pick one of the real captures shipped with tcpcore and see it as a ladder diagram,
-    each endpoint's state inferred from the segments (:mod:`tcpcore.observe`)."""
+    each endpoint's state inferred from the segments (:mod:`tcpcore.capture.observe`)."""
     return CaptureViewer(name).widget
 
 

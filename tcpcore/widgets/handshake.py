@@ -7,7 +7,7 @@ import html
 from typing import Any
 
 from .. import viz
-from ..scenarios import parameters
+from ..sim.scenarios import parameters
 from ..states import State
 from ..trace import SegmentRecord, Trace
 from .base import (

@@ -7,13 +7,13 @@ import html
 from typing import Any
 
 from .. import viz
-from ..capturetrace import shipped_captures
+from ..capture.annotate import shipped_captures
+from ..capture.framing import decode_frame
+from ..capture.pcap import Capture, read_pcap
 from ..errors import DecodeError
 from ..flags import Flags
-from ..framing import decode_frame
 from ..links import LinkType
 from ..options import MSS, Option
-from ..pcap import Capture, read_pcap
 from ..segment import Segment
 from ..wirelayout import FLAG_ORDER, header_fields
 from .base import (

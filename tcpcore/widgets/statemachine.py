@@ -9,7 +9,7 @@ from typing import Any
 from .. import viz
 from ..profiles import get_profile
 from ..states import State
-from ..table import Action, Trigger, lookup, triggers_for
+from ..table import Row, Trigger, lookup, triggers_for
 from .base import (
     _App,
     _fit_options,
@@ -19,18 +19,18 @@ from .base import (
 
 # -- state machine explorer ------------------------------------------------------------------------
 
-_REPLY = {
-    Action.SEND_SYN: "SYN",
-    Action.SEND_SYN_ACK: "SYN+ACK",
-    Action.SEND_ACK: "ACK",
-    Action.SEND_CHALLENGE_ACK: "a challenge ACK (RFC 5961)",
-    Action.SEND_FIN: "FIN (with ACK once synchronized), after any queued data",
-    Action.SEND_RST: "RST <SEQ=SND.NXT>",
-    Action.REPLY_RST: "RST built from the offending segment",
-    Action.RETRANSMIT: "the oldest unacknowledged segment, again",
-    Action.SEND_KEEPALIVE: "a keepalive probe <SEQ=SND.NXT-1>",
-    Action.SEND_LOSS_PROBE: "the last segment again (tail loss probe)",
-}
+
+def row_html(state: State, trigger: Trigger, row: Row) -> str:
+    """The explorer's account of one row: next state, actions, the reply, the RFC clause."""
+    sends = [w.text for w in row.wire]
+    actions = ", ".join(str(a) for a in row.actions) or "nothing"
+    note = f"<br><i>{html.escape(row.note)}</i>" if row.note else ""
+    return (
+        f"In <b>{state}</b>, on <b>{html.escape(str(trigger))}</b> ({trigger.kind}): "
+        f"→ <b>{row.next}</b><br>actions: {html.escape(actions)}<br>"
+        f"reply: {html.escape('; '.join(sends) or 'none')}<br>"
+        f"RFC 9293 {html.escape(row.clause)}{note}"
+    )
 
 
 class StateMachineExplorer(_App):
@@ -80,15 +80,7 @@ class StateMachineExplorer(_App):
         state, trigger = self.state.value, self.trigger.value
         prof = get_profile(self.profile.value)
         self.row = row = lookup(state, trigger, prof)
-        sends = [_REPLY[a] for a in row.actions if a in _REPLY]
-        actions = ", ".join(str(a) for a in row.actions) or "nothing"
-        note = f"<br><i>{html.escape(row.note)}</i>" if row.note else ""
-        self.result.value = (
-            f"In <b>{state}</b>, on <b>{html.escape(str(trigger))}</b> ({trigger.kind}): "
-            f"→ <b>{row.next}</b><br>actions: {html.escape(actions)}<br>"
-            f"reply: {html.escape('; '.join(sends) or 'none')}<br>"
-            f"RFC 9293 {html.escape(row.clause)}{note}"
-        )
+        self.result.value = row_html(state, trigger, row)
         self.diagram = viz.diagram_layout(
             highlight=(state, trigger),
             current=state,

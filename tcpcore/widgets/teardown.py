@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import viz
 from ..flags import Flags
-from ..network import Network
+from ..sim.network import Network
 from ..states import State
 from ..trace import Trace
 from .base import (

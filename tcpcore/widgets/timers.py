@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import viz
 from ..profiles import Profile, get_profile
-from ..timerlayout import TimerSchedule, timer_schedule
+from ..sim.schedules import TimerSchedule, timer_schedule
 from .base import (
     _App,
     _whole_labels,

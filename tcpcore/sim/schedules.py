@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from .flags import Flags
-from .profiles import RFC9293, Profile, get_profile
+from ..flags import Flags
+from ..profiles import RFC9293, Profile, get_profile
+from ..states import State
+from ..table import Trigger
+from ..trace import Trace
 from .scenarios import run_scenario
-from .states import State
-from .trace import Trace
 
 __all__ = ["WHAT", "TimerMark", "TimerSchedule", "TimerSpan", "profile_with", "timer_schedule"]
 
@@ -97,7 +98,7 @@ def _keepalive(prof: Profile) -> TimerSchedule:
     sent = [r for r in trace.segments() if r.sender == "B" and r.sent > crash]
     probes = [r.sent - heard for r in sent if not r.segment.flags & Flags.RST]
     rsts = [r.sent - heard for r in sent if r.segment.flags & Flags.RST]
-    dead = _event_time(trace, "B", "keepalive probes unanswered") - heard
+    dead = _event_time(trace, "B", Trigger.KEEPALIVE_EXHAUSTED) - heard
     marks = [TimerMark(t, f"probe {k}", "probe") for k, t in enumerate(probes, 1)]
     marks += [TimerMark(t, "RST", "rst") for t in rsts]
     marks.append(TimerMark(dead, "peer declared dead", "end"))
@@ -137,7 +138,7 @@ def _time_wait(prof: Profile) -> TimerSchedule:
 def _syn_retries(prof: Profile) -> TimerSchedule:
     trace = run_scenario("lost-syn", prof, losses=1_000_000)
     syns = [r.sent for r in trace.segments() if r.sender == "A" and r.segment.flags & Flags.SYN]
-    end = _event_time(trace, "A", "user timeout")
+    end = _event_time(trace, "A", Trigger.USER_TIMEOUT)
     first = syns[0]
     times = [t - first for t in syns]
     marks = [TimerMark(t, "SYN" if k == 1 else f"SYN #{k}", "syn") for k, t in enumerate(times, 1)]
@@ -156,11 +157,11 @@ def _syn_retries(prof: Profile) -> TimerSchedule:
     )
 
 
-def _event_time(trace: Trace, endpoint: str, text: str) -> float:
+def _event_time(trace: Trace, endpoint: str, trigger: Trigger) -> float:
     for e in trace.events:
-        if e.endpoint == endpoint and e.kind == "timer" and e.text == text:
+        if e.endpoint == endpoint and e.kind == "timer" and e.trigger is trigger:
             return e.time
-    raise LookupError(f"{endpoint} never had a {text!r} in {trace.scenario}")
+    raise LookupError(f"{endpoint} never had a {str(trigger)!r} in {trace.scenario}")
 
 
 def _fmt(seconds: float) -> str:

@@ -14,7 +14,7 @@ back when its timer is due, runs the user's scheduled calls, and writes it all i
     trace = net.run()
 
 The loop (:meth:`Network.run`) always takes the earliest pending thing on the
-:class:`~tcpcore.clock.VirtualClock`: a segment arriving, an endpoint's deadline
+:class:`~tcpcore.sim.clock.VirtualClock`: a segment arriving, an endpoint's deadline
 (``next_deadline()`` then ``handle_timer(now)``), or a scheduled call. Equal times run in the
 order they were scheduled and every random choice comes from one ``random.Random(seed)``, drawn
 in that order: the same seed gives the same trace. The loop stops when nothing is pending or at
@@ -40,14 +40,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .. import events as ev
+from ..connection import Connection
+from ..flags import Flags
+from ..listener import Listener
+from ..profiles import Profile, get_profile
+from ..segment import Segment
+from ..states import State
+from ..table import CallError, Trigger
+from ..trace import SegmentRecord, Trace, TraceEvent, address
 from .clock import SimulationError, VirtualClock
-from .connection import Connection
-from .flags import Flags
-from .listener import Listener
-from .segment import Segment
-from .states import State
-from .table import CallError
-from .trace import SegmentRecord, Trace, TraceEvent, address
 
 __all__ = ["Link", "Network", "SimulationError"]
 
@@ -144,7 +146,7 @@ class Network:
         self,
         seed: int | None = 0,
         *,
-        profile: str = "rfc9293",
+        profile: str | Profile = "rfc9293",
         link: Link | None = None,
         max_steps: int = 1_000_000,
         record: bool = True,
@@ -153,9 +155,10 @@ class Network:
         self.clock = VirtualClock(max_steps)
         self.default_link = link or Link()
         self.record = record  # False: no segment records or events (for benchmarks)
-        self.trace = Trace(profile=profile, seed=seed)
+        # The network's profile answers for closed ports (a throw-away connection in CLOSED).
+        self.profile = get_profile(profile)
+        self.trace = Trace(profile=self.profile.name, seed=seed)
         self.receives = 0  # segments handed to a connection (Connection.receive calls)
-        self._profile = profile
         self._links: dict[tuple[str, str], Link] = {}
         self._nodes: dict[str, _Node] = {}
         self._hosts: dict[str, str] = {}
@@ -343,7 +346,7 @@ class Network:
             self._event(name, "error", str(exc))
         if isinstance(ep, Listener):  # a listener keeps no history: record its call here
             self._event(name, "call", method)
-            self._state(name, before, ep.state, method)
+            self._state(name, before, ep.state, None, method)
         self._collect_node(node)
 
     def _refresh(self, node: _Node) -> None:
@@ -396,7 +399,8 @@ class Network:
             for step in history[info.seen :]:
                 kind = step.trigger.kind
                 if kind != "segment":
-                    self._event(info.name, "call" if kind == "user" else "timer", str(step.trigger))
+                    kind = "call" if kind == "user" else "timer"
+                    self._event(info.name, kind, str(step.trigger), trigger=step.trigger)
             info.seen = len(history)
             for e in events:
                 self._signal(info.name, e)
@@ -406,23 +410,23 @@ class Network:
             for seg in segs:
                 self._send(info, seg, src, (conn.remote_ip, seg.dst_port))
 
-    def _signal(self, name: str, e: Any) -> None:
+    def _signal(self, name: str, e: ev.Event) -> None:
         """A connection's event, as a trace event (and a timeline entry for a state change)."""
-        kind = type(e).__name__
-        if kind == "StateChanged":
-            self._state(name, e.old, e.new, str(e.trigger))
-        elif kind == "DataReceived":
+        if isinstance(e, ev.StateChanged):
+            self._state(name, e.old, e.new, e.trigger)
+        elif isinstance(e, ev.DataReceived):
             self._event(name, "signal", f"data received ({len(e.data)} bytes)")
-        elif kind == "TimedOut":
+        elif isinstance(e, ev.TimedOut):
             self._event(name, "signal", f"timed out: {e.reason}")
         else:
-            self._event(name, "signal", _SIGNAL_TEXT.get(kind, kind))
+            self._event(name, "signal", _SIGNAL_TEXT[type(e)])
 
-    def _state(self, name: str, old: State, new: State, trigger: str) -> None:
+    def _state(
+        self, name: str, old: State, new: State, trigger: Trigger | None, cause: str = ""
+    ) -> None:
         if new is not old and self.record:
             self.trace.timelines[name].append((self.now, new))
-            data = {"old": str(old), "new": str(new), "trigger": trigger}
-            self._event(name, "state", str(new), data)
+            self._event(name, "state", str(new), old=old, new=new, trigger=trigger, cause=cause)
 
     def _crash(self, name: str) -> None:
         node = self._nodes[name]
@@ -439,7 +443,7 @@ class Network:
 
     def _send(self, info: _Conn | None, seg: Segment, src: Addr, dst: Addr, note: str = "") -> None:
         """A segment enters the network: scripted faults, outages, then the link's dice."""
-        t, node = self.now, info.node if info is not None else None
+        t, node = self.clock.now, info.node if info is not None else None
         nth = 0
         if node is not None:
             node.sent += 1
@@ -501,10 +505,11 @@ class Network:
                 rec.dst_state = ep.state
 
     def _deliver(self, rec: SegmentRecord, src: Addr, dst: Addr) -> None:
-        reason = self._cut(src[0], dst[0], self.now) if self._outages else ""
+        now = self.clock.now
+        reason = self._cut(src[0], dst[0], now) if self._outages else ""
         if reason:
             return self._lose(rec, src, dst, reason)
-        rec.arrival, seg = self.now, rec.segment
+        rec.arrival, seg = now, rec.segment
         node = self._by_addr.get(dst)
         if node is not None and isinstance(node.ep, Listener):
             return self._deliver_to_listener(node, node.ep, rec, src)
@@ -515,14 +520,14 @@ class Network:
             and ep.remote_ip == src[0]
             and ep.remote_port in (None, seg.src_port)
         ):
-            ep.receive(seg, self.now)
+            ep.receive(seg, now)
             self.receives += 1
             rec.receiver, rec.dst_state = node.name, ep.state
             self._collect(self._conns[id(ep)])
             self._refresh(node)
             return None
         # No connection for it: RFC 9293 3.10.7.1, answered as a connection in CLOSED would.
-        closed = Connection(dst[1], profile=self._profile, local_ip=dst[0], remote_ip=src[0])
+        closed = Connection(dst[1], profile=self.profile, local_ip=dst[0], remote_ip=src[0])
         closed.receive(seg, self.now)
         self.receives += 1
         rec.dst_state = State.CLOSED
@@ -579,17 +584,29 @@ class Network:
         node = self._nodes.get(name_or_ip)
         return node.ip if node is not None else self._hosts.get(name_or_ip, name_or_ip)
 
-    def _event(self, name: str, kind: str, text: str, data: dict[str, Any] | None = None) -> None:
+    def _event(
+        self,
+        name: str,
+        kind: str,
+        text: str,
+        *,
+        old: State | None = None,
+        new: State | None = None,
+        trigger: Trigger | None = None,
+        cause: str = "",
+    ) -> None:
         if self.record:
             addr = self.trace.endpoints.get(name, "")
-            event = TraceEvent(self.clock.tick(), self.now, name, addr, kind, text, data or {})
+            event = TraceEvent(
+                self.clock.tick(), self.now, name, addr, kind, text, {}, old, new, trigger, cause
+            )
             self.trace.events.append(event)
 
 
-_SIGNAL_TEXT = {
-    "Connected": "connected",
-    "PeerClosed": "peer closed (FIN received)",
-    "ConnectionReset": "connection reset",
-    "ConnectionRefused": "connection refused",
-    "Closed": "closed",
+_SIGNAL_TEXT: dict[type[ev.Event], str] = {
+    ev.Connected: "connected",
+    ev.PeerClosed: "peer closed (FIN received)",
+    ev.ConnectionReset: "connection reset",
+    ev.ConnectionRefused: "connection refused",
+    ev.Closed: "closed",
 }

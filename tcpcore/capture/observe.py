@@ -44,12 +44,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .flags import Flags
-from .rules import TCB, classify
-from .segment import Segment
-from .seq import Seq
-from .states import State
-from .table import Action, TransitionError, Trigger, lookup, rows
+from ..flags import Flags
+from ..rules import TCB, classify
+from ..segment import Segment
+from ..seq import Seq
+from ..states import State
+from ..table import Action, TransitionError, Trigger, lookup, rows
 
 __all__ = ["Observation", "Observer", "Transition", "observe_stream", "possible_transition"]
 
@@ -93,10 +93,11 @@ class Observation:
     state change this segment implied, in order (several when a delayed delivery was settled).
     """
 
-    states: dict[str, str | None]
+    states: dict[str, str | None]  # the RFC names, for printing (``tcpcore trace``)
     note: str = ""
     trigger: str = ""
     transitions: list[Transition] = field(default_factory=list)
+    state_of: dict[str, State | None] = field(default_factory=dict)  # the same, as States
 
 
 class Observer:
@@ -156,6 +157,7 @@ class Observer:
             note,
             "" if trig is None else str(trig),
             self._log,
+            {src: tx.state, dst: rx.state},
         )
 
     def finish(self) -> list[Transition]:

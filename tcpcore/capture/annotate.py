@@ -1,8 +1,8 @@
 """A real capture as a :class:`~tcpcore.trace.Trace`, annotated with the states it implies.
 
 A simulated run knows every endpoint's state; a capture only shows segments. This module feeds a
-capture's TCP segments, in order, to :class:`tcpcore.observe.Observer`, which infers both ends'
-states from the transition table, and records the result the way the network records a
+capture's TCP segments, in order, to :class:`tcpcore.capture.observe.Observer`, which infers
+both ends' states from the transition table, and records the result the way the network records a
 simulation, so a capture can be drawn as a ladder (:func:`tcpcore.viz.ladder`) like any run.
 
 Differences from a simulated trace, because a capture is taken at one point:
@@ -12,8 +12,8 @@ Differences from a simulated trace, because a capture is taken at one point:
 * endpoints are named by their address ("127.0.0.1:40001"), the time origin is the first
   selected packet, and the trace's profile is "capture";
 * a state the observer cannot tell (a capture starting mid-connection) is left out of the
-  timeline; the observer's notes (crossed segments, segments missing from the capture) are in
-  ``trace.params["notes"]``, keyed by the segment's index in :meth:`Trace.segments`.
+  timeline; the observer's notes (crossed segments, segments missing from the capture) are each
+  record's ``doubt``.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from .flags import Flags
+from ..flags import Flags
+from ..segment import Segment
+from ..trace import SegmentRecord, Trace, TraceEvent
 from .observe import Transition, observe_stream
 from .pcap import Capture, Packet
-from .segment import Segment
-from .states import State
-from .trace import SegmentRecord, Trace, TraceEvent
 
 __all__ = ["SHIPPED", "connections", "shipped_captures", "trace_from_capture"]
 
@@ -74,8 +73,6 @@ def trace_from_capture(
         packets = [p for p in packets if frozenset((p.src, p.dst)) == pair]
     trace = Trace(profile="capture")
     trace.scenario = name
-    notes: dict[int, str] = {}
-    trace.params = {"notes": notes}
     if not packets:
         return trace
     t0 = packets[0].time
@@ -85,10 +82,10 @@ def trace_from_capture(
     def event(t: float, move: Transition) -> None:
         nonlocal order
         order += 1
-        old = str(move.old) if move.old else "unknown"
-        data = {"old": old, "new": str(move.new), "trigger": move.cause}
         who = move.endpoint
-        trace.events.append(TraceEvent(order, t, who, who, "state", str(move.new), data))
+        event = TraceEvent(order, t, who, who, "state", str(move.new), old=move.old, new=move.new)
+        event.cause = move.cause  # the observer's words: a capture has no table row to name
+        trace.events.append(event)
         line = trace.timelines[who]
         if not line or line[-1][1] is not move.new or move.fresh:
             line.append((t, move.new))
@@ -97,7 +94,7 @@ def trace_from_capture(
         assert p.src is not None and p.dst is not None and p.segment is not None
         return p.src, p.dst, p.segment
 
-    for i, (p, seen) in enumerate(observe_stream(packets, segment_of)):
+    for p, seen in observe_stream(packets, segment_of):
         assert seen is not None
         src, dst, seg = segment_of(p)
         t = round(p.time - t0, 9)
@@ -109,18 +106,13 @@ def trace_from_capture(
             event(t, move)
         order += 1
         rec = SegmentRecord(order, t, src, dst, seg, sender=src, receiver=dst, arrival=t)
-        rec.src_state = _state(seen.states.get(src))
-        rec.dst_state = _state(seen.states.get(dst))
+        rec.src_state = seen.state_of.get(src)
+        rec.dst_state = seen.state_of.get(dst)
         if relative:
             rec.segment = _relative(seg, src, dst, isn)
         trace.records.append(rec)
-        if seen.note:
-            notes[i] = seen.note
+        rec.doubt = seen.note
     return trace
-
-
-def _state(text: str | None) -> State | None:
-    return None if text is None else State.parse(text)
 
 
 def _relative(seg: Segment, src: str, dst: str, isn: dict[str, int]) -> Segment:

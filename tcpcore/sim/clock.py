@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from .errors import TCPCoreError
+from ..errors import TCPCoreError
 
 
 class SimulationError(TCPCoreError, RuntimeError):

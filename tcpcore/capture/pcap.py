@@ -1,7 +1,7 @@
 """Reading pcap and pcapng captures into packets, and writing pcap files.
 
 ``read_pcap(path)`` gives a :class:`Capture`: every record of the file as a :class:`Packet`,
-decoded down to its TCP segment when it has one (:func:`tcpcore.framing.decode_frame`). Nothing in
+decoded down to its TCP segment when it has one (:func:`.framing.decode_frame`). Nothing in
 a file stops the reader except a first four bytes that are no capture magic at all
 (DecodeError "bad pcap magic 0x... at byte 0"):
 
@@ -14,8 +14,8 @@ a file stops the reader except a first four bytes that are no capture magic at a
   record the reader can find.
 
 Formats: pcap (draft-ietf-opsawg-pcap; both byte orders, micro- and nanosecond timestamps) and
-pcapng (draft-ietf-opsawg-pcapng; see :mod:`tcpcore.pcapng`). ``write_pcap`` writes classic
-little-endian pcap. For millions of packets, :func:`tcpcore.columnar.read_columns` reads the TCP
+pcapng (draft-ietf-opsawg-pcapng; see :mod:`.pcapng`). ``write_pcap`` writes classic
+little-endian pcap. For millions of packets, :func:`.columnar.read_columns` reads the TCP
 header fields into numpy arrays far faster.
 """
 
@@ -29,12 +29,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
-from .errors import DecodeError
+from ..errors import DecodeError
+from ..links import LinkType
+from ..segment import Segment
 from .framing import decode_frame
-from .links import LinkType
 from .pcapng import SHB, PcapngReader
 from .records import PCAP_MICRO, PCAP_NANO, CaptureProblem, PcapReader, Record, Source
-from .segment import Segment
 
 __all__ = [
     "Capture",

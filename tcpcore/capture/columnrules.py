@@ -1,6 +1,7 @@
-"""The rules of :func:`tcpcore.framing.decode_frame`, applied to many frames at once with numpy.
+"""The rules of :func:`tcpcore.capture.framing.decode_frame`, applied to many frames at once
+with numpy.
 
-:mod:`tcpcore.columnar` gathers the first :data:`WIDTH` bytes of each record into a block (one
+:mod:`.columnar` gathers the first :data:`WIDTH` bytes of each record into a block (one
 row per frame); :func:`decode_group` then decides, row by row but in vectorised passes, whether
 each frame is a TCP segment, exactly as the per-packet decoder would, and reads its fields.
 Rows it cannot settle that way are marked for the per-packet decoder.
@@ -14,11 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
-from .ip import EXTENSION_HEADERS
-from .links import LOOPBACK_INET, LOOPBACK_INET6_ALL, VLAN_TPIDS, LinkType
+from ..ip import EXTENSION_HEADERS
+from ..links import LOOPBACK_INET, LOOPBACK_INET6_ALL, VLAN_TPIDS, LinkType
+from ._numpy import np, npt
 
 Array = npt.NDArray[Any]
 WIDTH = 144  # bytes gathered per record: pcap record header, link, IP and (usually) TCP headers

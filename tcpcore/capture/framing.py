@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .checksum import ones_sum
-from .errors import DecodeError
-from .ip import (
+from ..checksum import ones_sum
+from ..errors import DecodeError
+from ..ip import (
     EXTENSION_HEADERS,
     PROTO_TCP,
     PROTOCOL_NAMES,
@@ -40,7 +40,7 @@ from .ip import (
     address_bytes,
     ext_header_size,
 )
-from .links import (
+from ..links import (
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
     ETHERTYPE_NAMES,
@@ -54,7 +54,7 @@ from .links import (
     Loopback,
     decode_link,
 )
-from .segment import Segment
+from ..segment import Segment
 
 __all__ = [
     "Ethernet",

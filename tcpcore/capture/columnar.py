@@ -14,8 +14,8 @@
    block the same way (their offsets vary with VLAN tags and IP options), and structured dtypes
    read each multi-byte field in one vectorised pass. Scattered reads of the file, the costly
    part, happen once per record.
-4. Each rule of :func:`tcpcore.framing.decode_frame` that decides whether a frame is a TCP
-   segment is applied as a vectorised test (:mod:`tcpcore.columnrules`). The few frames no
+4. Each rule of :func:`tcpcore.capture.framing.decode_frame` that decides whether a frame is a TCP
+   segment is applied as a vectorised test (:mod:`tcpcore.capture.columnrules`). The few frames no
    rule settles that way (IPv6 extension headers, more than two VLAN tags) go to the per-packet
    decoder, so the result never differs from ``read_pcap``.
 
@@ -38,13 +38,11 @@ from array import array
 from dataclasses import dataclass, fields
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
+from ..errors import DecodeError
+from ..ip import IPv4
+from ._numpy import np, npt
 from .columnrules import WIDTH, decode_group, gather
-from .errors import DecodeError
 from .framing import decode_frame
-from .ip import IPv4
 from .pcap import PathOrFile, open_records
 from .records import MAX_SNAPLEN, PCAP_MICRO, PCAP_NANO, Record, Source
 
