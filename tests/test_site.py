@@ -122,7 +122,7 @@ def test_a_chinese_quiz_is_framed_in_chinese(monkeypatch: pytest.MonkeyPatch) ->
     assert q.language == "zh-CN"
     assert "<summary>答案</summary>" in page
     assert static.WORDS["zh-CN"]["commit"] in page
-    assert static.WORDS["zh-CN"]["first"] in drawn
+    assert static.WORDS["zh-CN"]["first"] + static.WORDS["zh-CN"]["live"] in drawn
     for english in static.WORDS["en"].values():
         if "{" not in english:
             assert english not in page + drawn, english

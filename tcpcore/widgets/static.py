@@ -138,13 +138,14 @@ def note(what: str, language: str | None = None) -> str:
     """The line under an app on a page: what it shows, and the links that open it live."""
     w = words(language)
     path = lesson()
+    chinese = w is WORDS["zh-CN"]
     where = ""
     if path is not None:
-        where = f"{'：' if w is WORDS['zh-CN'] else ': '}{w['open']} {launch_html(path)}"
-    end = "。" if w is WORDS["zh-CN"] else "."
+        where = f"{'：' if chinese else ': '}{w['open']} {launch_html(path)}"
+    end, gap = ("。", "") if chinese else (".", " ")  # Chinese sets no space after a full stop
     return (
         '<p class="tcpcourse-static-note" style="font-size:0.9em;color:#455a64">'
-        f"{what} {w['live']}{where}{end}</p>"
+        f"{what}{gap}{w['live']}{where}{end}</p>"
     )
 
 
