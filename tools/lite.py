@@ -58,6 +58,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -77,12 +78,17 @@ SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
     "# Not needed on a Jupyter server, where they are installed.",
     "%pip install -q --no-deps tcpcourse",
-    "%pip install -q ipywidgets",
+    "# comm is named on purpose: ipywidgets needs it and Pyodide does not ship it.",
+    "%pip install -q comm ipywidgets",
 ]
 # The start page installs the same.
 START_SETUP_LINES = SETUP_LINES
 
 # Python packages whose wheels the site serves to piplite, pinned to this environment's versions.
+# comm is here on purpose, not as a side effect: ipywidgets imports it, and Pyodide's package set
+# (its pyodide-lock.json, on the CDN and in the npm package alike) has no comm, while piplite is
+# told never to ask PyPI (disablePyPIFallback). Without this wheel no widget could start, offline
+# or online; check_site_index() refuses a build whose comm does not satisfy its ipywidgets.
 SITE_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
 # Federated extensions copied from this environment, by their npm names.
 EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
@@ -346,6 +352,72 @@ def site_wheels(cache: Path, python: str) -> list[Path]:
     return sorted(folder.glob("*.whl"))
 
 
+def _wheel_requirements(wheel: Path) -> list[str]:
+    """The Requires-Dist lines of a wheel's METADATA."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+            if len(names) != 1:
+                raise LiteError(f"{wheel}: no single .dist-info/METADATA in the wheel")
+            metadata = archive.read(names[0]).decode("utf-8")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise LiteError(f"{wheel}: not a readable wheel: {exc}") from None
+    return [
+        line.split(":", 1)[1].strip()
+        for line in metadata.split("\n\n", 1)[0].splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+
+
+def check_site_index(site: Path) -> dict[str, str]:
+    """What the built site's wheel index (``pypi/all.json``) serves, by normalised name and
+    version; a :class:`LiteError` unless it serves one comm that the ipywidgets it serves
+    accepts (read from that ipywidgets wheel's own metadata; no network)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    index_path = site / "pypi" / "all.json"
+    try:
+        index: dict[str, Any] = json.loads(index_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LiteError(f"{index_path}: cannot read the site's wheel index: {exc}") from None
+    served: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    for name, entry in index.items():
+        releases = entry.get("releases", {}) if isinstance(entry, dict) else {}
+        if len(releases) != 1:
+            raise LiteError(f"{index_path}: {name} has {len(releases)} releases, expected one")
+        ((version, wheels),) = releases.items()
+        key = str(canonicalize_name(name))
+        served[key] = version
+        urls = [w.get("url", "") for w in wheels if w.get("filename", "").endswith(".whl")]
+        if len(urls) != 1:
+            raise LiteError(f"{index_path}: {name} {version} lists {len(urls)} wheels, not one")
+        files[key] = (index_path.parent / urls[0]).resolve()
+    for name in ("ipywidgets", "comm"):
+        if name not in served:
+            raise LiteError(
+                f"{index_path}: the site serves no {name} wheel; Pyodide does not ship one "
+                f"and piplite may not ask PyPI, so no widget can start (SITE_WHEELS)"
+            )
+    wanted = [
+        Requirement(line)
+        for line in _wheel_requirements(files["ipywidgets"])
+        if canonicalize_name(Requirement(line).name) == "comm"
+    ]
+    if not wanted:
+        raise LiteError(f"{files['ipywidgets']}: ipywidgets declares no comm requirement")
+    for requirement in wanted:
+        if requirement.marker is None and not requirement.specifier.contains(
+            served["comm"], prereleases=True
+        ):
+            raise LiteError(
+                f"{index_path}: the site serves comm {served['comm']}, but its ipywidgets "
+                f"{served['ipywidgets']} requires {requirement}"
+            )
+    return served
+
+
 # --------------------------------------------------------------------------- Pyodide from npm
 
 
@@ -525,6 +597,7 @@ def build(
     for required in ("index.html", "jupyter-lite.json", f"files/{START_PAGE}"):
         if not (output / required).exists():
             raise LiteError(f"jupyter lite build finished but {output / required} is missing")
+    check_site_index(output)
     info = {
         "output": str(output),
         "pyodide": pyodide,
