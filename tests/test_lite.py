@@ -269,7 +269,10 @@ def _fake_wheel(folder: Path, name: str, version: str, requires: list[str]) -> s
     return filename
 
 
-def _fake_index(site: Path, wheels: dict[str, str]) -> None:
+def _fake_index(site: Path, wheels: dict[str, str], kernel_comm: str = "comm") -> None:
+    kernel = site / lite.KERNEL_WHEELS
+    kernel.mkdir(parents=True)
+    _fake_wheel(kernel, "pyodide_kernel", "0.8.6", [kernel_comm, "ipython"])
     pypi = site / "pypi"
     pypi.mkdir(parents=True, exist_ok=True)
     index = {}
@@ -281,7 +284,8 @@ def _fake_index(site: Path, wheels: dict[str, str]) -> None:
 
 
 def test_the_site_index_must_serve_a_comm_its_ipywidgets_accepts(tmp_path: Path) -> None:
-    """check_site_index refuses a site whose wheel index lacks comm or serves one too old."""
+    """check_site_index refuses a site whose wheel index lacks comm or serves one that its
+    ipywidgets or the Pyodide kernel does not accept."""
     _fake_index(tmp_path / "good", {"ipywidgets": "8.1.9", "comm": "0.2.3"})
     assert lite.check_site_index(tmp_path / "good") == {"ipywidgets": "8.1.9", "comm": "0.2.3"}
     _fake_index(tmp_path / "none", {"ipywidgets": "8.1.9", "jupyterlab_widgets": "3.0.17"})
@@ -289,9 +293,12 @@ def test_the_site_index_must_serve_a_comm_its_ipywidgets_accepts(tmp_path: Path)
         lite.check_site_index(tmp_path / "none")
     _fake_index(tmp_path / "old", {"ipywidgets": "8.1.9", "comm": "0.1.2"})
     with pytest.raises(
-        lite.LiteError, match=r"serves comm 0\.1\.2, but its ipywidgets 8\.1\.9 req"
+        lite.LiteError, match=r"serves comm 0\.1\.2, but ipywidgets 8\.1\.9 requires comm>=0\.1\.3"
     ):
         lite.check_site_index(tmp_path / "old")
+    _fake_index(tmp_path / "kernel", {"ipywidgets": "8.1.9", "comm": "0.2.3"}, "comm>=0.3")
+    with pytest.raises(lite.LiteError, match=r"comm 0\.2\.3, but the Pyodide kernel requires"):
+        lite.check_site_index(tmp_path / "kernel")
     with pytest.raises(lite.LiteError, match="cannot read the site's wheel index"):
         lite.check_site_index(tmp_path / "missing")
 
@@ -400,7 +407,7 @@ def _index_file(site_root: Path, folder: str, name: str) -> None:
 
 @pytest.mark.slow
 def test_the_built_site_serves_comm_because_pyodide_has_none(site: Site) -> None:
-    """The built site's own wheel index serves a comm its ipywidgets accepts; Pyodide has none."""
+    """The built site serves a comm its kernel and ipywidgets accept; Pyodide has none."""
     lock = json.loads((site.root / "static" / "pyodide" / "pyodide-lock.json").read_text())
     assert "comm" not in lock["packages"], "Pyodide now ships comm: SITE_WHEELS may drop it"
     served = lite.check_site_index(site.root)

@@ -78,17 +78,18 @@ SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
     "# Not needed on a Jupyter server, where they are installed.",
     "%pip install -q --no-deps tcpcourse",
-    "# comm is named on purpose: ipywidgets needs it and Pyodide does not ship it.",
+    "# comm is named on purpose: the kernel and ipywidgets need it; Pyodide has none.",
     "%pip install -q comm ipywidgets",
 ]
 # The start page installs the same.
 START_SETUP_LINES = SETUP_LINES
 
 # Python packages whose wheels the site serves to piplite, pinned to this environment's versions.
-# comm is here on purpose, not as a side effect: ipywidgets imports it, and Pyodide's package set
-# (its pyodide-lock.json, on the CDN and in the npm package alike) has no comm, while piplite is
-# told never to ask PyPI (disablePyPIFallback). Without this wheel no widget could start, offline
-# or online; check_site_index() refuses a build whose comm does not satisfy its ipywidgets.
+# comm is here on purpose, not as a side effect: the Pyodide kernel itself requires it (the
+# pyodide_kernel wheel's Requires-Dist) and so does ipywidgets, while Pyodide's package set (its
+# pyodide-lock.json, on the CDN and in the npm package alike) has no comm and piplite is told
+# never to ask PyPI (disablePyPIFallback). Without this wheel the kernel never starts, offline or
+# online; check_site_index() refuses a build whose comm does not satisfy both.
 SITE_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
 # Federated extensions copied from this environment, by their npm names.
 EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
@@ -369,10 +370,14 @@ def _wheel_requirements(wheel: Path) -> list[str]:
     ]
 
 
+KERNEL_WHEELS = Path("extensions/@jupyterlite/pyodide-kernel-extension/static/pypi")
+
+
 def check_site_index(site: Path) -> dict[str, str]:
     """What the built site's wheel index (``pypi/all.json``) serves, by normalised name and
-    version; a :class:`LiteError` unless it serves one comm that the ipywidgets it serves
-    accepts (read from that ipywidgets wheel's own metadata; no network)."""
+    version; a :class:`LiteError` unless it serves one comm that both the Pyodide kernel (its
+    ``pyodide_kernel`` wheel, in the site's copy of the kernel extension) and the ipywidgets it
+    serves accept, as their own wheels' metadata say. Reads files only (no network)."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
@@ -394,27 +399,37 @@ def check_site_index(site: Path) -> dict[str, str]:
         if len(urls) != 1:
             raise LiteError(f"{index_path}: {name} {version} lists {len(urls)} wheels, not one")
         files[key] = (index_path.parent / urls[0]).resolve()
-    for name in ("ipywidgets", "comm"):
-        if name not in served:
-            raise LiteError(
-                f"{index_path}: the site serves no {name} wheel; Pyodide does not ship one "
-                f"and piplite may not ask PyPI, so no widget can start (SITE_WHEELS)"
-            )
-    wanted = [
-        Requirement(line)
-        for line in _wheel_requirements(files["ipywidgets"])
-        if canonicalize_name(Requirement(line).name) == "comm"
-    ]
-    if not wanted:
-        raise LiteError(f"{files['ipywidgets']}: ipywidgets declares no comm requirement")
-    for requirement in wanted:
-        if requirement.marker is None and not requirement.specifier.contains(
-            served["comm"], prereleases=True
-        ):
-            raise LiteError(
-                f"{index_path}: the site serves comm {served['comm']}, but its ipywidgets "
-                f"{served['ipywidgets']} requires {requirement}"
-            )
+    kernels = sorted((site / KERNEL_WHEELS).glob("pyodide_kernel-*.whl"))
+    if len(kernels) != 1:
+        raise LiteError(f"{site / KERNEL_WHEELS}: {len(kernels)} pyodide_kernel wheels, not one")
+    if "ipywidgets" not in served:
+        raise LiteError(f"{index_path}: the site serves no ipywidgets wheel (SITE_WHEELS)")
+    if "comm" not in served:
+        raise LiteError(
+            f"{index_path}: the site serves no comm wheel; the Pyodide kernel and ipywidgets "
+            "require it, Pyodide does not ship one and piplite may not ask PyPI, so the kernel "
+            "cannot start (SITE_WHEELS)"
+        )
+    users = {
+        "the Pyodide kernel": kernels[0],
+        f"ipywidgets {served['ipywidgets']}": files["ipywidgets"],
+    }
+    for who, wheel in users.items():
+        wanted = [
+            Requirement(line)
+            for line in _wheel_requirements(wheel)
+            if canonicalize_name(Requirement(line).name) == "comm"
+        ]
+        if not wanted and who.startswith("ipywidgets"):
+            raise LiteError(f"{wheel}: ipywidgets declares no comm requirement")
+        for requirement in wanted:
+            if requirement.marker is None and not requirement.specifier.contains(
+                served["comm"], prereleases=True
+            ):
+                raise LiteError(
+                    f"{index_path}: the site serves comm {served['comm']}, but {who} "
+                    f"requires {requirement}"
+                )
     return served
 
 
