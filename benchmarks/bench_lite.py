@@ -118,7 +118,10 @@ window.tcpBench = (() => {
   // Click the widget's buttons (forward to the last step, then back to the first, and again),
   // timing each click until the new figure is decoded and the next frame painted.
   async function clicks(path, index, count) {
-    const p = panel(path), area = codeCells(p)[index].outputArea.node;
+    const p = panel(path), cell = codeCells(p)[index];
+    // JupyterLab renders only the cells in view (windowing): bring the widget's cell there.
+    if (p.content.scrollToCell) await p.content.scrollToCell(cell, 'start');
+    const area = cell.outputArea.node;
     const button = label => [...area.querySelectorAll('button')]
       .find(b => b.textContent.includes(label));
     const handle = () => area.querySelector('.noUi-handle[aria-valuenow]');
@@ -209,7 +212,8 @@ def build_course(folder: Path, pyodide: str) -> dict[str, Any]:
     info_file = folder / "course-info.json"
     (folder / "extra").mkdir()
     (folder / "extra" / BARE_PATH).write_text(json.dumps(one_plus_one()))
-    command = [str(LITE_PYTHON), str(ROOT / "tools" / "lite.py"), "build", "--for-tests"]
+    # The site as published (JupyterLab's default settings), with window.jupyterapp exposed.
+    command = [str(LITE_PYTHON), str(ROOT / "tools" / "lite.py"), "build", "--expose-app"]
     command += ["--extra-contents", str(folder / "extra")]
     command += ["--pyodide", pyodide, "--output", str(folder / "course")]
     done = subprocess.run([*command, "--info", str(info_file)], capture_output=True, text=True)
@@ -239,8 +243,6 @@ def build_bare(folder: Path, info: dict[str, Any]) -> Path:
             "federated_extensions": [str(kernel_ext)],
             "no_sourcemaps": True,
             "cache_dir": str(stage / ".cache"),
-            # the same settings as the course's test build: autosave off, no windowing
-            "settings_overrides": [str(lite.TEMPLATES / "test-overrides.json")],
         },
         # The Pyodide kernel itself requires comm (pyodide_kernel's Requires-Dist) and Pyodide
         # has none: without this wheel the kernel asks PyPI at every start, or, offline, never

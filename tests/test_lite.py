@@ -257,6 +257,15 @@ def test_lock_closure_follows_dependencies_across_name_spellings() -> None:
     assert lite.lock_closure(packages, ("IPython",)) == ["ipython", "pygments", "traitlets"]
 
 
+def test_only_test_and_benchmark_builds_expose_the_app() -> None:
+    """The published site keeps window.jupyterapp hidden; --for-tests and --expose-app (the
+    benchmark's build, which keeps the published settings) show it."""
+    data = "jupyter-config-data"
+    assert "exposeAppInBrowser" not in lite.lite_json(False)[data]
+    assert lite.lite_json(True)[data]["exposeAppInBrowser"] == "true"
+    assert lite.lite_json(False, expose_app=True)[data]["exposeAppInBrowser"] == "true"
+
+
 def _fake_wheel(folder: Path, name: str, version: str, requires: list[str]) -> str:
     """A wheel holding only its METADATA, as the site's index serves it."""
     filename = f"{name}-{version}-py3-none-any.whl"

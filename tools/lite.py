@@ -547,9 +547,9 @@ def lite_config(stage: Path, wheels: Path, for_tests: bool) -> dict[str, Any]:
     return config
 
 
-def lite_json(for_tests: bool) -> dict[str, Any]:
+def lite_json(for_tests: bool, expose_app: bool = False) -> dict[str, Any]:
     settings: dict[str, Any] = json.loads((TEMPLATES / "jupyter-lite.json").read_text())
-    if for_tests:
+    if for_tests or expose_app:
         # The browser tests read the front end through window.jupyterapp.
         settings["jupyter-config-data"]["exposeAppInBrowser"] = "true"
     return settings
@@ -561,6 +561,7 @@ def build(
     pyodide: str = "cdn",
     cache: Path = DEFAULT_CACHE,
     for_tests: bool = False,
+    expose_app: bool = False,
     extra_contents: dict[str, dict[str, Any]] | None = None,
     log: bool = True,
 ) -> dict[str, Any]:
@@ -588,7 +589,7 @@ def build(
     (stage / "jupyter_lite_config.json").write_text(
         json.dumps(lite_config(stage, wheels, for_tests), indent=1)
     )
-    (stage / "jupyter-lite.json").write_text(json.dumps(lite_json(for_tests), indent=1))
+    (stage / "jupyter-lite.json").write_text(json.dumps(lite_json(for_tests, expose_app), indent=1))
     if pyodide_dir is not None:
         # The Pyodide addon's well-known place: copied to static/pyodide, pyodideUrl set to it.
         shutil.copytree(pyodide_dir / "pyodide", stage / "static" / "pyodide")
@@ -699,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # For tests/test_lite.py, which runs this script in the Lite toolchain's environment:
     b.add_argument("--for-tests", action="store_true", help=argparse.SUPPRESS)
+    # For benchmarks/bench_lite.py: the published site, with window.jupyterapp to time it by.
+    b.add_argument("--expose-app", action="store_true", help=argparse.SUPPRESS)
     b.add_argument("--extra-contents", type=Path, help=argparse.SUPPRESS)
     b.add_argument("--info", type=Path, help=argparse.SUPPRESS)
     s = sub.add_parser("serve", help="serve a built site on 127.0.0.1")
@@ -712,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
                 pyodide=args.pyodide,
                 cache=args.cache,
                 for_tests=args.for_tests,
+                expose_app=args.expose_app,
                 extra_contents=read_extra_contents(args.extra_contents),
                 log=not args.info,
             )
