@@ -400,10 +400,10 @@ def write_table(run: Run, rounds: int, pyodide: str, version: str, unreachable: 
     clicks = sorted(run.clicks)
     p90 = clicks[max(0, round(0.9 * len(clicks)) - 1)]
     where = (
-        "Pyodide from its CDN (cdn.jsdelivr.net), as `make lite` builds the site"
+        "Pyodide from its CDN (cdn.jsdelivr.net), as `make lite` builds the site, is used"
         if pyodide == "cdn"
         else (
-            "Pyodide's core hosted in both sites (the `pyodide` npm package, as "
+            "Pyodide's core is hosted in both sites (the `pyodide` npm package, as "
             "`make lite LITE_PYODIDE=npm` builds it), every request leaving the site refused"
         )
     )
