@@ -47,12 +47,13 @@ from .errors import TCPCoreError
 from .flags import Flags, flags_of
 from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
-from .rules import TCB, classify
+from .rules import classify
 from .segment import Segment
 from .seq import _MASK, Seq, _seq
 from .seq import HALF as _HALF
 from .states import State
 from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
+from .tcb import TCB
 
 A = Action
 # Plain ints: flags are combined and tested several times per segment, and IntFlag's operators
