@@ -170,3 +170,26 @@ def test_without_numpy_the_course_runs_and_read_columns_names_the_extra() -> Non
     message = done.stdout.strip()
     assert len(message.splitlines()) == 1
     assert "numpy" in message and "pip install 'tcpcourse[fast]'" in message
+
+
+# The reference TCP's modules (DESIGN.md's protocol/), found by name wherever they sit, so that
+# the check follows them into a subpackage. table.py is data and exempt.
+PROTOCOL = (
+    "states",
+    "rules",
+    "tcb",
+    "connection",
+    "handlers",
+    "timers",
+    "listener",
+    "events",
+    "profiles",
+)
+
+
+def test_the_protocol_modules_stay_short_enough_to_read() -> None:
+    """Every module of the reference TCP but table.py has at most 600 lines (issue 15)."""
+    found = [p for p in TCPCORE.rglob("*.py") if p.stem in PROTOCOL]
+    assert sorted(p.stem for p in found) == sorted(PROTOCOL)  # each once, none missing
+    lines = {p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines()) for p in found}
+    assert all(n <= 600 for n in lines.values()), lines
