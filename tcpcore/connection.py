@@ -361,8 +361,8 @@ class Connection:
         """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
         a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        # The row and its handlers, found once per (state, trigger): keyed by the members'
-        # identities, since hashing an Enum member runs Python code.
+        # The row and its handlers (tcpcore.handlers, one per Action), found once per (state,
+        # trigger): keyed by the members' identities, since hashing an Enum member runs Python code.
         route = _ROUTES.get((id(state), id(trigger)))
         if route is None:
             found = TABLE.get((state, trigger))
