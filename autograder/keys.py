@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from tcpcore.checksum import tcp_checksum
 from tcpcore.connection import Connection
 from tcpcore.flags import Flags
-from tcpcore.rules import TCB, acceptable
+from tcpcore.rules import acceptable
 from tcpcore.segment import Segment
 from tcpcore.seq import Seq
 from tcpcore.states import State
 from tcpcore.table import SWITCHED_ROWS, Action, Row, Trigger, rows
+from tcpcore.tcb import TCB
 
 S, T, A = State, Trigger, Action
 

@@ -15,19 +15,16 @@ An arriving segment is classified by :mod:`tcpcore.rules` into a trigger, the ro
 order. User calls and timer expiries go through the same lookup. ``history`` records every row
 applied, so a run can be replayed, drawn or graded.
 
-Timers (RFC 9293 3.8.1, 3.10.8; RFC 6298; RFC 1122 4.2.3.5, 4.2.3.6):
-* retransmission: initial RTO from the profile (1 s), RFC 6298 estimation with Karn's rule,
-  doubled on each expiry up to the profile's maximum; only the oldest segment is resent;
-* giving up: after the profile's retry count or time (SYN, SYN+ACK and data separately), or the
-  connection's ``user_timeout``: the USER TIMEOUT row, CLOSED, ``TimedOut``;
-* TIME-WAIT: the profile's ``time_wait`` (2*MSL in the RFC, 60 s on Linux), restarted by a
-  retransmitted FIN;
-* keepalive (off unless enabled): a probe <SEQ=SND.NXT-1> after ``idle`` seconds without a
-  segment from the peer, then every ``interval``; after ``probes`` unanswered probes the peer is
-  declared dead;
-* FIN-WAIT-2 (Linux only): an orphaned FIN-WAIT-2 is dropped after ``fin_wait_2_timeout``;
-* tail loss probe (profiles with ``tail_loss_probe``, once SACK is negotiated; RFC 8985 7):
-  2*SRTT after new data or a FIN leaves, the last segment is sent again, then the RTO runs.
+What lives where:
+
+* this module: the :class:`Connection` (its public calls, the engine that looks up and applies a
+  row, sending with the retransmission queue);
+* :mod:`tcpcore.handlers`: what each Action of a row does, one handler per Action ({Action:
+  handler}), receiving (ACKs, text in order) included;
+* :mod:`tcpcore.timers`: retransmission (RFC 6298), TIME-WAIT, keepalive, FIN-WAIT-2 and the tail
+  loss probe: when each timer is armed and what its expiry feeds into the table;
+* :mod:`tcpcore.tcb`: the TCB (RFC 9293 3.3.1's variables) and the ISS of a new one (RFC 6528);
+* :mod:`tcpcore.rules` and :mod:`tcpcore.table`: the trigger and the row.
 
 The SYN and SYN+ACK carry MSS, and the Window Scale (RFC 7323 2) and SACK-permitted (RFC 2018 2)
 options the profile offers; a SYN+ACK only echoes what the peer's SYN offered. Once both SYNs
@@ -36,35 +33,39 @@ carried Window Scale, the peer's window field is shifted left and ours right (ne
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from . import events as ev
 from ._fast import maker
 from .errors import TCPCoreError
 from .flags import Flags, flags_of
+from .handlers import Input, Plan, plan
 from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
-from .rules import TCB, classify
+from .rules import classify
 from .segment import Segment
-from .seq import _MASK, Seq, _seq
-from .seq import HALF as _HALF
+from .seq import Seq
 from .states import State
 from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
+from .tcb import TCB
+from .tcb import rfc6528_iss as rfc6528_iss  # re-exported: tcpcore.connection.rfc6528_iss
+from .timers import (
+    arm_fin_wait_2,
+    arm_loss_probe,
+    arm_retransmit,
+    fire,
+    rearm_keepalive,
+)
 
 A = Action
 # Plain ints: flags are combined and tested several times per segment, and IntFlag's operators
 # cost microseconds each. Segments get a Flags back through flags_of().
 SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
-_CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
-_KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
 # State.synchronized, as a constant to test against (it is asked for every segment sent).
 _UNSYNCHRONIZED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
 # The states in which queued data and a queued FIN may leave.
 _SENDING = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.LAST_ACK, State.CLOSING)
-_REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
 class ClockError(TCPCoreError, ValueError):
@@ -107,18 +108,6 @@ def _check_port(what: str, port: object) -> None:
         raise TypeError(f"{what} must be an int, got {type(port).__name__}")
     if not 0 < port <= 0xFFFF:
         raise ValueError(f"{what} {port!r} is not a TCP port (1..65535)")
-
-
-def rfc6528_iss(now: float, local: tuple[str, int], remote: tuple[str, int], secret: bytes) -> int:
-    """RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey).
-
-    M is a 4-microsecond clock (RFC 9293 3.4.1); F is a keyed BLAKE2b hash of the connection's
-    identity, so that each connection's sequence space starts somewhere hard to guess.
-    """
-    ident = f"{local[0]}|{local[1]}|{remote[0]}|{remote[1]}".encode()
-    f = int.from_bytes(hashlib.blake2b(ident, key=secret[:64], digest_size=4).digest(), "big")
-    m = int(now * 250_000)
-    return (m + f) & 0xFFFFFFFF
 
 
 @dataclass
@@ -212,7 +201,7 @@ class Connection:
             if due > now:
                 break
             del self.timers[name]
-            self._fire(name, now)
+            fire(self, name, now)
 
     # -- public: user calls (RFC 9293 3.10.1-3.10.5) -------------------------------------------
 
@@ -278,7 +267,11 @@ class Connection:
         self.keepalive = enabled
         self.keepalive_idle, self.keepalive_interval = idle, interval
         self.keepalive_probes = probes
-        self._rearm_keepalive(now)
+        rearm_keepalive(self, now)
+
+    def forget_rtt(self) -> None:
+        """Drop every RTT measurement: back to the initial RTO (RFC 6298 2.1)."""
+        self._srtt, self._rttvar, self._rto = None, 0.0, self.profile_obj.rto_initial
 
     # -- public: the network --------------------------------------------------------------------
 
@@ -306,7 +299,7 @@ class Connection:
         self._probes = 0
         self._on_segment(seg, now)
         self._flush(now)
-        self._rearm_keepalive(now)
+        rearm_keepalive(self, now)
 
     def pop_segments(self) -> list[Segment]:
         """Segments to send, oldest first; the list is handed over and emptied."""
@@ -325,7 +318,7 @@ class Connection:
     ) -> None:
         self._apply(trigger, now, None, data, reason)
         self._flush(now)
-        self._rearm_keepalive(now)
+        rearm_keepalive(self, now)
 
     def _on_segment(self, seg: Segment, now: float) -> None:
         verdict = classify(
@@ -368,18 +361,18 @@ class Connection:
         """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
         a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        # The row and its handlers, found once per (state, trigger): keyed by the members'
-        # identities, since hashing an Enum member runs Python code.
+        # The row and its handlers (tcpcore.handlers, one per Action), found once per (state,
+        # trigger): keyed by the members' identities, since hashing an Enum member runs Python code.
         route = _ROUTES.get((id(state), id(trigger)))
         if route is None:
             found = TABLE.get((state, trigger))
             if found is None:
                 raise TransitionError(state, trigger)
-            route = _ROUTES[id(state), id(trigger)] = (state, trigger, found, _plan(found))
+            route = _ROUTES[id(state), id(trigger)] = (state, trigger, found, plan(found))
         row, handlers = route[2], route[3]
         if row.variants:  # the profile picks the row
             row = lookup(state, trigger, self.profile_obj)
-            handlers = _plan(row)
+            handlers = plan(row)
         if self.remote_port is None and A.SEND_SYN in row.actions:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
@@ -391,7 +384,7 @@ class Connection:
         if self.on_step is not None:
             self.on_step(step)
         if handlers:
-            given = _Input(now, seg, state, trigger, row, data, reason)
+            given = Input(now, seg, state, trigger, row, data, reason)
             for handler in handlers:
                 handler(self, given)
         if row.next is not state and self.state is state:
@@ -414,7 +407,7 @@ class Connection:
             self._fin_pending = False
             self._events.append(ev.Closed(now))
         elif new is State.FIN_WAIT_2:
-            self._arm_fin_wait_2(now)
+            arm_fin_wait_2(self, now)
         elif (
             self.profile_obj.rcv_space
             and self.rcv_wnd is None
@@ -427,141 +420,12 @@ class Connection:
             self._capacity = -(-self.profile_obj.rcv_space // size) * size
             self.tcb.rcv_wnd = max(0, self._capacity - len(self.unread))
 
-    # -- actions ----------------------------------------------------------------------------------
-
-    # One handler per Action (the table's vocabulary); _HANDLERS below maps each to its handler.
-
-    def _do_error(self, i: _Input) -> None:
-        raise CallError(i.state, i.trigger, i.row.note, "RFC 9293 " + i.row.clause)
-
-    def _do_select_iss(self, i: _Input) -> None:
-        self._select_iss(i.now)
-
-    def _do_send_syn(self, i: _Input) -> None:
-        self._send_new(SYN, b"", i.now)
-
-    def _do_send_syn_ack(self, i: _Input) -> None:
-        self._send_new(SYN | ACK, b"", i.now)
-
-    def _do_send_ack(self, i: _Input) -> None:
-        self._ack_pending = True  # sent by _flush, once, after the whole input
-
-    def _do_send_challenge_ack(self, i: _Input) -> None:
-        self._emit(self.tcb.snd_nxt, ACK, b"")
-
-    def _do_send_fin(self, i: _Input) -> None:
-        self._fin_pending = True  # sent by _push after any queued data
-
-    def _do_send_rst(self, i: _Input) -> None:
-        flags = RST | ACK if self.profile_obj.rst_carries_ack else RST
-        self._emit(self.tcb.snd_nxt, flags, b"")
-
-    def _do_reply_rst(self, i: _Input) -> None:
-        assert i.seg is not None
-        self._reply_rst(i.seg)
-
-    def _do_retransmit(self, i: _Input) -> None:
-        self._retransmit_head(i.now)
-
-    def _do_send_keepalive(self, i: _Input) -> None:
-        self._emit(self.tcb.snd_nxt - 1, ACK, b"")
-        self._probes += 1
-
-    def _do_send_loss_probe(self, i: _Input) -> None:
-        self._send_loss_probe(i.now)
-
-    def _do_record_irs(self, i: _Input) -> None:
-        assert i.seg is not None
-        self._record_irs(i.seg)
-
-    def _do_process_ack(self, i: _Input) -> None:
-        assert i.seg is not None
-        self._process_ack(i.seg, i.now)
-
-    def _do_accept_text(self, i: _Input) -> None:
-        assert i.seg is not None
-        self._accept_text(i.seg, i.now)
-
-    def _do_accept_fin(self, i: _Input) -> None:
-        self.tcb.rcv_nxt = self.tcb.rcv_nxt + 1
-        self._events.append(ev.PeerClosed(i.now))
-
-    def _do_queue_data(self, i: _Input) -> None:
-        self._send_buf += i.data
-
-    def _do_mark_closed(self, i: _Input) -> None:
-        self.user_closed = True
-        if self.state is State.FIN_WAIT_2:
-            self._arm_fin_wait_2(i.now)
-
-    def _do_discard(self, i: _Input) -> None:
-        pass
-
-    def _do_reset_to_listen(self, i: _Input) -> None:
-        self._reset_to_listen()
-
-    def _do_new_incarnation(self, i: _Input) -> None:
-        self._new_incarnation()
-
-    def _do_start_2msl(self, i: _Input) -> None:
-        self.timers.clear()
-        self._rtx.clear()
-        self.timers["time_wait"] = i.now + self.profile_obj.time_wait
-
-    def _do_signal_connected(self, i: _Input) -> None:
-        self._events.append(ev.Connected(i.now))
-
-    def _do_signal_reset(self, i: _Input) -> None:
-        self.error = "ECONNRESET"
-        self._events.append(ev.ConnectionReset(i.now))
-
-    def _do_signal_refused(self, i: _Input) -> None:
-        self.error = "ECONNREFUSED"
-        self._events.append(ev.ConnectionRefused(i.now))
-
-    def _do_signal_timeout(self, i: _Input) -> None:
-        self.error = "ETIMEDOUT"
-        self._events.append(ev.TimedOut(i.now, i.reason))
+    # -- the profile, a new TCB --------------------------------------------------------------------
 
     @property
     def profile_obj(self) -> Profile:
         """``profile`` as a Profile (__post_init__ turned a name into one)."""
         return self.profile  # type: ignore[return-value]
-
-    def _select_iss(self, now: float) -> None:
-        if self.iss is None:
-            iss = rfc6528_iss(
-                now,
-                (self.local_ip, self.local_port),
-                (self.remote_ip, self.remote_port or 0),
-                self.secret,
-            )
-        else:
-            iss = self.iss
-        t = self.tcb
-        t.iss = Seq(iss)
-        t.snd_una = t.iss
-        t.snd_nxt = t.iss
-
-    def _record_irs(self, seg: Segment) -> None:
-        t = self.tcb
-        t.irs = _seq(seg.seq)
-        t.rcv_nxt = t.irs + 1
-        if self.remote_port is None:
-            self.remote_port = seg.src_port
-        mss = seg.mss
-        if mss is not None and mss > 0:
-            self.peer_mss = mss
-        t.snd_wnd = seg.window
-        t.max_snd_wnd = max(t.max_snd_wnd, seg.window)
-        t.snd_wl1 = _seq(seg.seq)
-        # The peer's SYN settles the options: ours went (or will go, echoed) in our SYN(+ACK).
-        p = self.profile_obj
-        t.sack_ok = p.sack_permitted and seg.sack_permitted
-        t.wscale_ok = p.wscale is not None and seg.wscale is not None
-        if t.wscale_ok and p.wscale is not None and seg.wscale is not None:
-            t.snd_shift = min(seg.wscale, 14)  # RFC 7323 2.3: "use 14 instead"
-            t.rcv_shift = p.wscale
 
     def _new_tcb(self) -> None:
         """RFC 9293 3.10.1, OPEN in CLOSED: "Create a new transmission control block". Nothing of
@@ -579,29 +443,6 @@ class Connection:
         self._fin_pending = self._ack_pending = False
         self._srtt, self._rttvar, self._rto = None, 0.0, p.rto_initial
         self._retries = self._probes = 0
-        self._tlp_high, self._in_loss = None, False
-        if not self._remote_specified:
-            self.remote_port = None
-
-    def _new_incarnation(self) -> None:
-        """TIME-WAIT reuse (RFC 9293 3.6.1 MAY-2): a new TCB whose ISS lies above every
-        sequence number of the old incarnation: Linux's old SND.NXT + 65535 + 2
-        (tcp_timewait_state_process(), tcp_tw_isn)."""
-        old = self.tcb.snd_nxt
-        self.timers.clear()
-        self._new_tcb()
-        t = self.tcb
-        t.iss = t.snd_una = t.snd_nxt = old + _REOPEN_ISS_GAP
-
-    def _reset_to_listen(self) -> None:
-        self.tcb = TCB(rcv_wnd=self.tcb.rcv_wnd)
-        self._rtx.clear()
-        self._send_buf.clear()
-        self._ooo.clear()
-        self.timers.clear()
-        self._fin_pending = False
-        self._retries = 0
-        self._rto = self.profile_obj.rto_initial
         self._tlp_high, self._in_loss = None, False
         if not self._remote_specified:
             self.remote_port = None
@@ -653,9 +494,9 @@ class Connection:
         if flags & FIN:
             t.fin_seq = t.snd_nxt - 1
         if "retransmit" not in self.timers:
-            self._arm_retransmit(now)
+            arm_retransmit(self, now)
         if not flags & SYN:
-            self._arm_loss_probe(now)
+            arm_loss_probe(self, now)
 
     def _syn_options(self, reply: bool) -> tuple[Option, ...]:
         """MSS, then what the profile offers; a SYN+ACK (``reply``) only what the peer's SYN
@@ -692,15 +533,6 @@ class Connection:
         3); the connection's family is its ``local_ip``'s."""
         ipv6 = ":" in self.local_ip
         return self.profile_obj.mss - (20 if ipv6 else 0)
-
-    def _reply_rst(self, seg: Segment) -> None:
-        """RFC 9293 3.10.7.1: a RST the offending segment's sender will accept."""
-        if int(seg.flags) & ACK:
-            rst = Segment(seg.dst_port, seg.src_port, seg.ack, 0, flags_of(RST), 0)
-        else:
-            ack = (seg.seq + seg.seg_len) & 0xFFFFFFFF
-            rst = Segment(seg.dst_port, seg.src_port, 0, ack, flags_of(RST | ACK), 0)
-        self._out.append(rst)
 
     def _push(self, now: float) -> None:
         """Send queued data as the peer's window allows, then a queued FIN."""
@@ -744,299 +576,9 @@ class Connection:
                 self._emit(t.snd_nxt, ACK, b"")
         self._ack_pending = False
 
-    # -- receiving --------------------------------------------------------------------------------
-
-    def _process_ack(self, seg: Segment, now: float) -> None:
-        """RFC 9293 3.10.7.4 fifth step (and 3.10.7.3 fourth for SYN-SENT)."""
-        t = self.tcb
-        # The comparisons of Seq, on the values (this runs for nearly every segment):
-        # a < b iff 0 < (b - a) mod 2**32 < 2**31; a <= b iff (b - a) mod 2**32 < 2**31.
-        a, s = seg.ack, seg.seq
-        above_una = (a - t.snd_una.value) & _MASK  # SND.UNA < SEG.ACK when 0 < this < HALF
-        within_nxt = (t.snd_nxt.value - a) & _MASK < _HALF  # SEG.ACK =< SND.NXT
-        if 0 < above_una < _HALF and within_nxt:
-            self._acknowledge(_seq(a), now)
-        if self.state in (State.SYN_SENT, State.SYN_RECEIVED) or (
-            # SND.UNA =< SEG.ACK =< SND.NXT, and (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
-            # SND.WL2 =< SEG.ACK)): the ACK is not older than the one that set the window.
-            (above_una < _HALF and within_nxt)
-            and (
-                0 < (s - t.snd_wl1.value) & _MASK < _HALF
-                or ((s - t.snd_wl1.value) & _MASK == 0 and (a - t.snd_wl2.value) & _MASK < _HALF)
-            )
-        ):
-            # RFC 7323 2.3: SEG.WND << Snd.Wind.Shift, except in a SYN.
-            wnd = seg.window if int(seg.flags) & SYN else seg.window << t.snd_shift
-            t.snd_wnd = wnd
-            if t.snd_wl1.value != s:
-                t.snd_wl1 = _seq(s)
-            if t.snd_wl2.value != a:
-                t.snd_wl2 = _seq(a)
-        t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
-
-    def _acknowledge(self, ack: Seq, now: float) -> None:
-        t = self.tcb
-        t.snd_una = ack
-        sample: float | None = None
-        a = ack.value
-        while self._rtx:
-            head = self._rtx[0]
-            f = head.flags
-            end = head.seq.value + len(head.payload) + (f & SYN and 1) + (f & FIN and 1)
-            if (a - end) & _MASK < _HALF:  # the whole segment is acknowledged: end =< SEG.ACK
-                if not head.retransmitted and sample is None:
-                    sample = now - head.sent_at
-                self._rtx.pop(0)
-            else:
-                cut = ack - head.seq
-                if cut > 0:
-                    # Partly acknowledged: keep only the unacknowledged part.
-                    if head.flags & SYN:
-                        cut -= 1
-                        head.flags &= ~SYN
-                    head.payload = head.payload[cut:]
-                    head.seq = ack
-                break
-        if sample is not None:
-            self._rtt_sample(sample)
-        self._retries = 0
-        self.timers.pop("retransmit", None)
-        if self._tlp_high is not None and ack >= self._tlp_high:
-            self._tlp_high = None  # the probe's episode is over (RFC 8985 7.4)
-        if self._rtx:
-            self._arm_retransmit(now)
-            self._arm_loss_probe(now)  # RFC 8985 7.2: restart on an ACK of new data
-        else:
-            self._in_loss = False
-            self.timers.pop("loss_probe", None)
-
-    def forget_rtt(self) -> None:
-        """Drop every RTT measurement: back to the initial RTO (RFC 6298 2.1)."""
-        self._srtt, self._rttvar, self._rto = None, 0.0, self.profile_obj.rto_initial
-
-    def _rtt_sample(self, r: float) -> None:
-        """RFC 6298 2.2 and 2.3."""
-        p = self.profile_obj
-        if self._srtt is None:
-            self._srtt, self._rttvar = r, r / 2
-        else:
-            self._rttvar = 0.75 * self._rttvar + 0.25 * abs(self._srtt - r)
-            self._srtt = 0.875 * self._srtt + 0.125 * r
-        rto = self._srtt + max(_CLOCK_GRANULARITY, 4 * self._rttvar)
-        self._rto = min(max(rto, p.rto_min), p.rto_max)
-
-    def _accept_text(self, seg: Segment, now: float) -> None:
-        """Seventh step: deliver in-order text, advance RCV.NXT, then drain held segments."""
-        t = self.tcb
-        if seg.payload and seg.seq & _MASK == t.rcv_nxt.value:
-            data = seg.payload
-            t.rcv_nxt = t.rcv_nxt + len(data)
-            if self.auto_read:
-                self._events.append(ev.DataReceived(now, data))
-            else:
-                self.unread += data
-                t.rcv_wnd = max(0, self._capacity - len(self.unread))
-                self._events.append(ev.DataReceived(now, data))
-            self._ack_pending = True
-            if self._ooo and not int(seg.flags) & FIN:
-                self._drain(now)
-
-    def _drain(self, now: float) -> None:
-        """Process held out-of-order segments that RCV.NXT has now reached."""
-        t = self.tcb
-        for key in sorted(self._ooo, key=lambda k: Seq(k) - t.rcv_nxt):
-            held = self._ooo[key]
-            if _seq(held.seq) > t.rcv_nxt:
-                break
-            del self._ooo[key]
-            if _seq(held.seq) + held.seg_len > t.rcv_nxt:
-                self._on_segment(held, now)
-                return  # _on_segment drains again if more became in order
-
-    # -- timers -----------------------------------------------------------------------------------
-
-    def _arm_retransmit(self, now: float) -> None:
-        # FreeBSD TCPT_RANGESET(): a backed-off RTO gets net.inet.tcp.rexmit_slop on top.
-        due = now + self._rto + (self.profile_obj.rto_slop if self._retries else 0.0)
-        limit = self._give_up_time()
-        if limit is not None and self._rtx:
-            due = min(due, self._rtx[0].sent_at + limit)
-        self.timers["retransmit"] = due
-
-    def _give_up_time(self) -> float | None:
-        p = self.profile_obj
-        if self.state in (State.SYN_SENT, State.SYN_RECEIVED):
-            return p.syn_give_up
-        return self.user_timeout if self.user_timeout is not None else p.data_give_up
-
-    def _retry_limit(self) -> int | None:
-        p = self.profile_obj
-        if self.state is State.SYN_SENT:
-            return p.syn_retries
-        if self.state is State.SYN_RECEIVED:
-            return p.synack_retries
-        return None if self.user_timeout is not None else p.data_retries
-
-    def _fire(self, name: str, now: float) -> None:
-        if name == "retransmit":
-            if not self._rtx:
-                return
-            limit = self._retry_limit()
-            give_up = self._give_up_time()
-            first = self._rtx[0].sent_at
-            # Compare with the deadline as armed (first + give_up): "now - first >= give_up"
-            # can be false at that very deadline by one float ulp, re-arming it forever.
-            if (limit is not None and self._retries >= limit) or (
-                give_up is not None and now >= first + give_up
-            ):
-                reason = (
-                    "SYN retransmissions exhausted"
-                    if self.state is State.SYN_SENT
-                    else "retransmissions exhausted (user timeout)"
-                )
-                self._user(Trigger.USER_TIMEOUT, now, reason=reason)
-                return
-            self._retries += 1
-            self._rto = min(self._rto * 2, self.profile_obj.rto_max)
-            self._in_loss = True
-            self.timers.pop("loss_probe", None)
-            self._user(Trigger.RETRANSMIT_TIMEOUT, now)
-            self.timers.pop("retransmit", None)
-            self._arm_retransmit(now)
-        elif name == "time_wait":
-            self._user(Trigger.TIME_WAIT_TIMEOUT, now)
-        elif name == "fin_wait_2":
-            self._user(Trigger.FIN_WAIT_2_TIMEOUT, now)
-        elif name == "loss_probe":
-            self._user(Trigger.LOSS_PROBE_TIMEOUT, now)
-        elif name == "keepalive":
-            if self._probes >= self._keep("probes"):
-                reason = "keepalive: the peer did not answer"
-                self._user(Trigger.KEEPALIVE_EXHAUSTED, now, reason=reason)
-            else:
-                self._user(Trigger.KEEPALIVE_TIMEOUT, now)
-
-    def _retransmit_head(self, now: float) -> None:
-        """Resend the oldest unacknowledged segment with the current ACK and window."""
-        if not self._rtx:
-            return
-        head = self._rtx[0]
-        head.retransmitted = True
-        self._emit(head.seq, head.flags, head.payload)
-
-    def _arm_loss_probe(self, now: float) -> None:
-        """RFC 8985 7.2: PTO = 2*SRTT (+ max ACK delay with one segment in flight), never later
-        than the RTO; only with ``tail_loss_probe``, SACK negotiated, and no RTO since."""
-        p, t = self.profile_obj, self.tcb
-        if not (p.tail_loss_probe and t.sack_ok) or self._in_loss or not self._rtx:
-            return
-        if self.state not in (
-            State.ESTABLISHED,
-            State.FIN_WAIT_1,
-            State.CLOSE_WAIT,
-            State.CLOSING,
-            State.LAST_ACK,
-        ):
-            return
-        if self._srtt is None:
-            pto = p.rto_initial
-        else:
-            extra = p.tlp_max_ack_delay if len(self._rtx) == 1 else p.tlp_min_extra
-            pto = 2 * self._srtt + extra
-        rto_due = self.timers.get("retransmit")
-        self.timers["loss_probe"] = now + pto if rto_due is None else min(now + pto, rto_due)
-
-    def _send_loss_probe(self, now: float) -> None:
-        """RFC 8985 7.3: send the last segment again (tcpcore has no congestion window, so any
-        new data the peer's window allows has already left), at most one probe outstanding;
-        then arm the RTO, not another probe."""
-        if self._rtx and self._tlp_high is None:
-            last = self._rtx[-1]
-            last.retransmitted = True
-            self._emit(last.seq, last.flags, last.payload)
-            self._tlp_high = self.tcb.snd_nxt
-        if self._rtx:
-            self._arm_retransmit(now)
-
-    def _keep(self, what: str) -> float:
-        own = getattr(self, f"keepalive_{what}")
-        return float(own if own is not None else getattr(self.profile_obj, f"keepalive_{what}"))
-
-    def _rearm_keepalive(self, now: float) -> None:
-        if not self.keepalive or self.state not in _KEEP_STATES or self._rtx:
-            if "keepalive" in self.timers:
-                del self.timers["keepalive"]
-            return
-        if self._probes == 0:
-            self.timers["keepalive"] = self._last_rx + self._keep("idle")
-        else:
-            self.timers["keepalive"] = now + self._keep("interval")
-
-    def _arm_fin_wait_2(self, now: float) -> None:
-        t = self.profile_obj.fin_wait_2_timeout
-        if t is not None and self.user_closed and self.state is State.FIN_WAIT_2:
-            self.timers["fin_wait_2"] = now + t
-
 
 _make_segment = maker(Segment)
 _make_step = maker(Step)
-
-
-class _Input(NamedTuple):
-    """What a row's actions need from the input that triggered it."""
-
-    now: float
-    seg: Segment | None
-    state: State
-    trigger: Trigger
-    row: Row
-    data: bytes  # SEND: the bytes QUEUE_DATA queues
-    reason: str  # a time-out: what SIGNAL_TIMEOUT reports
-
-
-_C = Connection
-# {Action: handler}: how the connection carries out each step of a row (tests check that every
-# Action has one).
-_HANDLERS: dict[Action, Callable[[Connection, _Input], None]] = {
-    A.SELECT_ISS: _C._do_select_iss,
-    A.SEND_SYN: _C._do_send_syn,
-    A.SEND_SYN_ACK: _C._do_send_syn_ack,
-    A.SEND_ACK: _C._do_send_ack,
-    A.SEND_CHALLENGE_ACK: _C._do_send_challenge_ack,
-    A.SEND_FIN: _C._do_send_fin,
-    A.SEND_RST: _C._do_send_rst,
-    A.REPLY_RST: _C._do_reply_rst,
-    A.RETRANSMIT: _C._do_retransmit,
-    A.SEND_KEEPALIVE: _C._do_send_keepalive,
-    A.SEND_LOSS_PROBE: _C._do_send_loss_probe,
-    A.RECORD_IRS: _C._do_record_irs,
-    A.PROCESS_ACK: _C._do_process_ack,
-    A.ACCEPT_TEXT: _C._do_accept_text,
-    A.ACCEPT_FIN: _C._do_accept_fin,
-    A.QUEUE_DATA: _C._do_queue_data,
-    A.MARK_CLOSED: _C._do_mark_closed,
-    A.DISCARD: _C._do_discard,
-    A.RESET_TO_LISTEN: _C._do_reset_to_listen,
-    A.NEW_INCARNATION: _C._do_new_incarnation,
-    A.START_2MSL: _C._do_start_2msl,
-    A.SIGNAL_CONNECTED: _C._do_signal_connected,
-    A.SIGNAL_RESET: _C._do_signal_reset,
-    A.SIGNAL_REFUSED: _C._do_signal_refused,
-    A.SIGNAL_TIMEOUT: _C._do_signal_timeout,
-    A.ERROR: _C._do_error,
-}
-_Handlers = tuple[Callable[[Connection, _Input], None], ...]
-# Each row's handlers, in order, found once (by the row's identity: rows are the table's
-# constants; the row is kept alongside so its id cannot be reused).
-_PLANS: dict[int, tuple[Row, _Handlers]] = {}
-# (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers); the members are
-# kept alongside for the same reason.
-_ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, _Handlers]] = {}
-
-
-def _plan(row: Row) -> _Handlers:
-    """The handlers of a row's actions, in order."""
-    plan = _PLANS.get(id(row))
-    if plan is None:
-        plan = _PLANS[id(row)] = (row, tuple(_HANDLERS[a] for a in row.actions))
-    return plan[1]
+# (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers), found once per
+# (state, trigger); the members are kept alongside so their ids cannot be reused.
+_ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, Plan]] = {}

@@ -1,8 +1,9 @@
 """The rules that are not single rows: which trigger an arriving segment is.
 
 :mod:`tcpcore.table` says what to do for (state, trigger). This module decides the trigger, in the
-order RFC 9293 3.10.7 checks an arriving segment, and is the only other place the state machine's
-decisions live:
+order RFC 9293 3.10.7 checks an arriving segment, reading the connection's variables (a
+:class:`~tcpcore.tcb.TCB`, defined in :mod:`tcpcore.tcb`), and is the only other place the state
+machine's decisions live:
 
 * CLOSED (3.10.7.1): a RST is discarded; anything else is answered with a RST.
 * LISTEN (3.10.7.2): RST, then ACK (any ACK is bad), then SYN, then anything else.
@@ -48,41 +49,11 @@ from .segment import Segment
 from .seq import _MASK, HALF, Seq, _seq
 from .states import State
 from .table import SwitchSource, Trigger
+from .tcb import TCB
 
-_ZERO = Seq(0)  # Seq is immutable, so one shared default is safe
 # Plain ints: the classifier runs once per segment, and IntFlag's operators cost microseconds
 # each; segment flags are read with int(seg.flags) and rebuilt with flags_of().
 SYN, ACK, RST, FIN = int(Flags.SYN), int(Flags.ACK), int(Flags.RST), int(Flags.FIN)
-
-
-@dataclass(slots=True)
-class TCB:
-    """The Transmission Control Block: RFC 9293 3.3.1's variables, with the RFC's names.
-
-    ``snd_wnd`` and ``rcv_wnd`` are byte counts; every sequence variable is a :class:`Seq`.
-    """
-
-    iss: Seq = _ZERO
-    irs: Seq = _ZERO
-    snd_una: Seq = _ZERO  # oldest unacknowledged sequence number
-    snd_nxt: Seq = _ZERO  # next sequence number to be sent
-    snd_wnd: int = 0  # the peer's window, as last accepted
-    snd_wl1: Seq = _ZERO  # SEG.SEQ of the segment last used to update SND.WND
-    snd_wl2: Seq = _ZERO  # SEG.ACK of the segment last used to update SND.WND
-    max_snd_wnd: int = 0  # the largest window the peer has offered (RFC 5961 5.2)
-    rcv_nxt: Seq = _ZERO  # next sequence number expected
-    rcv_wnd: int = 65535  # receive window offered to the peer
-    fin_seq: Seq | None = None  # sequence number of our FIN, once sent
-    # Settled by the two SYNs (RFC 7323 2.2, RFC 2018 2); all off unless both offered them.
-    snd_shift: int = 0  # Snd.Wind.Shift: SEG.WND of the peer's non-SYN segments, shifted left
-    rcv_shift: int = 0  # Rcv.Wind.Shift: the window we advertise, shifted right
-    wscale_ok: bool = False  # both SYNs carried a Window Scale option
-    sack_ok: bool = False  # both SYNs carried SACK-permitted
-    ts_recent: int | None = None  # the peer's latest TSval (RFC 7323 4.3); None: none seen
-
-    def fin_acked(self) -> bool:
-        """True once our FIN is sent and acknowledged."""
-        return self.fin_seq is not None and self.snd_una > self.fin_seq
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,9 @@ from tcpcore import events as ev
 from tcpcore.connection import Connection, _Pending
 from tcpcore.options import Option
 from tcpcore.profiles import Profile, get_profile
-from tcpcore.rules import TCB
 from tcpcore.states import State
 from tcpcore.table import CallError, Trigger
+from tcpcore.tcb import TCB
 
 S = State
 T = Trigger

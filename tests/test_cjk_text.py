@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT, require
 
 from tcpcore import svgdraw, viz
-from tcpcore.scenarios import run_scenario
+from tcpcore.sim.scenarios import run_scenario
 from tcpcore.svgtext import text_width
 
 # The handshake as a Chinese textbook tells it (谢希仁《计算机网络》: 客户端 / 服务器, 三次握手).

@@ -290,9 +290,9 @@ def test_a_listener_reopened_after_closed_forgets_its_last_peer() -> None:
 
 
 def test_every_action_of_the_table_has_a_handler() -> None:
-    """The connection's dispatch table has exactly one handler for each Action of the table."""
-    from tcpcore.connection import _HANDLERS
+    """The connection's dispatch table has exactly one handler for each Action, named after it."""
+    from tcpcore.handlers import HANDLERS
     from tcpcore.table import Action
 
-    assert set(_HANDLERS) == set(Action)
-    assert all(h.__name__ == f"_do_{a.name.lower()}" for a, h in _HANDLERS.items())
+    assert set(HANDLERS) == set(Action)
+    assert all(h.__name__ == a.name.lower() for a, h in HANDLERS.items())

@@ -12,11 +12,12 @@ from tcpcore._fast import maker
 from tcpcore.connection import Step
 from tcpcore.flags import Flags
 from tcpcore.options import MSS
-from tcpcore.rules import TCB, Verdict, acceptable, in_window
+from tcpcore.rules import Verdict, acceptable, in_window
 from tcpcore.segment import Segment
 from tcpcore.seq import Seq
 from tcpcore.states import State
 from tcpcore.table import Trigger, lookup
+from tcpcore.tcb import TCB
 
 
 def test_a_made_segment_equals_one_built_by_the_class() -> None:

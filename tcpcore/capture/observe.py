@@ -45,11 +45,12 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ..flags import Flags
-from ..rules import TCB, classify
+from ..rules import classify
 from ..segment import Segment
 from ..seq import Seq
 from ..states import State
 from ..table import Action, TransitionError, Trigger, lookup, rows
+from ..tcb import TCB
 
 __all__ = ["Observation", "Observer", "Transition", "observe_stream", "possible_transition"]
 
