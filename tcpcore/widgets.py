@@ -8,7 +8,7 @@ without a browser::
     w.step.value = 2              # what a click on "forward" does, twice
     w.states.value                # "A: SYN-SENT   B: LISTEN"
     w.ladder.labels()             # the ladder's arrow labels so far
-    w.figure                      # the Figure last drawn (matplotlib's or svgdraw's)
+    w.figure                      # the Figure last drawn (matplotlib's or tcpcore.viz.svg's)
     with w.hold():                # several changes, one update
         w.client_iss.value = 1000
         w.server_iss.value = 5000
@@ -48,10 +48,10 @@ from .sim.schedules import TimerSchedule, timer_schedule
 from .states import State
 from .table import Row, Trigger, lookup, triggers_for
 from .trace import SegmentRecord, Trace
-from .wirelayout import FLAG_ORDER, header_fields
+from .viz.layout.wire import FLAG_ORDER, header_fields
 
 if TYPE_CHECKING:
-    from .viz import Figure  # matplotlib's or tcpcore.svgdraw's (see viz.backend)
+    from .viz import Figure  # matplotlib's or tcpcore.viz.svg's (see viz.backend)
 
 __all__ = [
     "capture_viewer",

@@ -1,4 +1,4 @@
-"""tcpcore.svgdraw, the SVG writer that draws the lessons' figures where matplotlib is missing
+"""tcpcore.viz.svg, the SVG writer that draws the lessons' figures where matplotlib is missing
 (JupyterLite): every figure drawn by both backends must show the same things, and the SVG must be
 a well-formed document whose contents lie inside it and whose labels a browser sets apart."""
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, require
 
-from tcpcore import Flags, Segment, svgdraw, viz
+from tcpcore import Flags, Segment, viz
 from tcpcore.options import MSS, SackPermitted, Timestamps, WindowScale
 from tcpcore.profiles import PROFILES
 from tcpcore.sim.scenarios import run_scenario
@@ -130,7 +130,7 @@ def test_both_backends_draw_the_same_things(name: str) -> None:
     require(HAVE_MPL, "matplotlib (the dev extra) is needed to compare with")
     mpl = drawn_by("matplotlib", FIGURES[name])
     svg = drawn_by("svg", FIGURES[name])
-    assert isinstance(svg, svgdraw.Figure) and not isinstance(mpl, svgdraw.Figure)
+    assert isinstance(svg, viz.svg.Figure) and not isinstance(mpl, viz.svg.Figure)
     got, want = summary(svg), summary(mpl)
     assert got == want
     assert got["per-kind"]  # every figure tags something
@@ -221,14 +221,14 @@ def test_the_backend_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatc
 
 
 def test_bad_input_is_named() -> None:
-    ax = svgdraw.Figure(figsize=(4, 3)).add_axes((0.1, 0.1, 0.8, 0.8))
+    ax = viz.svg.Figure(figsize=(4, 3)).add_axes((0.1, 0.1, 0.8, 0.8))
     with pytest.raises(ValueError, match="unknown colour 'chartreuse-ish'"):
         ax.plot([0, 1], [0, 1], color="chartreuse-ish")
         ax.figure.to_svg()
     with pytest.raises(ValueError, match="ha must be one of left, center, right, not 'middle'"):
         ax.text(0, 0, "x", ha="middle")
     with pytest.raises(ValueError, match="arrowstyle must be one of"):
-        svgdraw.FancyArrowPatch((0, 0), (1, 1), arrowstyle="fancy")
+        viz.svg.FancyArrowPatch((0, 0), (1, 1), arrowstyle="fancy")
     with pytest.raises(ValueError, match="set_xlim needs two different limits"):
         ax.set_xlim(1, 1)
     with pytest.raises(ValueError, match="writes SVG only, not 'png'"):
@@ -236,13 +236,13 @@ def test_bad_input_is_named() -> None:
 
 
 def test_geometry_follows_limits_position_and_zorder() -> None:
-    fig = svgdraw.Figure(figsize=(2, 1))  # 144 x 72 points
+    fig = viz.svg.Figure(figsize=(2, 1))  # 144 x 72 points
     ax = fig.add_axes((0.25, 0.0, 0.5, 1.0))  # x from 36 to 108
     ax.set_xlim(0, 10)
     ax.set_ylim(4, 0)  # inverted: y = 0 at the top
     ax.set_axis_off()
     ax.plot([0, 10], [0, 4], color="#ff0000", zorder=5, gid="late")
-    ax.add_patch(svgdraw.Rectangle((5, 1), 5, 2, fc="#00ff00", gid="early"))
+    ax.add_patch(viz.svg.Rectangle((5, 1), 5, 2, fc="#00ff00", gid="early"))
     root = ET.fromstring(fig.to_svg())
     path = root.find(f".//*[@data-gid='late']/{SVG_NS}path")
     assert path is not None and path.attrib["d"] == "M36 0L108 72"

@@ -4,7 +4,7 @@ Every function returns a Figure that renders headless, in tests and in any noteb
 where it shows itself as SVG when it is a cell's value; pass ``ax`` to draw into an existing
 Axes instead.
 
-Two backends draw the same figures. By default it is :mod:`tcpcore.svgdraw`, a small
+Two backends draw the same figures. By default it is :mod:`tcpcore.viz.svg`, a small
 pure-Python writer of SVG: it redraws a widget's figure 22-36 times faster than matplotlib
 (benchmarks/results/drawing.md) and needs nothing in JupyterLite (Pyodide). matplotlib (its
 object-oriented API, no pyplot, no global state) draws when ``TCPCORE_DRAW=matplotlib`` is set or
@@ -18,10 +18,10 @@ rendering anything; this module only paints their results:
 
 | figure                 | layout                                                         |
 |------------------------|----------------------------------------------------------------|
-| :func:`ladder`         | :func:`~tcpcore.ladderlayout.ladder_layout`                    |
-| :func:`state_diagram`  | :func:`~tcpcore.diagramlayout.diagram_layout`, `state_edges`   |
-| :func:`header_layout`  | :func:`~tcpcore.wirelayout.header_fields`                      |
-| :func:`encapsulation`  | :func:`~tcpcore.wirelayout.encapsulation_layers`               |
+| :func:`ladder`         | :func:`~tcpcore.viz.layout.ladder.ladder_layout`                    |
+| :func:`state_diagram`  | :func:`~tcpcore.viz.layout.diagram.diagram_layout`, `state_edges`   |
+| :func:`header_layout`  | :func:`~tcpcore.viz.layout.wire.header_fields`                      |
+| :func:`encapsulation`  | :func:`~tcpcore.viz.layout.wire.encapsulation_layers`               |
 | :func:`timer_timeline` | :func:`~tcpcore.sim.schedules.timer_schedule`                    |
 
 Artists carry a ``gid`` naming what they show ("arrow:0", "cross:0", "edge:LISTEN->SYN-RECEIVED",
@@ -36,8 +36,13 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import svgdraw
-from .diagramlayout import (
+from ..profiles import Profile
+from ..segment import Segment
+from ..sim.schedules import TimerSchedule, timer_schedule
+from ..states import State
+from ..trace import Trace
+from . import svg
+from .layout.diagram import (
     BOX_H,
     BOX_W,
     LABEL_PT,
@@ -52,13 +57,8 @@ from .diagramlayout import (
     state_edges,
     transition_label,
 )
-from .ladderlayout import LadderLayout, ladder_layout, state_group
-from .profiles import Profile
-from .segment import Segment
-from .sim.schedules import TimerSchedule, timer_schedule
-from .states import State
-from .trace import Trace
-from .wirelayout import encapsulation_layers, header_fields
+from .layout.ladder import LadderLayout, ladder_layout, state_group
+from .layout.wire import encapsulation_layers, header_fields
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -66,8 +66,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes as MplAxes
     from matplotlib.figure import Figure as MplFigure
 
-    Figure: TypeAlias = MplFigure | svgdraw.Figure
-    Axes: TypeAlias = MplAxes | svgdraw.Axes
+    Figure: TypeAlias = MplFigure | svg.Figure
+    Axes: TypeAlias = MplAxes | svg.Axes
 
 __all__ = [
     "BACKENDS",
@@ -129,7 +129,7 @@ BACKENDS = ("matplotlib", "svg")
 
 @functools.cache
 def backend() -> str:
-    """The backend new figures are drawn with: "svg" (:mod:`tcpcore.svgdraw`) unless
+    """The backend new figures are drawn with: "svg" (:mod:`tcpcore.viz.svg`) unless
     ``TCPCORE_DRAW=matplotlib`` (an ``ax=`` given to a painter draws with that Axes' own
     backend whatever this says). Chosen once per process (``backend.cache_clear()`` chooses
     again)."""
@@ -154,7 +154,7 @@ def _have_matplotlib() -> bool:
 
 @functools.cache
 def _mpl_kit() -> Any:
-    """matplotlib's classes under the names :mod:`tcpcore.svgdraw` gives its own."""
+    """matplotlib's classes under the names :mod:`tcpcore.viz.svg` gives its own."""
     from types import SimpleNamespace
 
     from matplotlib.collections import LineCollection
@@ -171,8 +171,8 @@ def _mpl_kit() -> Any:
 
 
 def _kit(ax: Axes) -> Any:
-    """The artist classes that fit ``ax``: svgdraw's for its Axes, matplotlib's otherwise."""
-    return svgdraw if isinstance(ax, svgdraw.Axes) else _mpl_kit()
+    """The artist classes that fit ``ax``: the SVG backend's for its Axes, else matplotlib's."""
+    return svg if isinstance(ax, svg.Axes) else _mpl_kit()
 
 
 @functools.cache
@@ -193,14 +193,12 @@ def _new_figure(size: tuple[float, float], ax: Axes | None) -> tuple[Figure, Axe
     """A fresh Figure with one Axes, or the figure of the Axes given."""
     if ax is not None:
         return _root(ax), ax
-    fig: Figure = (
-        svgdraw.Figure(figsize=size) if backend() == "svg" else _figure_class()(figsize=size)
-    )
+    fig: Figure = svg.Figure(figsize=size) if backend() == "svg" else _figure_class()(figsize=size)
     return fig, fig.add_axes((0.0, 0.0, 1.0, 1.0))
 
 
 def _root(ax: Axes) -> Figure:
-    if isinstance(ax, svgdraw.Axes):
+    if isinstance(ax, svg.Axes):
         return ax.figure
     from matplotlib.figure import Figure
 
@@ -218,10 +216,10 @@ def _place(fig: Figure, ax: Axes, left: float, right: float, top: float, bottom:
 
 def to_png(fig: Figure, dpi: int = 80) -> bytes:
     """The figure as PNG bytes, rendered by the Agg backend (no display needed)."""
-    if isinstance(fig, svgdraw.Figure):
+    if isinstance(fig, svg.Figure):
         raise RuntimeError(
             "to_png needs matplotlib (pip install matplotlib), and this figure was drawn by "
-            "tcpcore.svgdraw (the default): draw it with TCPCORE_DRAW=matplotlib or into a "
+            "tcpcore.viz.svg (the default): draw it with TCPCORE_DRAW=matplotlib or into a "
             "matplotlib Axes (ax=), or use to_svg instead"
         )
     import io
@@ -237,7 +235,7 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
 def to_svg(fig: Figure) -> bytes:
     """The figure as SVG bytes with text left as text (``svg.fonttype`` "none"): several
     times faster to produce than a PNG, and sharp at any zoom. The widgets show these."""
-    if isinstance(fig, svgdraw.Figure):
+    if isinstance(fig, svg.Figure):
         return fig.to_svg()
     import io
 
@@ -787,7 +785,7 @@ def draw_schedules(
     schedules: Sequence[TimerSchedule], *, ax: Axes | None = None, title: str | None = None
 ) -> Figure:
     """Draw timer schedules one above the other on a shared (possibly broken) time axis."""
-    from .ladderlayout import TimeScale
+    from .layout.ladder import TimeScale
 
     what = schedules[0].what if schedules else "keepalive"
     moments = [0.0]

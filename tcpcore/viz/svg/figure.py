@@ -23,10 +23,10 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
-from .svgartists import Artist, Line2D, LineCollection, Point, num, paint, shorten, to_rgba
-from .svgaxis import AxisTicks, Spine, decorations, set_ticks
-from .svgpatches import FancyArrowPatch, FancyBboxPatch, Patch, Path, Rectangle
-from .svgtext import Text
+from .artists import Artist, Line2D, LineCollection, Point, num, paint, shorten, to_rgba
+from .axis import AxisTicks, Spine, decorations, set_ticks
+from .patches import FancyArrowPatch, FancyBboxPatch, Patch, Path, Rectangle
+from .text import Text
 
 __all__ = [
     "Axes",
@@ -377,7 +377,7 @@ class Figure:
     def savefig(self, fname: str | IO[bytes], format: str | None = None, **kw: Any) -> None:
         fmt = format or (fname.rsplit(".", 1)[-1] if isinstance(fname, str) else "svg")
         if fmt != "svg":
-            raise ValueError(f"tcpcore.svgdraw writes SVG only, not {fmt!r}: PNG needs matplotlib")
+            raise ValueError(f"tcpcore.viz.svg writes SVG only, not {fmt!r}: PNG needs matplotlib")
         data = self.to_svg()
         if isinstance(fname, str):
             with open(fname, "wb") as f:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from .svgartists import Artist, Transform, num, paint, stroke, to_rgba
+from .artists import Artist, Transform, num, paint, stroke, to_rgba
 
 _CHARS = "".join(chr(c) for c in range(32, 127)) + "→⋯×…–—·"
 _REGULAR = (
