@@ -4,6 +4,7 @@ a well-formed document whose contents lie inside it and whose labels a browser s
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -363,3 +364,76 @@ def test_a_browser_sets_the_ladders_lane_and_state_labels_apart() -> None:
                     )
                     assert apart, (name, a, b)
         page.close()
+
+
+# -- the backend's frozen surface ---------------------------------------------------------------
+
+VIZ_DIR = ROOT / "tcpcore" / "viz"
+# What draws with the backend or reads its figures: the painters (tcpcore/viz/*.py, layout/),
+# the modules that show figures, and the tests.
+SVG_USERS = [
+    *sorted(VIZ_DIR.glob("*.py")),
+    *sorted((VIZ_DIR / "layout").glob("*.py")),
+    ROOT / "tcpcore" / "widgets.py",
+    ROOT / "tcpcore" / "static.py",
+]
+SVG_USERS = [p for p in SVG_USERS if p.exists()]  # widgets and static may move to packages
+SVG_USERS += sorted(p for p in (ROOT / "tcpcore").rglob("*.py") if "widgets" in p.parts)
+
+
+def _attributes(paths: list[Any]) -> set[str]:
+    """Every ``.name`` accessed in the given Python files."""
+    found: set[str] = set()
+    for path in paths:
+        found |= {
+            node.attr
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Attribute)
+        }
+    return found
+
+
+def _public(obj: object) -> set[str]:
+    return {name for name in dir(obj) if not name.startswith("_")}
+
+
+def test_the_svg_backend_has_exactly_its_frozen_surface() -> None:
+    """Figure and Axes have no public attribute beyond svg.SURFACE and svg.INTERNAL (frozen)."""
+    fig = viz.svg.Figure(figsize=(2, 1))
+    ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+    for obj in (fig, ax):
+        name = type(obj).__name__
+        assert not viz.svg.SURFACE[name] & viz.svg.INTERNAL[name], name
+        assert _public(obj) == viz.svg.SURFACE[name] | viz.svg.INTERNAL[name], name
+
+
+def test_every_name_of_the_svg_surface_is_used() -> None:
+    """No emulation nobody needs: each SURFACE name is used by a painter, widget or test, and
+    each INTERNAL name by the backend's own modules."""
+    outside = _attributes(SVG_USERS + sorted((ROOT / "tests").glob("*.py")))
+    inside = _attributes(sorted((VIZ_DIR / "svg").glob("*.py")))
+    for name in ("Figure", "Axes"):
+        assert viz.svg.SURFACE[name] - outside == set(), name
+        assert viz.svg.INTERNAL[name] - inside == set(), name
+
+
+def test_painters_take_from_the_svg_backend_only_its_all() -> None:
+    """Outside tcpcore/viz/svg, nothing imports its modules or names beyond svg.__all__."""
+    allowed = set(viz.svg.__all__)
+    bad = []
+    for path in SVG_USERS:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if "svg" in parts and parts[-1] != "svg":  # a module inside the backend
+                    bad.append(f"{path.name}: from {node.module} import ...")
+                elif parts[-1] == "svg":
+                    bad += [f"{path.name}: {a.name}" for a in node.names if a.name not in allowed]
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "svg"
+                and node.attr not in allowed
+            ):
+                bad.append(f"{path.name}: svg.{node.attr}")
+    assert bad == []

@@ -33,7 +33,7 @@ from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # 
 from tcpcore.sim.scenarios import SCENARIOS, run_scenario  # noqa: E402
 from tcpcore.table import TABLE  # noqa: E402
 from tcpcore.trace import Trace  # noqa: E402
-from tcpcore.viz.svg.text import text_width  # noqa: E402
+from tcpcore.viz.svg import text_width  # noqa: E402
 
 S, T = State, Trigger
 

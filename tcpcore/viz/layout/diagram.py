@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from ...profiles import Profile, get_profile
 from ...states import State
 from ...table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
-from ..svg.text import text_width
+from ..svg import text_width
 
 __all__ = [
     "DiagramEdge",

@@ -18,7 +18,7 @@ diagram stays readable whatever the times are:
 
 Labels. An arrow's label goes where it covers no other text, no other arrow and no cross, and
 hides at most half of its own arrow (beside a shallow arrow rather than on it); text widths are
-DejaVu Sans' own (:func:`tcpcore.viz.svg.text.text_width`). Lanes are 3.6 inches apart, closer when
+DejaVu Sans' own (:func:`tcpcore.viz.svg.text_width`). Lanes are 3.6 inches apart, closer when
 the figure would be wider than :data:`MAX_WIDTH_IN` (it would no longer fit a notebook).
 
 Timers are not in a trace as such: what fired is (``timer`` events), and when each was armed is
@@ -37,7 +37,7 @@ from itertools import pairwise
 
 from ...states import State
 from ...trace import SegmentRecord, Trace, TraceEvent
-from ..svg.text import text_width
+from ..svg import text_width
 from .ladder_items import (
     _GIVE_UPS,
     _SIGNALS_SHOWN,

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 
 from ...trace import SegmentRecord
-from ..svg.text import text_width
+from ..svg import text_width
 from .ladder_items import (
     CROSS_IN,
     FONT,
