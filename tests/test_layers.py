@@ -4,7 +4,9 @@ The layer rule (DESIGN.md, bottom up): errors < wire < protocol < trace, conform
 capture < viz, quiz < widgets, cli. Stage 3 of issue 15 made ``tcpcore.sim`` and
 ``tcpcore.capture``; what is checked here is the part of the rule that applies to them now: neither
 imports the drawing, the quizzes, the widgets or the command line, and capture does not import the
-simulator. numpy is the optional extra ``fast``: ``import tcpcore`` must never load it.
+simulator. In tcpcore.viz (VIZ_RULES): no quiz, widgets or cli; its layouts draw nothing and
+its SVG backend stands alone. numpy is the optional extra ``fast``: ``import tcpcore`` must never
+load it.
 """
 
 from __future__ import annotations
@@ -19,19 +21,8 @@ from conftest import ROOT
 
 TCPCORE = ROOT / "tcpcore"
 
-# Modules of the upper layers, by dotted name. viz is still partly flat in tcpcore/ (its layout
-# and SVG modules), so those count as viz wherever they sit.
-VIZ = {
-    "tcpcore.viz",
-    "tcpcore.diagramlayout",
-    "tcpcore.ladderlayout",
-    "tcpcore.wirelayout",
-    "tcpcore.svgdraw",
-    "tcpcore.svgartists",
-    "tcpcore.svgaxis",
-    "tcpcore.svgpatches",
-    "tcpcore.svgtext",
-}
+# Modules of the upper layers, by dotted name (viz holds its layouts and the SVG backend).
+VIZ = {"tcpcore.viz"}
 ABOVE_SIM_AND_CAPTURE = VIZ | {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}
 
 
@@ -170,3 +161,49 @@ def test_without_numpy_the_course_runs_and_read_columns_names_the_extra() -> Non
     message = done.stdout.strip()
     assert len(message.splitlines()) == 1
     assert "numpy" in message and "pip install 'tcpcourse[fast]'" in message
+
+
+# Inside viz: (folder, what its modules must not import, the exact names they may import anyway).
+# A folder may always import its own modules. layout/ computes and never draws: of the SVG
+# backend it takes only text_width (to measure labels). svg/ stands alone: nothing else of tcpcore.
+VIZ_RULES = [
+    ("viz", {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli", "tcpcore.static"}, set()),
+    ("viz/layout", {"tcpcore.viz"}, {"tcpcore.viz.svg", "tcpcore.viz.svg.text_width"}),
+    ("viz/svg", {"tcpcore"}, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden", "allowed"), VIZ_RULES, ids=[rule[0] for rule in VIZ_RULES]
+)
+def test_viz_folders_import_only_what_their_layer_allows(
+    folder: str, forbidden: set[str], allowed: set[str]
+) -> None:
+    """viz imports no quiz, widgets or cli; layout/ draws nothing; svg/ needs nothing of tcpcore."""
+    own = "tcpcore." + folder.replace("/", ".")
+    found = imports_of(folder)
+    assert found, f"tcpcore/{folder} has no modules"
+    bad = {
+        name: sorted(
+            m for m in mods if within(m, forbidden) and not within(m, {own}) and m not in allowed
+        )
+        for name, mods in found.items()
+    }
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+@pytest.mark.parametrize("folder", ["viz/layout", "viz/svg"])
+def test_viz_layouts_and_the_svg_backend_never_import_matplotlib(folder: str) -> None:
+    """matplotlib is imported only by the painters' backend choice, never by layout/ or svg/."""
+    users = []
+    for path in sorted((TCPCORE / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(n.split(".")[0] == "matplotlib" for n in names):
+                users.append(path.relative_to(ROOT).as_posix())
+    assert users == []
