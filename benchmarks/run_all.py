@@ -3,6 +3,8 @@
 Each ``bench_*.py`` measures tcpcourse side by side with the alternatives in one run and writes a
 markdown table to ``benchmarks/results/``. Run on a quiet machine: the numbers are ratios taken
 within a run, but a busy machine still adds noise. ``make bench`` calls this file.
+``bench_lite.py`` also needs the Lite toolchain (``make .venv-lite/.stamp``) and Chromium: it
+builds the course's JupyterLite site and a bare one and times both in one browser run.
 """
 
 from __future__ import annotations

@@ -164,17 +164,6 @@ class Trace:
         self.records: list[SegmentRecord] = []
         self.events: list[TraceEvent] = []
 
-    @classmethod
-    def from_capture(
-        cls, capture: Any, *, connection: int | tuple[str, str] | None = None, name: str = "capture"
-    ) -> Trace:
-        """A capture's TCP segments (a Capture or Packets) as a trace, each endpoint's states
-        inferred by :class:`tcpcore.capture.observe.Observer`; see
-        :mod:`tcpcore.capture.annotate`."""
-        from .capture.annotate import trace_from_capture  # imports this module
-
-        return trace_from_capture(capture, connection=connection, name=name)
-
     # -- reading ------------------------------------------------------------------------------
 
     def segments(self, *, dropped: bool = True) -> list[SegmentRecord]:

@@ -1,17 +1,21 @@
 """The layers tcpcore's folders show hold: who may import whom, and numpy only where asked for.
 
 The layer rule (DESIGN.md, bottom up): errors < wire < protocol < trace, conformance < sim,
-capture < viz, quiz < widgets, cli. Stage 3 of issue 15 made ``tcpcore.sim`` and
-``tcpcore.capture``; what is checked here is the part of the rule that applies to them now: neither
-imports the drawing, the quizzes, the widgets or the command line, and capture does not import the
-simulator. In tcpcore.viz (VIZ_RULES): no quiz, widgets or cli; its layouts draw nothing and
-its SVG backend stands alone. numpy is the optional extra ``fast``: ``import tcpcore`` must never
-load it.
+capture (and the live kernel) < viz, quiz < widgets, cli. ``PLACES`` puts every module of tcpcore
+in a layer by the longest dotted prefix of its name under tcpcore (the flat modules that have not
+moved into their layer's package yet are listed by name, so a move only changes a path there); no
+import may go up a layer, and none may close a cycle. Every import is read with ``ast`` (those
+inside functions too: a lazy import is still a dependency; those only for type checkers count for
+the layers, not for cycles). Stage 3 of issue 15 made ``tcpcore.sim`` and ``tcpcore.capture``:
+capture does not import the simulator either. Inside tcpcore.viz (``VIZ_RULES``): layout/ draws
+nothing and the SVG backend stands alone. numpy is the optional extra ``fast``: ``import
+tcpcore`` must never load it.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,20 +29,106 @@ TCPCORE = ROOT / "tcpcore"
 VIZ = {"tcpcore.viz"}
 ABOVE_SIM_AND_CAPTURE = VIZ | {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}
 
+# the layers, bottom up; a module may import from its own rank or below
+RANK = {
+    "errors": 0,
+    "wire": 1,
+    "protocol": 2,
+    "trace": 3,
+    "conformance": 3,
+    "sim": 4,
+    "capture": 4,
+    "viz": 5,
+    "quiz": 5,
+    "widgets": 6,
+    "cli": 6,
+    "contract": 7,  # tcpcore/__init__.py: the public names, re-exported from every layer
+}
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+# each layer's modules and packages, by dotted prefix under tcpcore ("" is the package's __init__);
+# the flat modules are listed until they move into their layer's package
+PLACES = {
+    "contract": ("",),
+    "errors": ("errors",),
+    "wire": ("wire", "_fast", "flags", "seq", "segment", "options", "checksum", "ip", "links"),
+    "protocol": (
+        "protocol",
+        "states",
+        "table",
+        "rules",
+        "tcb",
+        "connection",
+        "listener",
+        "events",
+        "profiles",
+    ),
+    "trace": ("trace",),
+    "conformance": ("conformance",),
+    "sim": ("sim", "clock", "network", "scenarios", "timerlayout"),
+    "capture": (
+        "capture",
+        "records",
+        "pcap",
+        "pcapng",
+        "framing",
+        "observe",
+        "capturetrace",
+        "columnar",
+        "columnrules",
+        "kernel",  # the live kernel: drives Linux and compares it with the simulator
+    ),
+    "viz": ("viz",),
+    "quiz": ("quiz",),
+    "widgets": ("widgets",),
+    "cli": ("cli", "__main__"),
+}
+LAYER = {prefix: layer for layer, prefixes in PLACES.items() for prefix in prefixes}
+
+
+def module_name(path: Path, root: Path = TCPCORE) -> str:
+    """The dotted name of a source file under ``root`` (a package's __init__ is the package)."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
-    return ".".join(parts)
+    return ".".join([root.name, *parts])
 
 
-def imported(source: str, name: str, is_package: bool) -> set[str]:
+def _type_checking(node: ast.AST) -> bool:
+    """Whether ``node`` is ``if TYPE_CHECKING:`` (or ``typing.TYPE_CHECKING``)."""
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _nodes(tree: ast.AST, *, typing: bool) -> list[ast.AST]:
+    """Every node of ``tree``; without the bodies of ``if TYPE_CHECKING:`` unless ``typing``."""
+    out, todo = [], [tree]
+    while todo:
+        node = todo.pop()
+        out.append(node)
+        if typing or not _type_checking(node):
+            todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def imported(
+    source: str,
+    name: str,
+    is_package: bool,
+    *,
+    known: set[str] | None = None,
+    typing: bool = True,
+) -> set[str]:
     """Every tcpcore module that ``source`` (the module ``name``) imports, anywhere in its body
-    (function-level imports included), relative imports resolved to dotted names."""
+    (function-level imports included; those only for type checkers unless ``typing`` is False),
+    relative imports resolved to dotted names. ``from X import a`` counts as ``X.a`` when that is
+    one of the ``known`` modules and as ``X`` otherwise; without ``known``, as both."""
     package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
+    for node in _nodes(ast.parse(source), typing=typing):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -48,9 +138,13 @@ def imported(source: str, name: str, is_package: bool) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            found.add(target)
             # `from . import viz` imports a module, not a name
-            found.update(f"{target}.{alias.name}" for alias in node.names)
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                if known is None:
+                    found |= {target, sub}
+                else:
+                    found.add(sub if sub in known else target)
     return {m for m in found if m == "tcpcore" or m.startswith("tcpcore.")}
 
 
@@ -163,11 +257,146 @@ def test_without_numpy_the_course_runs_and_read_columns_names_the_extra() -> Non
     assert "numpy" in message and "pip install 'tcpcourse[fast]'" in message
 
 
+# -- the whole rule, table-driven ---------------------------------------------------------------
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Every module of the package at ``root``, by dotted name."""
+    return {module_name(p, root): p for p in sorted(root.rglob("*.py"))}
+
+
+def layer_of(name: str) -> str | None:
+    """The layer of module ``name`` by the longest prefix in LAYER; None if it has none."""
+    parts = name.split(".")[1:]
+    for n in range(len(parts), -1, -1):
+        key = ".".join(parts[:n])
+        if key in LAYER:
+            return LAYER[key]
+    return None
+
+
+def imports_by_module(root: Path, *, typing: bool = True) -> dict[str, set[str]]:
+    """What each module of the package at ``root`` imports from it (modules only)."""
+    mods = modules(root)
+    known = set(mods)
+    out = {}
+    for name, path in mods.items():
+        found = imported(
+            path.read_text(encoding="utf-8"),
+            name,
+            path.name == "__init__.py",
+            known=known,
+            typing=typing,
+        )
+        # its own package's __init__ runs first anyway: importing it is no dependency upward
+        out[name] = {m for m in found & known if m != name and not name.startswith(m + ".")}
+    return out
+
+
+def upward_imports(root: Path) -> list[str]:
+    """Each import from a higher layer, as "module (layer) -> module (layer)"."""
+    out = []
+    for name, deps in imports_by_module(root).items():
+        own = layer_of(name)
+        for dep in sorted(deps):
+            theirs = layer_of(dep)
+            if own and theirs and RANK[theirs] > RANK[own]:
+                out.append(f"{name} ({own}) -> {dep} ({theirs})")
+    return out
+
+
+def import_cycles(root: Path) -> list[list[str]]:
+    """The import cycles among the modules at ``root`` (lazy imports count, imports only for
+    type checkers do not), each as its modules sorted, found by Tarjan's algorithm."""
+    graph = {n: sorted(deps) for n, deps in imports_by_module(root, typing=False).items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = stack[stack.index(v) :]
+            del stack[stack.index(v) :]
+            if len(part) > 1:
+                cycles.append(sorted(part))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return sorted(cycles)
+
+
+def test_every_module_has_a_layer() -> None:
+    """Each module of tcpcore has a layer in PLACES (a new module must be given one)."""
+    unplaced = [name for name in modules(TCPCORE) if layer_of(name) is None]
+    assert unplaced == [], f"modules with no layer in tests/test_layers.py PLACES: {unplaced}"
+
+
+def test_no_import_goes_up_a_layer() -> None:
+    """No module of tcpcore imports from a layer above its own."""
+    assert upward_imports(TCPCORE) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "planted", "expected"),
+    [
+        ("flags.py", "from .viz import backend\n", "tcpcore.flags (wire) -> tcpcore.viz (viz)"),
+        (
+            "quiz/question.py",
+            "from ..widgets import predict\n",
+            "tcpcore.quiz.question (quiz) -> tcpcore.widgets.predict (widgets)",
+        ),
+        (
+            "trace.py",
+            "def f():\n    import tcpcore.sim.network\n",
+            "tcpcore.trace (trace) -> tcpcore.sim.network (sim)",
+        ),
+    ],
+)
+def test_a_planted_upward_import_is_found(
+    tmp_path: Path, where: str, planted: str, expected: str
+) -> None:
+    """An import planted in a copy of tcpcore (module level or lazy) is reported, and only it."""
+    copy = tmp_path / "tcpcore"
+    shutil.copytree(TCPCORE, copy, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    target = copy / where
+    target.write_text(target.read_text(encoding="utf-8") + "\n" + planted, encoding="utf-8")
+    before = set(upward_imports(TCPCORE))
+    assert set(upward_imports(copy)) - before == {expected}
+
+
+def test_no_import_cycle() -> None:
+    """No two modules of tcpcore import each other, directly or through others."""
+    assert import_cycles(TCPCORE) == []
+
+
+def test_a_planted_cycle_is_found(tmp_path: Path) -> None:
+    """A lazy import planted in a copy of tcpcore that closes a loop is reported as a cycle."""
+    copy = tmp_path / "tcpcore"
+    shutil.copytree(TCPCORE, copy, ignore=shutil.ignore_patterns("__pycache__", "data"))
+    target = copy / "widgets" / "static.py"
+    planted = "\n\ndef f():\n    from .predict import PredictThenReveal\n"
+    target.write_text(target.read_text(encoding="utf-8") + planted, encoding="utf-8")
+    found = import_cycles(copy)
+    assert [c for c in found if c not in import_cycles(TCPCORE)] == [
+        ["tcpcore.widgets.base", "tcpcore.widgets.predict", "tcpcore.widgets.static"]
+    ]
+
+
 # Inside viz: (folder, what its modules must not import, the exact names they may import anyway).
 # A folder may always import its own modules. layout/ computes and never draws: of the SVG
 # backend it takes only text_width (to measure labels). svg/ stands alone: nothing else of tcpcore.
 VIZ_RULES = [
-    ("viz", {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli", "tcpcore.static"}, set()),
+    ("viz", {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}, set()),
     ("viz/layout", {"tcpcore.viz"}, {"tcpcore.viz.svg", "tcpcore.viz.svg.text_width"}),
     ("viz/svg", {"tcpcore"}, set()),
 ]

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,7 +119,9 @@ def test_lite_copy_keeps_the_lesson_and_adds_banner_and_setup() -> None:
     pip_lines = [line for line in "".join(setup["source"]).splitlines() if line.startswith("%pip")]
     # The course library and ipywidgets from the site, nothing from Pyodide's CDN: the figures
     # draw with tcpcore's SVG writer.
-    assert pip_lines == ["%pip install -q tcpcourse", "%pip install -q ipywidgets"]
+    assert pip_lines == ["%pip install -q tcpcourse", "%pip install -q comm ipywidgets"]
+    # comm is asked for by name, and the cell says why (Pyodide has no comm of its own).
+    assert "comm is named on purpose" in "".join(setup["source"])
     assert copy["metadata"]["kernelspec"]["name"] == "python"  # the Pyodide kernel's name
     assert lesson == _lesson(), "lite_copy must not modify its input"
 
@@ -254,6 +257,61 @@ def test_lock_closure_follows_dependencies_across_name_spellings() -> None:
     assert lite.lock_closure(packages, ("IPython",)) == ["ipython", "pygments", "traitlets"]
 
 
+def test_only_test_and_benchmark_builds_expose_the_app() -> None:
+    """The published site keeps window.jupyterapp hidden; --for-tests and --expose-app (the
+    benchmark's build, which keeps the published settings) show it."""
+    data = "jupyter-config-data"
+    assert "exposeAppInBrowser" not in lite.lite_json(False)[data]
+    assert lite.lite_json(True)[data]["exposeAppInBrowser"] == "true"
+    assert lite.lite_json(False, expose_app=True)[data]["exposeAppInBrowser"] == "true"
+
+
+def _fake_wheel(folder: Path, name: str, version: str, requires: list[str]) -> str:
+    """A wheel holding only its METADATA, as the site's index serves it."""
+    filename = f"{name}-{version}-py3-none-any.whl"
+    meta = "".join(f"Requires-Dist: {r}\n" for r in requires)
+    with zipfile.ZipFile(folder / filename, "w") as archive:
+        archive.writestr(
+            f"{name}-{version}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{meta}\nA description.\n",
+        )
+    return filename
+
+
+def _fake_index(site: Path, wheels: dict[str, str], kernel_comm: str = "comm") -> None:
+    kernel = site / lite.KERNEL_WHEELS
+    kernel.mkdir(parents=True)
+    _fake_wheel(kernel, "pyodide_kernel", "0.8.6", [kernel_comm, "ipython"])
+    pypi = site / "pypi"
+    pypi.mkdir(parents=True, exist_ok=True)
+    index = {}
+    for name, version in wheels.items():
+        requires = ["comm>=0.1.3", "traitlets>=4.3.1"] if name == "ipywidgets" else []
+        filename = _fake_wheel(pypi, name, version, requires)
+        index[name] = {"releases": {version: [{"filename": filename, "url": f"./{filename}"}]}}
+    (pypi / "all.json").write_text(json.dumps(index))
+
+
+def test_the_site_index_must_serve_a_comm_its_ipywidgets_accepts(tmp_path: Path) -> None:
+    """check_site_index refuses a site whose wheel index lacks comm or serves one that its
+    ipywidgets or the Pyodide kernel does not accept."""
+    _fake_index(tmp_path / "good", {"ipywidgets": "8.1.9", "comm": "0.2.3"})
+    assert lite.check_site_index(tmp_path / "good") == {"ipywidgets": "8.1.9", "comm": "0.2.3"}
+    _fake_index(tmp_path / "none", {"ipywidgets": "8.1.9", "jupyterlab_widgets": "3.0.17"})
+    with pytest.raises(lite.LiteError, match=r"all\.json: the site serves no comm wheel"):
+        lite.check_site_index(tmp_path / "none")
+    _fake_index(tmp_path / "old", {"ipywidgets": "8.1.9", "comm": "0.1.2"})
+    with pytest.raises(
+        lite.LiteError, match=r"serves comm 0\.1\.2, but ipywidgets 8\.1\.9 requires comm>=0\.1\.3"
+    ):
+        lite.check_site_index(tmp_path / "old")
+    _fake_index(tmp_path / "kernel", {"ipywidgets": "8.1.9", "comm": "0.2.3"}, "comm>=0.3")
+    with pytest.raises(lite.LiteError, match=r"comm 0\.2\.3, but the Pyodide kernel requires"):
+        lite.check_site_index(tmp_path / "kernel")
+    with pytest.raises(lite.LiteError, match="cannot read the site's wheel index"):
+        lite.check_site_index(tmp_path / "missing")
+
+
 # --------------------------------------------------------------------------- the site
 
 
@@ -356,6 +414,15 @@ def _index_file(site_root: Path, folder: str, name: str) -> None:
     index_path.write_text(json.dumps(index))
 
 
+@pytest.mark.slow
+def test_the_built_site_serves_comm_because_pyodide_has_none(site: Site) -> None:
+    """The built site serves a comm its kernel and ipywidgets accept; Pyodide has none."""
+    lock = json.loads((site.root / "static" / "pyodide" / "pyodide-lock.json").read_text())
+    assert "comm" not in lock["packages"], "Pyodide now ships comm: SITE_WHEELS may drop it"
+    served = lite.check_site_index(site.root)
+    assert (site.root / "pypi" / f"comm-{served['comm']}-py3-none-any.whl").is_file()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with chromium() as instance:
@@ -437,7 +504,7 @@ window.tcpLite = (() => {
     const area = panel(path).content.widgets[index].outputArea.node;
     return {
       text: area.innerText,
-      // tcpcore's apps show a callback's error as a red line of text (widgets._App._say)
+      // tcpcore's apps show a callback's error as a red line of text (widgets.base._App._say)
       red: [...area.querySelectorAll('[style*="c62828"]')]
         .map(e => e.textContent.trim()).filter(t => t),
       svg_outputs: [...area.querySelectorAll('.jp-RenderedSVG img')].filter(drawn).length,

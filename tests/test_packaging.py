@@ -33,7 +33,8 @@ def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "tcpcore/__init__.py" in names
     assert "tcpcore/table.py" in names
-    # The subpackages ship too (hatch takes folders whole): the command and the packetdrill runner.
+    # The subpackages ship too (hatch takes folders whole): the command, the packetdrill runner,
+    # the quiz with its data, the apps.
     assert {
         "tcpcore/cli/__main__.py",
         "tcpcore/cli/trace.py",
@@ -41,6 +42,10 @@ def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
         "tcpcore/sim/scenarios.py",
         "tcpcore/capture/pcap.py",
         "tcpcore/capture/columnar.py",
+        "tcpcore/quiz/followups.py",
+        "tcpcore/quiz/zh_cn.py",
+        "tcpcore/widgets/predict.py",
+        "tcpcore/widgets/static.py",
     } <= set(names)
     assert "autograder/__init__.py" in names
     assert not any(n.startswith(("tests/", "notebooks/", "course/")) for n in names)

@@ -1,5 +1,5 @@
 """Quizzes in Chinese: one setting chooses the language, and lesson 06's questions all have zh-CN
-texts that keep the English facts (tcpcore.quiz.language, set_language, tcpcore.quiz_zh)."""
+texts that keep the English facts (tcpcore.quiz.language, set_language, tcpcore.quiz.zh_cn)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from tcpcore import quiz, widgets
-from tcpcore.quiz_zh import ZH_CN, _zh
+from tcpcore.quiz.zh_cn import ZH_CN, _zh
+from tcpcore.widgets import predict
 
 NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
 EDITIONS = (
@@ -142,7 +143,7 @@ def test_the_widget_shows_the_question_in_chinese() -> None:
 def test_the_quiz_has_its_own_words_in_every_language_it_offers() -> None:
     """The widget's buttons and messages exist in each language set_language accepts, with the
     same placeholders as the English ones; an English question keeps the English words."""
-    words = widgets._QUIZ_WORDS
+    words = predict._QUIZ_WORDS
     assert sorted(words) == sorted(quiz.LANGUAGES)
     for lang, table in words.items():
         assert table.keys() == words["en"].keys(), lang

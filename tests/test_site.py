@@ -1,7 +1,8 @@
-"""The course's book (``make site``, tools/book.py, tcpcore.static): built once, read in Chromium.
+"""The course's book (``make site``, tools/book.py, tcpcore.widgets.static): built once, read in
+Chromium.
 
-The unit tests drive :mod:`tcpcore.static` directly: off by default (a live widget), on under
-``TCPCOURSE_STATIC`` (a figure, or a quiz with its answer folded), links from one setting. The
+The unit tests drive :mod:`tcpcore.widgets.static` directly: off by default (a live widget), on
+under ``TCPCOURSE_STATIC`` (a figure, or a quiz with its answer folded), links from one setting. The
 build test builds the book from this checkout with ``.venv-site`` for a fork's repository (so
 the launch links must follow the setting, not the default), serves it over HTTP and opens every
 page in Chromium: no console error, every internal link and image resolves, each lesson page
@@ -30,7 +31,8 @@ import pytest
 from browser import CHROMIUM, chromium, have_chromium, have_playwright
 from conftest import require
 
-from tcpcore import quiz, static, viz, widgets
+from tcpcore import quiz, viz, widgets
+from tcpcore.widgets import predict, static
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_VENV = ROOT / ".venv-site"
@@ -46,7 +48,7 @@ GUIDES = [
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-# --- tcpcore.static, without a build ---
+# --- tcpcore.widgets.static, without a build ---
 
 
 def _texts(svg: str) -> list[str]:
@@ -95,12 +97,12 @@ def test_quiz_shows_question_choices_and_a_folded_answer(monkeypatch: pytest.Mon
     assert q.choices is not None
     before, details = page.split("<details>", 1)
     for letter, choice in zip("ABCDEFGH", app.choices, strict=False):
-        assert f"<b>{letter}.</b> {widgets._inline(choice)}" in before
+        assert f"<b>{letter}.</b> {predict._inline(choice)}" in before
     assert "Answer" in details.split("</summary>")[0]
     answer = details.split("</summary>", 1)[1]
     letter = "ABCDEFGH"[app.choices.index(q.correct)]
     assert answer.startswith(f"<p><b>{letter}. ")
-    first_words = widgets._inline(q.paragraphs()[0])[:40]
+    first_words = predict._inline(q.paragraphs()[0])[:40]
     assert first_words in answer
     assert first_words not in before
 
@@ -120,7 +122,7 @@ def test_a_chinese_quiz_is_framed_in_chinese(monkeypatch: pytest.MonkeyPatch) ->
     assert q.language == "zh-CN"
     assert "<summary>答案</summary>" in page
     assert static.WORDS["zh-CN"]["commit"] in page
-    assert static.WORDS["zh-CN"]["first"] in drawn
+    assert static.WORDS["zh-CN"]["first"] + static.WORDS["zh-CN"]["live"] in drawn
     for english in static.WORDS["en"].values():
         if "{" not in english:
             assert english not in page + drawn, english

@@ -369,16 +369,13 @@ def test_a_browser_sets_the_ladders_lane_and_state_labels_apart() -> None:
 # -- the backend's frozen surface ---------------------------------------------------------------
 
 VIZ_DIR = ROOT / "tcpcore" / "viz"
-# What draws with the backend or reads its figures: the painters (tcpcore/viz/*.py, layout/),
-# the modules that show figures, and the tests.
+# What draws with the backend or shows its figures: the painters (tcpcore/viz/*.py, layout/) and
+# the widgets (their static display included); the tests read figures too.
 SVG_USERS = [
     *sorted(VIZ_DIR.glob("*.py")),
     *sorted((VIZ_DIR / "layout").glob("*.py")),
-    ROOT / "tcpcore" / "widgets.py",
-    ROOT / "tcpcore" / "static.py",
+    *sorted((ROOT / "tcpcore" / "widgets").glob("*.py")),
 ]
-SVG_USERS = [p for p in SVG_USERS if p.exists()]  # widgets and static may move to packages
-SVG_USERS += sorted(p for p in (ROOT / "tcpcore").rglob("*.py") if "widgets" in p.parts)
 
 
 def _attributes(paths: list[Any]) -> set[str]:

@@ -26,7 +26,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, viz  # noqa: E402
-from tcpcore.capture.annotate import connections, shipped_captures  # noqa: E402
+from tcpcore.capture.annotate import connections, shipped_captures, trace_from_capture  # noqa: E402
 from tcpcore.capture.framing import build_frame, encode_frame  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
 from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
@@ -283,7 +283,7 @@ def test_a_listener_with_many_clients_shares_one_lane() -> None:
 def test_a_capture_is_drawn_like_a_simulation(draw: str) -> None:
     path = shipped_captures()["client-closes-first"]
     cap = read_pcap(path)
-    trace = Trace.from_capture(cap)
+    trace = trace_from_capture(cap)
     (client, server) = connections(cap)[0]
     assert trace.state_sequence(client) == [
         S.CLOSED,

@@ -10,7 +10,7 @@ lab's ``.venv``. The build
    themselves still work; a link to a file that is not in the book (an assignment, the course
    folder) becomes a link to that file on GitHub;
 2. runs Sphinx with ``tools/book/conf.py``: myst-nb executes every lesson (the widgets display
-   statically: :mod:`tcpcore.static`), sphinx-book-theme lays the pages out;
+   statically: :mod:`tcpcore.widgets.static`), sphinx-book-theme lays the pages out;
 3. moves the HTML to ``build/site`` and prints how long it took and how big it is; the executed
    lessons stay in ``build/site-work/jupyter_execute`` (the test counts their figures there).
 
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tcpcore import static  # noqa: E402  (the checkout's, before any installed copy)
+from tcpcore.widgets import static  # noqa: E402  (the checkout's, before any installed copy)
 
 CONF_DIR = ROOT / "tools" / "book"
 WORK = ROOT / "build" / "site-work"

@@ -58,6 +58,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -77,12 +78,18 @@ SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
     "# Not needed on a Jupyter server, where they are installed.",
     "%pip install -q tcpcourse",
-    "%pip install -q ipywidgets",
+    "# comm is named on purpose: the kernel and ipywidgets need it; Pyodide has none.",
+    "%pip install -q comm ipywidgets",
 ]
 # The start page installs the same.
 START_SETUP_LINES = SETUP_LINES
 
 # Python packages whose wheels the site serves to piplite, pinned to this environment's versions.
+# comm is here on purpose, not as a side effect: the Pyodide kernel itself requires it (the
+# pyodide_kernel wheel's Requires-Dist) and so does ipywidgets, while Pyodide's package set (its
+# pyodide-lock.json, on the CDN and in the npm package alike) has no comm and piplite is told
+# never to ask PyPI (disablePyPIFallback). Without this wheel the kernel never starts, offline or
+# online; check_site_index() refuses a build whose comm does not satisfy both.
 SITE_WHEELS = ("ipywidgets", "comm", "jupyterlab_widgets")
 # Federated extensions copied from this environment, by their npm names.
 EXTENSIONS = ("@jupyterlite/pyodide-kernel-extension", "@jupyter-widgets/jupyterlab-manager")
@@ -364,6 +371,86 @@ def site_wheels(cache: Path, python: str) -> list[Path]:
     return sorted(folder.glob("*.whl"))
 
 
+def _wheel_requirements(wheel: Path) -> list[str]:
+    """The Requires-Dist lines of a wheel's METADATA."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+            if len(names) != 1:
+                raise LiteError(f"{wheel}: no single .dist-info/METADATA in the wheel")
+            metadata = archive.read(names[0]).decode("utf-8")
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise LiteError(f"{wheel}: not a readable wheel: {exc}") from None
+    return [
+        line.split(":", 1)[1].strip()
+        for line in metadata.split("\n\n", 1)[0].splitlines()
+        if line.startswith("Requires-Dist:")
+    ]
+
+
+KERNEL_WHEELS = Path("extensions/@jupyterlite/pyodide-kernel-extension/static/pypi")
+
+
+def check_site_index(site: Path) -> dict[str, str]:
+    """What the built site's wheel index (``pypi/all.json``) serves, by normalised name and
+    version; a :class:`LiteError` unless it serves one comm that both the Pyodide kernel (its
+    ``pyodide_kernel`` wheel, in the site's copy of the kernel extension) and the ipywidgets it
+    serves accept, as their own wheels' metadata say. Reads files only (no network)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    index_path = site / "pypi" / "all.json"
+    try:
+        index: dict[str, Any] = json.loads(index_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LiteError(f"{index_path}: cannot read the site's wheel index: {exc}") from None
+    served: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    for name, entry in index.items():
+        releases = entry.get("releases", {}) if isinstance(entry, dict) else {}
+        if len(releases) != 1:
+            raise LiteError(f"{index_path}: {name} has {len(releases)} releases, expected one")
+        ((version, wheels),) = releases.items()
+        key = str(canonicalize_name(name))
+        served[key] = version
+        urls = [w.get("url", "") for w in wheels if w.get("filename", "").endswith(".whl")]
+        if len(urls) != 1:
+            raise LiteError(f"{index_path}: {name} {version} lists {len(urls)} wheels, not one")
+        files[key] = (index_path.parent / urls[0]).resolve()
+    kernels = sorted((site / KERNEL_WHEELS).glob("pyodide_kernel-*.whl"))
+    if len(kernels) != 1:
+        raise LiteError(f"{site / KERNEL_WHEELS}: {len(kernels)} pyodide_kernel wheels, not one")
+    if "ipywidgets" not in served:
+        raise LiteError(f"{index_path}: the site serves no ipywidgets wheel (SITE_WHEELS)")
+    if "comm" not in served:
+        raise LiteError(
+            f"{index_path}: the site serves no comm wheel; the Pyodide kernel and ipywidgets "
+            "require it, Pyodide does not ship one and piplite may not ask PyPI, so the kernel "
+            "cannot start (SITE_WHEELS)"
+        )
+    users = {
+        "the Pyodide kernel": kernels[0],
+        f"ipywidgets {served['ipywidgets']}": files["ipywidgets"],
+    }
+    for who, wheel in users.items():
+        wanted = [
+            Requirement(line)
+            for line in _wheel_requirements(wheel)
+            if canonicalize_name(Requirement(line).name) == "comm"
+        ]
+        if not wanted and who.startswith("ipywidgets"):
+            raise LiteError(f"{wheel}: ipywidgets declares no comm requirement")
+        for requirement in wanted:
+            if requirement.marker is None and not requirement.specifier.contains(
+                served["comm"], prereleases=True
+            ):
+                raise LiteError(
+                    f"{index_path}: the site serves comm {served['comm']}, but {who} "
+                    f"requires {requirement}"
+                )
+    return served
+
+
 # --------------------------------------------------------------------------- Pyodide from npm
 
 
@@ -478,9 +565,9 @@ def lite_config(stage: Path, wheels: Path, for_tests: bool) -> dict[str, Any]:
     return config
 
 
-def lite_json(for_tests: bool) -> dict[str, Any]:
+def lite_json(for_tests: bool, expose_app: bool = False) -> dict[str, Any]:
     settings: dict[str, Any] = json.loads((TEMPLATES / "jupyter-lite.json").read_text())
-    if for_tests:
+    if for_tests or expose_app:
         # The browser tests read the front end through window.jupyterapp.
         settings["jupyter-config-data"]["exposeAppInBrowser"] = "true"
     return settings
@@ -492,6 +579,7 @@ def build(
     pyodide: str = "cdn",
     cache: Path = DEFAULT_CACHE,
     for_tests: bool = False,
+    expose_app: bool = False,
     extra_contents: dict[str, dict[str, Any]] | None = None,
     log: bool = True,
 ) -> dict[str, Any]:
@@ -519,7 +607,7 @@ def build(
     (stage / "jupyter_lite_config.json").write_text(
         json.dumps(lite_config(stage, wheels, for_tests), indent=1)
     )
-    (stage / "jupyter-lite.json").write_text(json.dumps(lite_json(for_tests), indent=1))
+    (stage / "jupyter-lite.json").write_text(json.dumps(lite_json(for_tests, expose_app), indent=1))
     if pyodide_dir is not None:
         # The Pyodide addon's well-known place: copied to static/pyodide, pyodideUrl set to it.
         shutil.copytree(pyodide_dir / "pyodide", stage / "static" / "pyodide")
@@ -543,6 +631,7 @@ def build(
     for required in ("index.html", "jupyter-lite.json", f"files/{START_PAGE}"):
         if not (output / required).exists():
             raise LiteError(f"jupyter lite build finished but {output / required} is missing")
+    check_site_index(output)
     info = {
         "output": str(output),
         "pyodide": pyodide,
@@ -629,6 +718,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     # For tests/test_lite.py, which runs this script in the Lite toolchain's environment:
     b.add_argument("--for-tests", action="store_true", help=argparse.SUPPRESS)
+    # For benchmarks/bench_lite.py: the published site, with window.jupyterapp to time it by.
+    b.add_argument("--expose-app", action="store_true", help=argparse.SUPPRESS)
     b.add_argument("--extra-contents", type=Path, help=argparse.SUPPRESS)
     b.add_argument("--info", type=Path, help=argparse.SUPPRESS)
     s = sub.add_parser("serve", help="serve a built site on 127.0.0.1")
@@ -642,6 +733,7 @@ def main(argv: list[str] | None = None) -> int:
                 pyodide=args.pyodide,
                 cache=args.cache,
                 for_tests=args.for_tests,
+                expose_app=args.expose_app,
                 extra_contents=read_extra_contents(args.extra_contents),
                 log=not args.info,
             )

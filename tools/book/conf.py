@@ -1,8 +1,9 @@
 """Sphinx configuration of the course's book (``make site``; ``tools/book.py`` runs it).
 
 The sources are staged by tools/book.py in the repository's layout; myst-nb executes every lesson
-with ``TCPCOURSE_STATIC`` set to its path, so its widgets display as pages (tcpcore.static), and
-each lesson page gets its launch links (Binder, JupyterLite) under its title.
+with ``TCPCOURSE_STATIC`` set to its path, so its widgets display as pages
+(tcpcore.widgets.static), and each lesson page gets its launch links (Binder, JupyterLite) under
+its title.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from docutils import nodes
 
-from tcpcore import static
+from tcpcore.widgets import static
 
 REPO = static.repository()
 
@@ -29,7 +30,7 @@ nb_execution_timeout = 600
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
-# the widgets display as pages (tcpcore.static): the pages load no widget manager from a CDN
+# the widgets display as pages (tcpcore.widgets.static): the pages load no widget manager from a CDN
 nb_ipywidgets_js: dict[str, dict[str, str]] = {}
 myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3

@@ -1,4 +1,4 @@
-"""Text for :mod:`tcpcore.svgdraw`: matplotlib's alignment rules, written as SVG ``<text>``.
+"""Text for :mod:`tcpcore.viz.svg`: matplotlib's alignment rules, written as SVG ``<text>``.
 
 The browser places each line horizontally (``text-anchor``), so labels stay centred whatever
 font it picks; vertical placement uses matplotlib's own rule (a line box is the font's
@@ -6,11 +6,16 @@ typographic ascent and descent, 0.760 and 0.240 em in DejaVu Sans, plus the line
 lines, or ``linespacing`` em per line when that is given), so ``va="center"`` lands where
 matplotlib puts it. Widths are only estimated (for the box behind a label and for bounds
 checks), from DejaVu Sans' advance widths below, in thousandths of an em, for the characters
-space to "~" and the few arrows and dots the lessons use.
+space to "~" and the few arrows and dots the lessons use. DejaVu Sans has no Chinese, Japanese
+or Korean: the browser sets those in a CJK font (Noto Sans CJK, Source Han, PingFang, Microsoft
+YaHei, ...), and every such font gives the characters Unicode calls wide or full-width (East
+Asian Width W or F: ideographs, CJK punctuation such as "，" and "。", kana, hangul, the
+full-width forms "（）：") one em, and the half-width forms half an em.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 from typing import Any
 
@@ -53,7 +58,19 @@ def text_width(line: str, size: float, weight: str = "normal", family: str = "sa
     if family in ("monospace", "DejaVu Sans Mono"):
         return len(line) * MONO * size
     table = WIDTHS["bold" if weight in ("bold", "heavy", "semibold", "black") else "normal"]
-    return sum(table.get(ch, 0.65) for ch in line) * size
+    return sum(table.get(ch) or _other(ch) for ch in line) * size
+
+
+# East Asian Width classes: W(ide) and F(ull-width) take one em in a CJK font, H(alf-width) half.
+_EAST_ASIAN = {"W": 1.0, "F": 1.0, "H": 0.5}
+
+
+def _other(ch: str) -> float:
+    """The width of a character outside the DejaVu table, in em: CJK by its East Asian Width,
+    a combining mark nothing, anything else a typical Latin letter's 0.65."""
+    if unicodedata.combining(ch):
+        return 0.0
+    return _EAST_ASIAN.get(unicodedata.east_asian_width(ch), 0.65)
 
 
 class Text(Artist):

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from .quiz import Texts
+from .question import Texts
 
 __all__ = ["ZH_CN"]
 

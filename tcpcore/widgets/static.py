@@ -10,6 +10,9 @@ of a live widget:
 - a quiz (:func:`tcpcore.widgets.predict_then_reveal`): the question, its choices and the answer
   with its explanation folded in a ``<details>`` block, as the lessons fold theirs.
 
+Each app makes its own page (its ``static_html()``); this module holds what the pages share:
+the setting, the words in the quiz's language, the figure and the note with the launch links.
+
 The links are derived from one setting, ``TCPCOURSE_REPO`` (the GitHub ``owner/name``, default
 ``tcpcourse/tcpcourse``), so a fork's book points at the fork. Unset, nothing changes: a notebook
 shows live widgets. ``tools/book.py`` sets both variables; nothing else should.
@@ -59,7 +62,7 @@ WORDS: dict[str, dict[str, str]] = {
 def words(language: str | None = None) -> dict[str, str]:
     """The book's words in ``language`` (default: the quizzes' current language)."""
     if language is None:
-        from .quiz import language as current
+        from ..quiz import language as current
 
         language = current()
     return WORDS.get(language, WORDS["en"])
@@ -122,7 +125,7 @@ def launch_html(path: str, repo: str | None = None, *, lite: bool = True) -> str
 
 
 def _figure_html(figure: Any) -> str:
-    from . import viz
+    from .. import viz
 
     data = base64.b64encode(viz.to_svg(figure)).decode("ascii")
     return (
@@ -131,59 +134,33 @@ def _figure_html(figure: Any) -> str:
     )
 
 
-def _note(what: str, language: str | None = None) -> str:
+def note(what: str, language: str | None = None) -> str:
+    """The line under an app on a page: what it shows, and the links that open it live."""
     w = words(language)
     path = lesson()
+    chinese = w is WORDS["zh-CN"]
     where = ""
     if path is not None:
-        where = f"{'：' if w is WORDS['zh-CN'] else ': '}{w['open']} {launch_html(path)}"
-    end = "。" if w is WORDS["zh-CN"] else "."
+        where = f"{'：' if chinese else ': '}{w['open']} {launch_html(path)}"
+    end, gap = ("。", "") if chinese else (".", " ")  # Chinese sets no space after a full stop
     return (
         '<p class="tcpcourse-static-note" style="font-size:0.9em;color:#455a64">'
-        f"{what} {w['live']}{where}{end}</p>"
+        f"{what}{gap}{w['live']}{where}{end}</p>"
     )
 
 
-def quiz_html(app: Any) -> str:
-    """A :class:`tcpcore.widgets.PredictThenReveal` as a page: question, choices, folded answer."""
-    from .widgets import _LETTERS, _inline, _paragraphs_html
-
-    q = app.question
-    choices = "".join(
-        f"<li><b>{_LETTERS[i]}.</b> {_inline(text)}</li>" for i, text in enumerate(app.choices)
-    )
-    listed = f'<ol class="tcpcourse-choices" style="list-style:none;padding-left:0">{choices}</ol>'
-    right = _inline(q.correct)
-    if app.choices:
-        right = f"{_LETTERS[app.choices.index(q.correct)]}. {right}"
-    w = words(q.language)
-    refs = ", ".join(q.rfc_refs)
-    see = [w["see"].format(refs=refs)] if refs else []
-    return (
-        f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
-        f"{listed if app.choices else ''}"
-        + _note(w["commit"], q.language)
-        + f"<details><summary>{w['answer']}</summary><p><b>{right}</b></p>"
-        f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
-    )
-
-
-def widget_html(app: Any) -> str:
-    """An app of :mod:`tcpcore.widgets` as a page: its first figure and a note."""
-    from .widgets import PredictThenReveal
-
-    if isinstance(app, PredictThenReveal):
-        return quiz_html(app)
-    figure = getattr(app, "figure", None)
+def figure_page(figure: Any) -> str:
+    """A drawing app as a page: the figure it drew first (if any) and a note."""
     body = _figure_html(figure) if figure is not None else ""
     w = words()
     what = w["first"] if figure is not None else w["nothing"]
-    return f'<div class="tcpcourse-static">{body}{_note(what)}</div>'
+    return f'<div class="tcpcourse-static">{body}{note(what)}</div>'
 
 
 def bundle(app: Any) -> dict[str, str]:
-    """The display data of an app in the book (``text/html``, and a line of plain text)."""
+    """The display data of an app in the book (``text/html``: the page its ``static_html()``
+    gives, and a line of plain text)."""
     return {
-        "text/html": widget_html(app),
+        "text/html": app.static_html(),
         "text/plain": f"<{type(app).__name__}: a live widget in the notebook>",
     }
