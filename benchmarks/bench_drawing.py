@@ -1,4 +1,4 @@
-"""Benchmark: drawing the lessons' figures with matplotlib and with tcpcore.svgdraw, side by side.
+"""Benchmark: drawing the lessons' figures with matplotlib and with tcpcore.viz.svg, side by side.
 
 A widget redraws its figure on every move of a slider, so the time from "the trace is ready" to
 "the SVG bytes are ready" is what a student feels. Both backends draw the same figures from the
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     out = ROOT / "benchmarks" / "results" / "drawing.md"
     out.write_text(
-        "# Drawing a figure: matplotlib against tcpcore.svgdraw\n\n"
+        "# Drawing a figure: matplotlib against tcpcore.viz.svg\n\n"
         "`benchmarks/bench_drawing.py`: each figure drawn from the same trace or layout and "
         "serialised to SVG by both backends in one process, alternating; medians of "
         f"{args.rounds} rounds after one warm-up. Timed: what a widget does on a redraw (layout, "

@@ -556,7 +556,7 @@ window.tcpLegibility = (() => {
   const GAP = 6;                 // px: two widgets' texts closer than this on a line run together
   // What a figure marks as a deliberate overlay: exempt from the overlap checks.
   const OVERLAY = '[data-tcp-overlay], .tcp-overlay, [id^="overlay"], [data-gid^="overlay"]';
-  // Figures name their parts with a gid: matplotlib writes it as the id, svgdraw as data-gid.
+  // Figures name their parts with a gid: matplotlib writes it as the id, viz.svg as data-gid.
   const gidOf = el => el.getAttribute('data-gid') || el.id;
   const part = kind => `[id^="${kind}:"], [data-gid^="${kind}:"]`;
   const NOT_TEXT = 'script, style, select, option, textarea, input, .jp-OutputPrompt';

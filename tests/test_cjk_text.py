@@ -1,6 +1,6 @@
 """Chinese (and Japanese, Korean) text in the SVG backend's figures: widths, and room for them.
 
-tcpcore.svgtext estimates a label's width to place it and to size the figure; those estimates
+tcpcore.viz.svg.text estimates a label's width to place it and to size the figure; those estimates
 must hold for CJK text as they do for Latin (issue 17, section 3). The fast tests check the
 width rule (East Asian Width W or F: one em; H: half an em) and draw the handshake ladder with
 Chinese labels through the public drawing API, checking that no two text boxes overlap and none
@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from conftest import ROOT, require
 
-from tcpcore import svgdraw, viz
+from tcpcore import viz
 from tcpcore.sim.scenarios import run_scenario
-from tcpcore.svgtext import text_width
+from tcpcore.viz.svg import text_width
 
 # The handshake as a Chinese textbook tells it (谢希仁《计算机网络》: 客户端 / 服务器, 三次握手).
 LANES = {"A": "客户端", "B": "服务器"}
@@ -71,7 +71,7 @@ def text_boxes(fig: Any) -> list[tuple[str, tuple[float, float, float, float]]]:
     """Every non-empty text of the figure with its estimated box in points (y downwards)."""
     ax = fig.axes[0]
     tr = ax.transform()
-    found = fig.findobj(match=lambda a: isinstance(a, svgdraw.Text))
+    found = fig.findobj(match=lambda a: isinstance(a, viz.svg.Text))
     return [(t.get_text(), t.extent(tr)) for t in found if t.get_text().strip()]
 
 
@@ -98,7 +98,7 @@ def test_a_ladder_with_chinese_labels_keeps_every_text_apart_and_inside(svg_back
     """The handshake ladder with Chinese lane names, arrow labels, causes and title, drawn by
     the SVG backend: no two estimated text boxes overlap and none leaves the figure."""
     fig = chinese_ladder()
-    assert isinstance(fig, svgdraw.Figure)
+    assert isinstance(fig, viz.svg.Figure)
     width, height = (v * 72 for v in fig.get_size_inches())
     boxes = text_boxes(fig)
     shown = [text for text, _ in boxes]

@@ -7,7 +7,8 @@ moved into their layer's package yet are listed by name, so a move only changes 
 import may go up a layer, and none may close a cycle. Every import is read with ``ast`` (those
 inside functions too: a lazy import is still a dependency; those only for type checkers count for
 the layers, not for cycles). Stage 3 of issue 15 made ``tcpcore.sim`` and ``tcpcore.capture``:
-capture does not import the simulator either. numpy is the optional extra ``fast``: ``import
+capture does not import the simulator either. Inside tcpcore.viz (``VIZ_RULES``): layout/ draws
+nothing and the SVG backend stands alone. numpy is the optional extra ``fast``: ``import
 tcpcore`` must never load it.
 """
 
@@ -24,19 +25,8 @@ from conftest import ROOT
 
 TCPCORE = ROOT / "tcpcore"
 
-# Modules of the upper layers, by dotted name. viz is still partly flat in tcpcore/ (its layout
-# and SVG modules), so those count as viz wherever they sit.
-VIZ = {
-    "tcpcore.viz",
-    "tcpcore.diagramlayout",
-    "tcpcore.ladderlayout",
-    "tcpcore.wirelayout",
-    "tcpcore.svgdraw",
-    "tcpcore.svgartists",
-    "tcpcore.svgaxis",
-    "tcpcore.svgpatches",
-    "tcpcore.svgtext",
-}
+# Modules of the upper layers, by dotted name (viz holds its layouts and the SVG backend).
+VIZ = {"tcpcore.viz"}
 ABOVE_SIM_AND_CAPTURE = VIZ | {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}
 
 # the layers, bottom up; a module may import from its own rank or below
@@ -89,17 +79,7 @@ PLACES = {
         "columnrules",
         "kernel",  # the live kernel: drives Linux and compares it with the simulator
     ),
-    "viz": (
-        "viz",
-        "ladderlayout",
-        "diagramlayout",
-        "wirelayout",
-        "svgdraw",
-        "svgartists",
-        "svgaxis",
-        "svgpatches",
-        "svgtext",
-    ),
+    "viz": ("viz",),
     "quiz": ("quiz",),
     "widgets": ("widgets",),
     "cli": ("cli", "__main__"),
@@ -437,3 +417,49 @@ def test_the_protocol_layer_holds_the_reference_tcp() -> None:
     wanted |= {"listener", "events", "profiles"}
     found = {name.rsplit(".", 1)[-1] for name in modules(TCPCORE) if layer_of(name) == "protocol"}
     assert wanted <= found, sorted(wanted - found)
+
+
+# Inside viz: (folder, what its modules must not import, the exact names they may import anyway).
+# A folder may always import its own modules. layout/ computes and never draws: of the SVG
+# backend it takes only text_width (to measure labels). svg/ stands alone: nothing else of tcpcore.
+VIZ_RULES = [
+    ("viz", {"tcpcore.quiz", "tcpcore.widgets", "tcpcore.cli"}, set()),
+    ("viz/layout", {"tcpcore.viz"}, {"tcpcore.viz.svg", "tcpcore.viz.svg.text_width"}),
+    ("viz/svg", {"tcpcore"}, set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("folder", "forbidden", "allowed"), VIZ_RULES, ids=[rule[0] for rule in VIZ_RULES]
+)
+def test_viz_folders_import_only_what_their_layer_allows(
+    folder: str, forbidden: set[str], allowed: set[str]
+) -> None:
+    """viz imports no quiz, widgets or cli; layout/ draws nothing; svg/ needs nothing of tcpcore."""
+    own = "tcpcore." + folder.replace("/", ".")
+    found = imports_of(folder)
+    assert found, f"tcpcore/{folder} has no modules"
+    bad = {
+        name: sorted(
+            m for m in mods if within(m, forbidden) and not within(m, {own}) and m not in allowed
+        )
+        for name, mods in found.items()
+    }
+    assert not any(bad.values()), {k: v for k, v in bad.items() if v}
+
+
+@pytest.mark.parametrize("folder", ["viz/layout", "viz/svg"])
+def test_viz_layouts_and_the_svg_backend_never_import_matplotlib(folder: str) -> None:
+    """matplotlib is imported only by the painters' backend choice, never by layout/ or svg/."""
+    users = []
+    for path in sorted((TCPCORE / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(n.split(".")[0] == "matplotlib" for n in names):
+                users.append(path.relative_to(ROOT).as_posix())
+    assert users == []

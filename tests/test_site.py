@@ -52,7 +52,7 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def _texts(svg: str) -> list[str]:
-    """The text of an SVG figure (matplotlib's and svgdraw's both keep text as <text>)."""
+    """The text of an SVG figure (matplotlib's and tcpcore.viz.svg's both keep text as <text>)."""
     return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
 
 

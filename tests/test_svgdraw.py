@@ -1,9 +1,10 @@
-"""tcpcore.svgdraw, the SVG writer that draws the lessons' figures where matplotlib is missing
+"""tcpcore.viz.svg, the SVG writer that draws the lessons' figures where matplotlib is missing
 (JupyterLite): every figure drawn by both backends must show the same things, and the SVG must be
 a well-formed document whose contents lie inside it and whose labels a browser sets apart."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import re
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import ROOT, require
 
-from tcpcore import Flags, Segment, svgdraw, viz
+from tcpcore import Flags, Segment, viz
 from tcpcore.options import MSS, SackPermitted, Timestamps, WindowScale
 from tcpcore.profiles import PROFILES
 from tcpcore.sim.scenarios import run_scenario
@@ -130,7 +131,7 @@ def test_both_backends_draw_the_same_things(name: str) -> None:
     require(HAVE_MPL, "matplotlib (the dev extra) is needed to compare with")
     mpl = drawn_by("matplotlib", FIGURES[name])
     svg = drawn_by("svg", FIGURES[name])
-    assert isinstance(svg, svgdraw.Figure) and not isinstance(mpl, svgdraw.Figure)
+    assert isinstance(svg, viz.svg.Figure) and not isinstance(mpl, viz.svg.Figure)
     got, want = summary(svg), summary(mpl)
     assert got == want
     assert got["per-kind"]  # every figure tags something
@@ -221,14 +222,14 @@ def test_the_backend_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatc
 
 
 def test_bad_input_is_named() -> None:
-    ax = svgdraw.Figure(figsize=(4, 3)).add_axes((0.1, 0.1, 0.8, 0.8))
+    ax = viz.svg.Figure(figsize=(4, 3)).add_axes((0.1, 0.1, 0.8, 0.8))
     with pytest.raises(ValueError, match="unknown colour 'chartreuse-ish'"):
         ax.plot([0, 1], [0, 1], color="chartreuse-ish")
         ax.figure.to_svg()
     with pytest.raises(ValueError, match="ha must be one of left, center, right, not 'middle'"):
         ax.text(0, 0, "x", ha="middle")
     with pytest.raises(ValueError, match="arrowstyle must be one of"):
-        svgdraw.FancyArrowPatch((0, 0), (1, 1), arrowstyle="fancy")
+        viz.svg.FancyArrowPatch((0, 0), (1, 1), arrowstyle="fancy")
     with pytest.raises(ValueError, match="set_xlim needs two different limits"):
         ax.set_xlim(1, 1)
     with pytest.raises(ValueError, match="writes SVG only, not 'png'"):
@@ -236,13 +237,13 @@ def test_bad_input_is_named() -> None:
 
 
 def test_geometry_follows_limits_position_and_zorder() -> None:
-    fig = svgdraw.Figure(figsize=(2, 1))  # 144 x 72 points
+    fig = viz.svg.Figure(figsize=(2, 1))  # 144 x 72 points
     ax = fig.add_axes((0.25, 0.0, 0.5, 1.0))  # x from 36 to 108
     ax.set_xlim(0, 10)
     ax.set_ylim(4, 0)  # inverted: y = 0 at the top
     ax.set_axis_off()
     ax.plot([0, 10], [0, 4], color="#ff0000", zorder=5, gid="late")
-    ax.add_patch(svgdraw.Rectangle((5, 1), 5, 2, fc="#00ff00", gid="early"))
+    ax.add_patch(viz.svg.Rectangle((5, 1), 5, 2, fc="#00ff00", gid="early"))
     root = ET.fromstring(fig.to_svg())
     path = root.find(f".//*[@data-gid='late']/{SVG_NS}path")
     assert path is not None and path.attrib["d"] == "M36 0L108 72"
@@ -363,3 +364,73 @@ def test_a_browser_sets_the_ladders_lane_and_state_labels_apart() -> None:
                     )
                     assert apart, (name, a, b)
         page.close()
+
+
+# -- the backend's frozen surface ---------------------------------------------------------------
+
+VIZ_DIR = ROOT / "tcpcore" / "viz"
+# What draws with the backend or shows its figures: the painters (tcpcore/viz/*.py, layout/) and
+# the widgets (their static display included); the tests read figures too.
+SVG_USERS = [
+    *sorted(VIZ_DIR.glob("*.py")),
+    *sorted((VIZ_DIR / "layout").glob("*.py")),
+    *sorted((ROOT / "tcpcore" / "widgets").glob("*.py")),
+]
+
+
+def _attributes(paths: list[Any]) -> set[str]:
+    """Every ``.name`` accessed in the given Python files."""
+    found: set[str] = set()
+    for path in paths:
+        found |= {
+            node.attr
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Attribute)
+        }
+    return found
+
+
+def _public(obj: object) -> set[str]:
+    return {name for name in dir(obj) if not name.startswith("_")}
+
+
+def test_the_svg_backend_has_exactly_its_frozen_surface() -> None:
+    """Figure and Axes have no public attribute beyond svg.SURFACE and svg.INTERNAL (frozen)."""
+    fig = viz.svg.Figure(figsize=(2, 1))
+    ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
+    for obj in (fig, ax):
+        name = type(obj).__name__
+        assert not viz.svg.SURFACE[name] & viz.svg.INTERNAL[name], name
+        assert _public(obj) == viz.svg.SURFACE[name] | viz.svg.INTERNAL[name], name
+
+
+def test_every_name_of_the_svg_surface_is_used() -> None:
+    """No emulation nobody needs: each SURFACE name is used by a painter, widget or test, and
+    each INTERNAL name by the backend's own modules."""
+    outside = _attributes(SVG_USERS + sorted((ROOT / "tests").glob("*.py")))
+    inside = _attributes(sorted((VIZ_DIR / "svg").glob("*.py")))
+    for name in ("Figure", "Axes"):
+        assert viz.svg.SURFACE[name] - outside == set(), name
+        assert viz.svg.INTERNAL[name] - inside == set(), name
+
+
+def test_painters_take_from_the_svg_backend_only_its_all() -> None:
+    """Outside tcpcore/viz/svg, nothing imports its modules or names beyond svg.__all__."""
+    allowed = set(viz.svg.__all__)
+    bad = []
+    for path in SVG_USERS:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if "svg" in parts and parts[-1] != "svg":  # a module inside the backend
+                    bad.append(f"{path.name}: from {node.module} import ...")
+                elif parts[-1] == "svg":
+                    bad += [f"{path.name}: {a.name}" for a in node.names if a.name not in allowed]
+            elif (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "svg"
+                and node.attr not in allowed
+            ):
+                bad.append(f"{path.name}: svg.{node.attr}")
+    assert bad == []

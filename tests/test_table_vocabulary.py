@@ -6,10 +6,10 @@ import pytest
 
 from autograder import keys
 from tcpcore import widgets
-from tcpcore.diagramlayout import edge_rows, transition_label
 from tcpcore.profiles import PROFILES, Profile
 from tcpcore.states import State
 from tcpcore.table import Action, Row, Trigger, lookup, rows
+from tcpcore.viz.layout.diagram import edge_rows, transition_label
 
 
 def _profile_rows(profile: Profile) -> list[tuple[State, Trigger, Row]]:

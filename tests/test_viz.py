@@ -3,7 +3,7 @@
 The layouts are pure data (no pixels): tests read arrows, labels, states, edges and fields from
 them, and check that the Figure carries the same things (artists are tagged with a ``gid``).
 Tests that take the ``draw`` fixture run twice: once drawn by matplotlib, once by
-:mod:`tcpcore.svgdraw` (``TCPCORE_DRAW=svg``), whose figures answer the same questions.
+:mod:`tcpcore.viz.svg` (``TCPCORE_DRAW=svg``), whose figures answer the same questions.
 Expected values are computed independently: the state diagram's edges from the table's rows,
 the header's bits from the encoded bytes.
 """
@@ -25,15 +25,15 @@ from conftest import ROOT  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, svgdraw, viz  # noqa: E402
+from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, viz  # noqa: E402
 from tcpcore.capture.annotate import connections, shipped_captures, trace_from_capture  # noqa: E402
 from tcpcore.capture.framing import build_frame, encode_frame  # noqa: E402
 from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
 from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
 from tcpcore.sim.scenarios import SCENARIOS, run_scenario  # noqa: E402
-from tcpcore.svgtext import text_width  # noqa: E402
 from tcpcore.table import TABLE  # noqa: E402
 from tcpcore.trace import Trace  # noqa: E402
+from tcpcore.viz.svg import text_width  # noqa: E402
 
 S, T = State, Trigger
 
@@ -54,7 +54,7 @@ def gids(fig: Figure, prefix: str) -> dict[str, object]:
 
 
 def texts(fig: Figure) -> list[str]:
-    found = fig.findobj(match=lambda a: isinstance(a, matplotlib.text.Text | svgdraw.Text))
+    found = fig.findobj(match=lambda a: isinstance(a, matplotlib.text.Text | viz.svg.Text))
     return [t.get_text() for t in found]
 
 
@@ -255,7 +255,7 @@ def test_figures_fit_a_notebook_with_no_text_under_10_px(name: str, draw: str) -
     (10 px) (issue 18, items 2 and 5)."""
     fig = FIGURES[name]()  # type: ignore[operator]
     assert fig.get_size_inches()[0] <= 8.5 + 1e-9
-    found = fig.findobj(match=lambda a: isinstance(a, matplotlib.text.Text | svgdraw.Text))
+    found = fig.findobj(match=lambda a: isinstance(a, matplotlib.text.Text | viz.svg.Text))
     sizes = {t.get_text(): t.get_fontsize() for t in found if t.get_text() and t.get_visible()}
     small = {text: size for text, size in sizes.items() if size < 7.5}
     assert not small, f"{name}: text under 7.5 pt: {small}"
@@ -303,7 +303,7 @@ def test_a_capture_is_drawn_like_a_simulation(draw: str) -> None:
 
 
 def test_ladder_draws_into_an_axes_it_is_given(handshake: Trace, draw: str) -> None:
-    fig = Figure() if draw == "matplotlib" else svgdraw.Figure()
+    fig = Figure() if draw == "matplotlib" else viz.svg.Figure()
     ax1, ax2 = fig.subplots(1, 2)
     assert viz.ladder(handshake, ax=ax2) is fig
     assert len(ax2.patches) == 3 and len(ax1.patches) == 0
@@ -566,7 +566,7 @@ def test_timer_timeline_has_a_row_per_profile(draw: str) -> None:
 
 def test_figures_render_headless(handshake: Trace, draw: str) -> None:
     fig = viz.ladder(handshake)
-    assert isinstance(fig, Figure if draw == "matplotlib" else svgdraw.Figure)
+    assert isinstance(fig, Figure if draw == "matplotlib" else viz.svg.Figure)
     assert fig._repr_svg_().startswith("<?xml")  # shows itself in a notebook without pyplot
     if draw == "matplotlib":
         assert viz.to_png(fig, dpi=40).startswith(b"\x89PNG")
@@ -585,7 +585,7 @@ def test_svg_is_the_default_and_a_matplotlib_axes_still_gets_matplotlib(
     viz.backend.cache_clear()
     try:
         assert viz.backend() == "svg"
-        assert isinstance(viz.state_diagram(), svgdraw.Figure)
+        assert isinstance(viz.state_diagram(), viz.svg.Figure)
         fig = Figure()
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
         assert viz.ladder(handshake, ax=ax) is fig

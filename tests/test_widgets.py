@@ -1,6 +1,6 @@
 """The lessons' widgets, driven without a browser: set a control's value (or click a button) as
 a student would, then check the app's model, its text and the figure it drew. Every test runs
-twice: with figures drawn by matplotlib and by :mod:`tcpcore.svgdraw` (``TCPCORE_DRAW=svg``)."""
+twice: with figures drawn by matplotlib and by :mod:`tcpcore.viz.svg` (``TCPCORE_DRAW=svg``)."""
 
 from __future__ import annotations
 

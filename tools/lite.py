@@ -10,7 +10,7 @@ What the site holds (``make lite`` runs the first command):
   two cells after its title, a banner and a setup cell (:data:`SETUP_LINES`) that installs the
   course library and ipywidgets with ``%pip`` (piplite) from the site's own wheel index. The
   figures need nothing more: without matplotlib, ``tcpcore.viz`` draws with its own SVG writer
-  (``tcpcore/svgdraw.py``), and the lessons display figures through ``_repr_svg_``, with no
+  (``tcpcore/viz/svg/``), and the lessons display figures through ``_repr_svg_``, with no
   ``%matplotlib`` line. No lesson uses numpy (only the columnar capture reader does, an optional
   extra no lesson calls), so Pyodide's own packages, which only its CDN serves, are never loaded.
   Why a setup cell and not a kernel that preinstalls: the Pyodide kernel loads packages only for

@@ -8,7 +8,7 @@ without a browser::
     w.step.value = 2              # what a click on "forward" does, twice
     w.states.value                # "A: SYN-SENT   B: LISTEN"
     w.ladder.labels()             # the ladder's arrow labels so far
-    w.figure                      # the Figure last drawn (matplotlib's or svgdraw's)
+    w.figure                      # the Figure last drawn (matplotlib's or tcpcore.viz.svg's)
     with w.hold():                # several changes, one update
         w.client_iss.value = 1000
         w.server_iss.value = 5000

@@ -19,7 +19,7 @@ from ..trace import Trace
 from . import static
 
 if TYPE_CHECKING:
-    from ..viz import Figure  # matplotlib's or tcpcore.svgdraw's (see viz.backend)
+    from ..viz import Figure  # matplotlib's or tcpcore.viz.svg's (see viz.backend)
 
 __all__ = ["simulate"]
 

@@ -15,7 +15,7 @@ from ..flags import Flags
 from ..links import LinkType
 from ..options import MSS, Option
 from ..segment import Segment
-from ..wirelayout import FLAG_ORDER, header_fields
+from ..viz.layout.wire import FLAG_ORDER, header_fields
 from .base import (
     _App,
     _fit_options,

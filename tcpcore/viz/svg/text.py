@@ -1,4 +1,4 @@
-"""Text for :mod:`tcpcore.svgdraw`: matplotlib's alignment rules, written as SVG ``<text>``.
+"""Text for :mod:`tcpcore.viz.svg`: matplotlib's alignment rules, written as SVG ``<text>``.
 
 The browser places each line horizontally (``text-anchor``), so labels stay centred whatever
 font it picks; vertical placement uses matplotlib's own rule (a line box is the font's
@@ -19,7 +19,7 @@ import unicodedata
 from html import escape
 from typing import Any
 
-from .svgartists import Artist, Transform, num, paint, stroke, to_rgba
+from .artists import Artist, Transform, num, paint, stroke, to_rgba
 
 _CHARS = "".join(chr(c) for c in range(32, 127)) + "→⋯×…–—·"
 _REGULAR = (

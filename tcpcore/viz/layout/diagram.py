@@ -18,10 +18,10 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from .profiles import Profile, get_profile
-from .states import State
-from .svgtext import text_width
-from .table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
+from ...profiles import Profile, get_profile
+from ...states import State
+from ...table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
+from ..svg import text_width
 
 __all__ = [
     "DiagramEdge",

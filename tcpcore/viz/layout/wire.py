@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .capture.framing import build_frame, encode_frame
-from .checksum import verify_tcp_checksum
-from .flags import Flags
-from .links import LinkType
-from .options import Option
-from .segment import Segment
+from ...capture.framing import build_frame, encode_frame
+from ...checksum import verify_tcp_checksum
+from ...flags import Flags
+from ...links import LinkType
+from ...options import Option
+from ...segment import Segment
 
 __all__ = [
     "ETHERNET_MIN_FRAME",

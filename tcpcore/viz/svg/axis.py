@@ -1,4 +1,4 @@
-"""The frame of an :class:`~tcpcore.svgdraw.Axes`: spines, ticks, tick labels, axis labels and
+"""The frame of an :class:`~tcpcore.viz.svg.Axes`: spines, ticks, tick labels, axis labels and
 the title, made into artists at drawing time so they sort into the zorder like the rest (as
 matplotlib's axis and spines do, at zorder 2.5). Sizes and pads are matplotlib's defaults."""
 
@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .svgartists import Artist, Line2D, Point, num, shorten, stroke, to_rgba
-from .svgtext import ASCENT, DESCENT, Text
+from .artists import Artist, Line2D, Point, num, shorten, stroke, to_rgba
+from .text import ASCENT, DESCENT, Text
 
 if TYPE_CHECKING:
-    from .svgdraw import Axes
+    from .figure import Axes
 
 
 class Spine:

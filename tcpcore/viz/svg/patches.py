@@ -1,4 +1,4 @@
-"""Patches for :mod:`tcpcore.svgdraw`: rectangles, rounded boxes and arrows, with matplotlib's
+"""Patches for :mod:`tcpcore.viz.svg`: rectangles, rounded boxes and arrows, with matplotlib's
 keywords (``fc``/``ec``/``color``, ``lw``, ``ls``, ``boxstyle``, ``arrowstyle``,
 ``connectionstyle``, ``mutation_scale``, ``shrinkA``/``shrinkB``) and its defaults."""
 
@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .svgartists import RGBA, Artist, Point, Transform, num, paint, stroke, to_rgba
+from .artists import RGBA, Artist, Point, Transform, num, paint, stroke, to_rgba
 
 
 class Path:

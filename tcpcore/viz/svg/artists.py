@@ -1,4 +1,4 @@
-"""The artists of :mod:`tcpcore.svgdraw`: lines, texts, patches, each writing itself as SVG.
+"""The artists of :mod:`tcpcore.viz.svg`: lines, texts, patches, each writing itself as SVG.
 
 They mirror the few matplotlib classes :mod:`tcpcore.viz` uses (``Line2D``, ``Text``,
 ``Rectangle``, ``FancyBboxPatch``, ``FancyArrowPatch``, ``LineCollection``, ``Path``), with the

@@ -23,10 +23,10 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import IO, Any
 
-from .svgartists import Artist, Line2D, LineCollection, Point, num, paint, shorten, to_rgba
-from .svgaxis import AxisTicks, Spine, decorations, set_ticks
-from .svgpatches import FancyArrowPatch, FancyBboxPatch, Patch, Path, Rectangle
-from .svgtext import Text
+from .artists import Artist, Line2D, LineCollection, Point, num, paint, shorten, to_rgba
+from .axis import AxisTicks, Spine, decorations, set_ticks
+from .patches import FancyArrowPatch, FancyBboxPatch, Patch, Path, Rectangle
+from .text import Text
 
 __all__ = [
     "Axes",
@@ -79,17 +79,8 @@ class Axes:
     def set_ylim(self, bottom: float | tuple[float, float], top: float | None = None) -> None:
         self._ylim = _limits(bottom, top, "y")
 
-    def get_xlim(self) -> tuple[float, float]:
-        return self._xlim
-
-    def get_ylim(self) -> tuple[float, float]:
-        return self._ylim
-
     def set_axis_off(self) -> None:
         self.axison = False
-
-    def set_axis_on(self) -> None:
-        self.axison = True
 
     # -- ticks, labels ------------------------------------------------------------------------
     def set_xticks(
@@ -140,21 +131,6 @@ class Axes:
             **shorten(kw),
         )
         return self.xaxis.label
-
-    def set_ylabel(self, text: str, fontsize: float = 10.0, **kw: Any) -> Text:
-        self.yaxis.label = Text(
-            0.0,
-            0.5,
-            text,
-            fontsize=fontsize,
-            ha="right",
-            va="center",
-            rotation=90,
-            xcoord="axes",
-            ycoord="axes",
-            **shorten(kw),
-        )
-        return self.yaxis.label
 
     def set_title(
         self, label: str, fontsize: float = 12.0, loc: str = "center", pad: float = 6.0, **kw: Any
@@ -209,10 +185,6 @@ class Axes:
         result: LineCollection = self._add(collection)
         return result
 
-    def add_artist(self, artist: Artist) -> Artist:
-        result: Artist = self._add(artist)
-        return result
-
     def axhspan(self, ymin: float, ymax: float, **kw: Any) -> Rectangle:
         kw = shorten(kw)
         kw.setdefault("ec", "none")
@@ -229,12 +201,6 @@ class Axes:
         kw = shorten(kw)
         kw.setdefault("solid_capstyle", "butt")
         result: Line2D = self._add(Line2D([0.0, 1.0], [y, y], xcoord="axes", **kw))
-        return result
-
-    def axvline(self, x: float = 0.0, **kw: Any) -> Line2D:
-        kw = shorten(kw)
-        kw.setdefault("solid_capstyle", "butt")
-        result: Line2D = self._add(Line2D([x, x], [0.0, 1.0], ycoord="axes", **kw))
         return result
 
     @property
@@ -313,9 +279,6 @@ class Figure:
     def get_size_inches(self) -> tuple[float, float]:
         return self._size
 
-    def set_size_inches(self, w: float, h: float) -> None:
-        self._size = (float(w), float(h))
-
     def size_points(self) -> tuple[float, float]:
         return self._size[0] * 72.0, self._size[1] * 72.0
 
@@ -377,7 +340,7 @@ class Figure:
     def savefig(self, fname: str | IO[bytes], format: str | None = None, **kw: Any) -> None:
         fmt = format or (fname.rsplit(".", 1)[-1] if isinstance(fname, str) else "svg")
         if fmt != "svg":
-            raise ValueError(f"tcpcore.svgdraw writes SVG only, not {fmt!r}: PNG needs matplotlib")
+            raise ValueError(f"tcpcore.viz.svg writes SVG only, not {fmt!r}: PNG needs matplotlib")
         data = self.to_svg()
         if isinstance(fname, str):
             with open(fname, "wb") as f:
