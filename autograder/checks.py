@@ -14,11 +14,11 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tcpcore.flags import Flags
-from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale
-from tcpcore.segment import Segment
-from tcpcore.states import State
-from tcpcore.table import Trigger
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Trigger
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.options import MSS, Nop, SackPermitted, Timestamps, WindowScale
+from tcpcore.wire.segment import Segment
 
 from . import keys, traces
 from .compare import Case, Check, Outcome, _goes, seed_for
@@ -255,7 +255,7 @@ _LOST = {
 
 def _interview_link(seed: int) -> traces.Link:
     sc = interview_scenario(seed)
-    from tcpcore.connection import Connection
+    from tcpcore.protocol.connection import Connection
 
     a = Connection(40000, 80, profile=traces.PROFILE, iss=sc["client_isn"], name="A")
     b = Connection(

@@ -46,8 +46,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tcpcore.states import State
-from tcpcore.table import Trigger
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Trigger
 
 from . import keys, traces
 from .sandbox import Answer, Answerer

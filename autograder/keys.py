@@ -1,30 +1,31 @@
 """The answer keys, computed from tcpcore: never written down by hand.
 
 Every expected answer in the course comes from here, and everything here asks tcpcore: the
-transition table (:mod:`tcpcore.table`) for states and replies, the rules beside it
-(:mod:`tcpcore.rules`) for acceptability, :class:`~tcpcore.seq.Seq` for comparisons, the segment
-codec and checksum for the header, and :class:`~tcpcore.connection.Connection` for timers and
-traces. If the reference changes, the course's expectations change with it.
+transition table (:mod:`tcpcore.protocol.table`) for states and replies, the rules beside it
+(:mod:`tcpcore.protocol.rules`) for acceptability, :class:`~tcpcore.wire.seq.Seq` for
+comparisons, the segment codec and checksum for the header, and
+:class:`~tcpcore.protocol.connection.Connection` for timers and traces. If the reference changes,
+the course's expectations change with it.
 
 The students' vocabulary is plain data so their code needs nothing but the standard library:
-states are the RFC's spellings (``"FIN-WAIT-1"``), events are :class:`~tcpcore.table.Trigger`
-names (``"FIN_ACK_OF_FIN"``), and a reply is the kind of segment sent (``"SYN+ACK"``, ``"ACK"``,
-``"FIN"``, ``"RST"``), ``"retransmit"``, or None.
+states are the RFC's spellings (``"FIN-WAIT-1"``), events are
+:class:`~tcpcore.protocol.table.Trigger` names (``"FIN_ACK_OF_FIN"``), and a reply is the kind of
+segment sent (``"SYN+ACK"``, ``"ACK"``, ``"FIN"``, ``"RST"``), ``"retransmit"``, or None.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tcpcore.checksum import tcp_checksum
-from tcpcore.connection import Connection
-from tcpcore.flags import Flags
-from tcpcore.rules import acceptable
-from tcpcore.segment import Segment
-from tcpcore.seq import Seq
-from tcpcore.states import State
-from tcpcore.table import SWITCHED_ROWS, Action, Row, Trigger, rows
-from tcpcore.tcb import TCB
+from tcpcore.protocol.connection import Connection
+from tcpcore.protocol.rules import acceptable
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import SWITCHED_ROWS, Action, Row, Trigger, rows
+from tcpcore.protocol.tcb import TCB
+from tcpcore.wire.checksum import tcp_checksum
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.segment import Segment
+from tcpcore.wire.seq import Seq
 
 S, T, A = State, Trigger, Action
 
@@ -134,7 +135,7 @@ def ack_acceptable(snd_una: int, seg_ack: int, snd_nxt: int) -> bool:
 
 
 def segment_acceptable(rcv_nxt: int, rcv_wnd: int, seg_seq: int, seg_len: int) -> bool:
-    """RFC 9293 Table 6, asked of tcpcore.rules.acceptable with a segment of that length."""
+    """RFC 9293 Table 6, asked of tcpcore.protocol.rules.acceptable with a segment that long."""
     tcb = TCB(rcv_nxt=Seq(rcv_nxt), rcv_wnd=rcv_wnd)
     seg = Segment(1, 2, seg_seq, 0, Flags.ACK, payload=bytes(seg_len))
     assert seg.seg_len == seg_len
@@ -187,7 +188,7 @@ def time_wait_ends(entered: float, fin_arrivals: list[float], msl: float) -> flo
     peer's FIN again at each time in ``fin_arrivals`` (each restarts the 2MSL timer, RFC 9293
     3.10.7.4 eighth step); the answer is its timer's deadline.
     """
-    from tcpcore.profiles import RFC9293
+    from tcpcore.protocol.profiles import RFC9293
 
     conn = _time_wait_at(entered, RFC9293.with_(msl=msl, time_wait=2 * msl))
     for t in sorted(fin_arrivals):
@@ -200,7 +201,7 @@ def time_wait_ends(entered: float, fin_arrivals: list[float], msl: float) -> flo
 
 def _time_wait_at(entered: float, profile: object) -> Connection:
     """A client that enters TIME-WAIT exactly at ``entered``, by the ordinary four segments."""
-    from tcpcore.profiles import Profile
+    from tcpcore.protocol.profiles import Profile
 
     assert isinstance(profile, Profile)
     c = Connection(40000, 80, profile=profile, iss=1000, name="client")

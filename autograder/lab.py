@@ -71,7 +71,7 @@ def _history() -> list[str]:
 
 # What an event means in one state, where the table's short label is not enough to tell
 # similar events apart (SYN, SYN_PASSIVE, SYN_DUPLICATE; RST, RST_PASSIVE; NO_ACK). The
-# classification itself is tcpcore.rules.classify, which the grader asks.
+# classification itself is tcpcore.protocol.rules.classify, which the grader asks.
 _MEANING = {
     ("CLOSED", "ANY"): "any segment without RST: no connection exists (RFC 9293 3.10.7.1)",
     ("CLOSED", "RST"): "a RST: no connection exists",

@@ -126,8 +126,8 @@ def text_report(course: Path, assignment: str, top: int = 15) -> str:
 
 def _table_items(asked: Counter[str]) -> tuple[list[str], list[str]]:
     """The states and events of items named "STATE / EVENT", in the RFC's and the table's order."""
-    from tcpcore.states import State
-    from tcpcore.table import Trigger
+    from tcpcore.protocol.states import State
+    from tcpcore.protocol.table import Trigger
 
     states = {s.value for s in State}
     pairs = [item.split(" / ") for item in asked if " / " in item]

@@ -2,9 +2,10 @@
 
 The grader checks a student's state machine not only row by row but along whole conversations, as
 they happen: a lost SYN+ACK, crossing SYNs, a last ACK that never arrives. Each scenario here runs
-two :class:`~tcpcore.connection.Connection` objects over a link with a fixed delay and scripted
-drops ("drop the 1st segment B sends"), on a virtual clock. Each endpoint's ``history`` then holds
-every row applied, with the state, the trigger and the segment: the reference's side of the trace.
+two :class:`~tcpcore.protocol.connection.Connection` objects over a link with a fixed delay and
+scripted drops ("drop the 1st segment B sends"), on a virtual clock. Each endpoint's ``history``
+then holds every row applied, with the state, the trigger and the segment: the reference's side of
+the trace.
 
 Scenarios take a seed: it picks the initial sequence numbers, and in the lossy scenarios which
 segment is lost, so that each student's hidden traces differ (the states do not depend on the
@@ -21,12 +22,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tcpcore.connection import Connection, Step
-from tcpcore.flags import Flags
-from tcpcore.profiles import RFC9293, Profile
-from tcpcore.segment import Segment
+from tcpcore.protocol.connection import Connection, Step
+from tcpcore.protocol.profiles import RFC9293, Profile
 from tcpcore.sim.network import Link as Path
 from tcpcore.sim.network import Network
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.segment import Segment
 
 # Short timers keep the virtual runs small; the states are the same as with the RFC's values.
 PROFILE: Profile = RFC9293.with_(msl=2.0, time_wait=4.0)

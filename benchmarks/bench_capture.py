@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tcpcore.checksum import internet_checksum  # noqa: E402
+from tcpcore.wire.checksum import internet_checksum  # noqa: E402
 
 PREFIX = {"read_pcap": 100_000, "scapy": 20_000, "segment": 100_000}
 
@@ -261,7 +261,7 @@ def run_segment(path: str) -> int:
     """Segment.decode then Segment.encode on every TCP segment of the file: the count is the
     number of segments; the child reports the two rates separately."""
     from tcpcore import read_pcap
-    from tcpcore.segment import Segment
+    from tcpcore.wire.segment import Segment
 
     raws = []
     for p in read_pcap(path):

@@ -39,13 +39,14 @@ from pathlib import Path
 # --against runs this script again with the tcpcore of another revision first on the path.
 sys.path.insert(0, os.environ.get("TCPCORE_BENCH_ROOT") or str(Path(__file__).parent.parent))
 
-from tcpcore.connection import Connection
-from tcpcore.states import State
+# The public names, which every revision has; Link only from where the network lives (--against
+# a revision from before tcpcore/sim/ existed finds it at tcpcore.network).
+from tcpcore import Connection, Network, State
 
 try:
-    from tcpcore.sim.network import Link, Network
-except ImportError:  # --against a revision from before tcpcore/sim/ existed
-    from tcpcore.network import Link, Network  # type: ignore[import-not-found,no-redef]
+    from tcpcore.sim.network import Link
+except ImportError:
+    from tcpcore.network import Link  # type: ignore[import-not-found,no-redef]
 
 REPO = Path(__file__).resolve().parent.parent
 PAYLOAD = bytes(range(256)) * 40  # 10,240 bytes each way

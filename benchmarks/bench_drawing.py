@@ -26,16 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tcpcore import viz  # noqa: E402
-from tcpcore.segment import Segment  # noqa: E402
 from tcpcore.sim.scenarios import run_scenario  # noqa: E402
+from tcpcore.wire.segment import Segment  # noqa: E402
 
 BACKENDS = ("matplotlib", "svg")
 
 
 def figures() -> dict[str, Callable[[], object]]:
     """Name -> a function that draws one figure with the backend chosen by TCPCORE_DRAW."""
-    from tcpcore.flags import Flags
-    from tcpcore.options import MSS
+    from tcpcore.wire.flags import Flags
+    from tcpcore.wire.options import MSS
 
     traces = {n: run_scenario(n) for n in ("handshake", "client-closes-first", "lost-syn")}
     syn = Segment(40000, 80, 100, 0, Flags.SYN, 65535, options=(MSS(1460),))

@@ -12,12 +12,18 @@ from __future__ import annotations
 from .capture.annotate import shipped_captures, trace_from_capture
 from .capture.framing import build_frame, decode_frame, encode_frame
 from .capture.pcap import Capture, Packet, read_pcap, write_pcap
-from .checksum import internet_checksum, pseudo_header, tcp_checksum, verify_tcp_checksum
-from .connection import ClockError, Connection, WrongConnectionError, rfc6528_iss
 from .errors import DecodeError, EncodeError, TCPCoreError
-from .flags import Flags
-from .links import LinkType
-from .options import (
+from .protocol.connection import ClockError, Connection, WrongConnectionError, rfc6528_iss
+from .protocol.profiles import LINUX, PROFILES, RFC9293, Profile, get_profile
+from .protocol.states import State
+from .protocol.table import Action, CallError, Row, TransitionError, Trigger, lookup
+from .sim.network import Network
+from .sim.scenarios import list_scenarios, run_scenario
+from .trace import Trace
+from .wire.checksum import internet_checksum, pseudo_header, tcp_checksum, verify_tcp_checksum
+from .wire.flags import Flags
+from .wire.links import LinkType
+from .wire.options import (
     MSS,
     Eol,
     Nop,
@@ -27,14 +33,8 @@ from .options import (
     UnknownOption,
     WindowScale,
 )
-from .profiles import LINUX, PROFILES, RFC9293, Profile, get_profile
-from .segment import Segment
-from .seq import Seq
-from .sim.network import Network
-from .sim.scenarios import list_scenarios, run_scenario
-from .states import State
-from .table import Action, CallError, Row, TransitionError, Trigger, lookup
-from .trace import Trace
+from .wire.segment import Segment
+from .wire.seq import Seq
 
 __all__ = [
     "LINUX",

@@ -25,9 +25,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .segment import Segment, options_json
-from .states import State
-from .table import Trigger
+from .protocol.states import State
+from .protocol.table import Trigger
+from .wire.segment import Segment, options_json
 
 
 def address(ip: str, port: int) -> str:

@@ -29,13 +29,13 @@ from typing import Any, TypeVar
 import pytest
 
 from tcpcore import MSS, Flags, Nop, SackPermitted, Segment, Seq, WindowScale
-from tcpcore import events as ev
-from tcpcore.connection import Connection, _Pending
-from tcpcore.options import Option
-from tcpcore.profiles import Profile, get_profile
-from tcpcore.states import State
-from tcpcore.table import CallError, Trigger
-from tcpcore.tcb import TCB
+from tcpcore.protocol import events as ev
+from tcpcore.protocol.connection import Connection, _Pending
+from tcpcore.protocol.profiles import Profile, get_profile
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import CallError, Trigger
+from tcpcore.protocol.tcb import TCB
+from tcpcore.wire.options import Option
 
 S = State
 T = Trigger

@@ -28,10 +28,10 @@ from linux_scenarios import SERVER_PORT, Run, Scenario
 from tcpcore import Connection, Flags, Segment, State
 from tcpcore.capture.observe import observe_stream
 from tcpcore.capture.pcap import Capture, Packet
-from tcpcore.ip import IPv4, IPv6
-from tcpcore.listener import Listener
-from tcpcore.profiles import LINUX, LINUX_RFC1337
-from tcpcore.table import CallError
+from tcpcore.protocol.listener import Listener
+from tcpcore.protocol.profiles import LINUX, LINUX_RFC1337
+from tcpcore.protocol.table import CallError
+from tcpcore.wire.ip import IPv4, IPv6
 
 SYN, ACK, FIN, RST = Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST
 

@@ -61,7 +61,7 @@ from linux_scenarios import SCENARIOS, Run, Scenario
 
 from tcpcore.capture.framing import decode_frame
 from tcpcore.capture.pcap import read_pcap
-from tcpcore.links import LinkType
+from tcpcore.wire.links import LinkType
 
 PROGRAMS = Path(__file__).resolve().with_name("linux_programs.py")
 

@@ -18,8 +18,8 @@ from course_kit import ASSIGNMENTS, COURSE, is_test, source_of
 from autograder import checks, keys
 from autograder.grading import is_program_cell, program_from_history
 from autograder.sandbox import Answer
-from tcpcore.states import State
-from tcpcore.table import Trigger, lookup
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Trigger, lookup
 
 
 class Direct:

@@ -39,7 +39,7 @@ from wire_helpers import ipv4_pseudo_header, ipv6_pseudo_header, reference_tcp_c
 
 import tcpcore
 from tcpcore.capture.pcap import read_pcap
-from tcpcore.segment import options_json
+from tcpcore.wire.segment import options_json
 
 DATA = ROOT / "tests" / "data" / "captures"
 COMMITTED = sorted(DATA.glob("*.pcap"))

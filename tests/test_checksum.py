@@ -28,7 +28,7 @@ from tcpcore import (
     tcp_checksum,
     verify_tcp_checksum,
 )
-from tcpcore.checksum import ones_sum
+from tcpcore.wire.checksum import ones_sum
 
 V4 = ("192.0.2.1", "198.51.100.2")
 V6 = ("2001:db8::1", "2001:db8:0:0:0:0:0:2")

@@ -45,7 +45,7 @@ import tcpcore.capture.columnar as columnar
 from tcpcore import DecodeError, read_pcap
 from tcpcore.capture.columnar import Columns, pcap_offsets, read_columns
 from tcpcore.capture.framing import decode_frame
-from tcpcore.ip import IPv4
+from tcpcore.wire.ip import IPv4
 
 LINKTYPES = [ETHERNET, SLL, SLL2, NULL, LOOP, RAW, IPV4, IPV6]
 # The documented columns and types (tcpcore.capture.columnar's docstring), in order.

@@ -16,9 +16,9 @@ import pytest
 from fixtures import ACK, FIN, IRS, ISS, LOCAL, NOW, PEER, REMOTE, RST, SYN, S, T
 
 from tcpcore import Segment
-from tcpcore.connection import ClockError, Connection, WrongConnectionError
 from tcpcore.errors import TCPCoreError
-from tcpcore.profiles import ProfileError
+from tcpcore.protocol.connection import ClockError, Connection, WrongConnectionError
+from tcpcore.protocol.profiles import ProfileError
 
 # -- calls the RFC refuses -----------------------------------------------------------------------
 
@@ -291,8 +291,8 @@ def test_a_listener_reopened_after_closed_forgets_its_last_peer() -> None:
 
 def test_every_action_of_the_table_has_a_handler() -> None:
     """The connection's dispatch table has exactly one handler for each Action, named after it."""
-    from tcpcore.handlers import HANDLERS
-    from tcpcore.table import Action
+    from tcpcore.protocol.handlers import HANDLERS
+    from tcpcore.protocol.table import Action
 
     assert set(HANDLERS) == set(Action)
     assert all(h.__name__ == a.name.lower() for a, h in HANDLERS.items())

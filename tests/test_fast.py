@@ -8,16 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcpcore._fast import maker
-from tcpcore.connection import Step
-from tcpcore.flags import Flags
-from tcpcore.options import MSS
-from tcpcore.rules import Verdict, acceptable, in_window
-from tcpcore.segment import Segment
-from tcpcore.seq import Seq
-from tcpcore.states import State
-from tcpcore.table import Trigger, lookup
-from tcpcore.tcb import TCB
+from tcpcore.protocol.connection import Step
+from tcpcore.protocol.rules import Verdict, acceptable, in_window
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Trigger, lookup
+from tcpcore.protocol.tcb import TCB
+from tcpcore.wire._fast import maker
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.options import MSS
+from tcpcore.wire.segment import Segment
+from tcpcore.wire.seq import Seq
 
 
 def test_a_made_segment_equals_one_built_by_the_class() -> None:

@@ -12,8 +12,8 @@ from typing import Any
 import fixtures as fx
 import pytest
 
-from tcpcore.connection import Connection
-from tcpcore.states import State
+from tcpcore.protocol.connection import Connection
+from tcpcore.protocol.states import State
 
 Maker = Callable[..., Connection]
 

@@ -7,7 +7,7 @@ import pytest
 from scapy.layers.inet import TCP as ScapyTCP
 
 from tcpcore import EncodeError, Flags, Segment
-from tcpcore.flags import tcpdump_flags
+from tcpcore.wire.flags import tcpdump_flags
 
 # RFC 9293 Figure 1: byte 13 holds, from the most significant bit, CWR ECE URG ACK PSH RST SYN FIN.
 RFC_BITS = {

@@ -1,4 +1,5 @@
-"""Link, IP and frame decoding and encoding (tcpcore.capture.framing, tcpcore.links, tcpcore.ip).
+"""Link, IP and frame decoding and encoding (tcpcore.capture.framing, tcpcore.wire.links,
+tcpcore.wire.ip).
 
 Expected values come from the layouts (RFC 791, RFC 8200, RFC 9293, IEEE 802.1Q, the Linux cooked
 headers), through the hand-packed frames of capture_factory, or from dpkt, never from tcpcore.
@@ -52,9 +53,9 @@ from tcpcore.capture.framing import (
     decode_frame,
     encode_frame,
 )
-from tcpcore.ip import IPv4, IPv6
-from tcpcore.links import Vlan
-from tcpcore.options import Nop, SackPermitted
+from tcpcore.wire.ip import IPv4, IPv6
+from tcpcore.wire.links import Vlan
+from tcpcore.wire.options import Nop, SackPermitted
 
 A4, B4, A6, B6 = "192.0.2.1", "198.51.100.2", "2001:db8::1", "2001:db8::2"
 

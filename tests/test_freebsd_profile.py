@@ -13,8 +13,8 @@ import pytest
 from fixtures import ACK, FIN, IRS, ISS, LOCAL, PEER, REMOTE, RST, SYN, S, T
 
 from tcpcore import MSS, Eol, Nop, SackPermitted, Segment, WindowScale
-from tcpcore.connection import Connection
-from tcpcore.profiles import FREEBSD, LINUX
+from tcpcore.protocol.connection import Connection
+from tcpcore.protocol.profiles import FREEBSD, LINUX
 
 
 def syn_of(profile: object, local_ip: str) -> Segment:

@@ -42,7 +42,7 @@ from capture_factory import (
 from tcpcore import DecodeError, Segment, read_pcap
 from tcpcore.capture.columnar import read_columns
 from tcpcore.capture.framing import decode_frame
-from tcpcore.options import decode_options
+from tcpcore.wire.options import decode_options
 
 SEED = 20240917
 LINKTYPES = [ETHERNET, SLL, SLL2, NULL, LOOP, RAW, IPV4, IPV6, 105]

@@ -108,8 +108,8 @@ def _class(course: Path) -> dict[str, tuple[Any, float | None]]:
         "rt-return-none": (blank_with("return None"), 0.0),
         "rt-patch-tcpcore": (
             bob_and(
-                "import tcpcore.table, autograder.checks, autograder.lab\n"
-                "tcpcore.table.lookup = lambda *a, **k: None\n"
+                "import tcpcore.protocol.table, autograder.checks, autograder.lab\n"
+                "tcpcore.protocol.table.lookup = lambda *a, **k: None\n"
                 "autograder.checks.CHECKS.clear()\n"
                 "autograder.lab.grade = lambda grade_id: 100.0\n"
             ),

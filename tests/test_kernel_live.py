@@ -30,7 +30,7 @@ from conftest import ROOT, require
 
 from tcpcore import kernel
 from tcpcore.kernel.ss import read_sockets
-from tcpcore.states import State
+from tcpcore.protocol.states import State
 
 pytestmark = pytest.mark.timeout(300)
 CANDIDATES = ("/usr/bin/python3.11", "/usr/bin/python3", "/usr/local/bin/python3")

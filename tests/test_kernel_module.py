@@ -20,12 +20,12 @@ import pytest
 from conftest import ROOT, require
 
 from tcpcore import kernel
-from tcpcore.flags import Flags
 from tcpcore.kernel import run as kernel_run
 from tcpcore.kernel.experiments import Experiment
-from tcpcore.listener import Listener
-from tcpcore.segment import Segment
-from tcpcore.states import State
+from tcpcore.protocol.listener import Listener
+from tcpcore.protocol.states import State
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.segment import Segment
 
 # Lines as ss 6.x printed them on this machine (ss -tanoi, header included).
 SS_TEXT = """\

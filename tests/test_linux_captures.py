@@ -77,7 +77,7 @@ def test_listen_backlog_counts_one_more_in_linux_than_in_the_listener() -> None:
     """Check the modelling limit the replay works around: Linux's listen(1) let two requests
     wait before the third SYN overflowed; tcpcore's Listener(backlog=1) lets one."""
     from tcpcore import Flags, Segment
-    from tcpcore.listener import Listener
+    from tcpcore.protocol.listener import Listener
 
     run = Run.load(SHIPPED / "listen-overflow-syncookies-0.json")
     kernel = [s for s in read_pcap(run.pcap) if s.segment is not None]

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tcpcore.connection import Connection
-from tcpcore.flags import Flags
-from tcpcore.listener import Listener
-from tcpcore.segment import Segment
+from tcpcore.protocol.connection import Connection
+from tcpcore.protocol.listener import Listener
+from tcpcore.protocol.states import State
 from tcpcore.sim.network import Link, Network, SimulationError
-from tcpcore.states import State
 from tcpcore.trace import Trace
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.segment import Segment
 
 A_IP, B_IP = "10.0.0.1", "10.0.0.2"
 SYN, ACK, FIN = Flags.SYN, Flags.ACK, Flags.FIN
@@ -452,7 +452,7 @@ def test_the_closed_port_responder_runs_under_the_networks_profile(
     import dataclasses
 
     import tcpcore.sim.network as network
-    from tcpcore.profiles import LINUX
+    from tcpcore.protocol.profiles import LINUX
 
     mine = dataclasses.replace(LINUX, name="linux-custom", time_wait=7.0)
     made: list[object] = []

@@ -19,8 +19,8 @@ from tcpcore import (
     UnknownOption,
     WindowScale,
 )
-from tcpcore.options import Option, decode_options, encode_options
-from tcpcore.segment import options_json
+from tcpcore.wire.options import Option, decode_options, encode_options
+from tcpcore.wire.segment import options_json
 
 # Each option with its bytes, written from the layouts:
 #   EOL  kind 0                        (RFC 9293 3.2)

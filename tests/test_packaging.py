@@ -32,7 +32,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_ships_tcpcore_and_autograder_and_no_tests(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "tcpcore/__init__.py" in names
-    assert "tcpcore/table.py" in names
+    assert "tcpcore/protocol/table.py" in names
     # The subpackages ship too (hatch takes folders whole): the command, the packetdrill runner,
     # the quiz with its data, the apps.
     assert {

@@ -30,7 +30,7 @@ from tcpcore.conformance import (
     run_text,
 )
 from tcpcore.conformance.runner import LOCAL_ISS
-from tcpcore.profiles import LINUX, ProfileError
+from tcpcore.protocol.profiles import LINUX, ProfileError
 
 sys.path.insert(0, str(ROOT / "tools"))
 import conformance_report  # tools/ is not a package: found through sys.path
@@ -327,7 +327,7 @@ def test_calls_on_a_closed_fd_fail() -> None:
 
 
 def test_every_profile_has_a_comparison_policy() -> None:
-    from tcpcore.profiles import PROFILES
+    from tcpcore.protocol.profiles import PROFILES
 
     for profile in PROFILES.values():
         assert policy_for(profile) is POLICIES[profile.name]

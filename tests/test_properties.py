@@ -22,14 +22,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tcpcore.connection import Connection
-from tcpcore.flags import Flags
-from tcpcore.profiles import get_profile
-from tcpcore.segment import Segment
-from tcpcore.seq import Seq
+from tcpcore.protocol.connection import Connection
+from tcpcore.protocol.profiles import get_profile
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import TABLE, CallError, lookup
 from tcpcore.sim.network import Link, Network
-from tcpcore.states import State
-from tcpcore.table import TABLE, CallError, lookup
+from tcpcore.wire.flags import Flags
+from tcpcore.wire.segment import Segment
+from tcpcore.wire.seq import Seq
 
 KEEPALIVE = {"keepalive": True, "keepalive_idle": 30.0, "keepalive_interval": 5.0}
 

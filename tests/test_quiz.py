@@ -24,7 +24,7 @@ import pytest
 from tcpcore import Flags, State, Trigger, lookup, quiz, read_pcap
 from tcpcore import Segment as Segment_
 from tcpcore.capture.annotate import shipped_captures, trace_from_capture
-from tcpcore.connection import Connection, rfc6528_iss
+from tcpcore.protocol.connection import Connection, rfc6528_iss
 from tcpcore.sim.scenarios import SCENARIOS, list_scenarios, parameters
 from tcpcore.trace import SegmentRecord, Trace
 
@@ -535,7 +535,7 @@ def test_a_syn_in_time_wait_reopens_under_linux_and_is_challenged_under_the_rfc(
 
 def test_rfc1337_profile_alone_ignores_a_rst_in_time_wait() -> None:
     """tcp_rfc1337=1 is the only profile that survives TIME-WAIT assassination."""
-    from tcpcore.profiles import get_profile
+    from tcpcore.protocol.profiles import get_profile
 
     q = quiz.get("time-wait-assassination")
     assert q.scenario == "time-wait-assassination" and q.also[0].profile == "linux-rfc1337"
@@ -585,7 +585,7 @@ def test_with_syn_cookies_the_client_gets_in_at_once_and_the_cookie_is_not_resen
 
 def test_a_listener_accepts_only_an_ack_that_returns_its_cookie() -> None:
     """A wrong cookie is answered as a stray ACK in LISTEN (a RST); the right one connects."""
-    from tcpcore.listener import Listener
+    from tcpcore.protocol.listener import Listener
 
     lst = Listener(80, backlog=1, syncookies=True, iss=300)
     lst.listen(0.0)

@@ -25,7 +25,7 @@ import re
 import pytest
 
 from tcpcore.cli import main
-from tcpcore.flags import Flags
+from tcpcore.protocol.states import State
 from tcpcore.sim.scenarios import (
     SCENARIOS,
     ScenarioError,
@@ -35,8 +35,8 @@ from tcpcore.sim.scenarios import (
     parameters,
     run_scenario,
 )
-from tcpcore.states import State
 from tcpcore.trace import Trace
+from tcpcore.wire.flags import Flags
 
 A, B = "10.0.0.1:40000", "10.0.0.2:80"
 CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTAB = (

@@ -42,7 +42,7 @@ from tcpcore import (
     WindowScale,
     verify_tcp_checksum,
 )
-from tcpcore.options import Option
+from tcpcore.wire.options import Option
 
 CLIENT4, SERVER4 = "10.0.0.1", "10.0.0.2"
 CLIENT6, SERVER6 = "2001:db8::1", "2001:db8::2"

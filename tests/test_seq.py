@@ -13,7 +13,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tcpcore import Seq
-from tcpcore.seq import between, comparable
+from tcpcore.wire.seq import between, comparable
 
 MOD = 2**32
 HALF = 2**31

@@ -20,9 +20,9 @@ import pytest
 from conftest import ROOT, require
 
 from tcpcore import Flags, Segment, viz
-from tcpcore.options import MSS, SackPermitted, Timestamps, WindowScale
-from tcpcore.profiles import PROFILES
+from tcpcore.protocol.profiles import PROFILES
 from tcpcore.sim.scenarios import run_scenario
+from tcpcore.wire.options import MSS, SackPermitted, Timestamps, WindowScale
 
 try:
     import matplotlib

@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 
 from tcpcore import Flags, Segment
 from tcpcore.errors import TCPCoreError
-from tcpcore.profiles import PROFILES, RFC9293, Profile
-from tcpcore.rules import classify
-from tcpcore.states import State
-from tcpcore.table import (
+from tcpcore.protocol.profiles import PROFILES, RFC9293, Profile
+from tcpcore.protocol.rules import classify
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import (
     TABLE,
     Action,
     CallError,
@@ -52,7 +52,7 @@ RFC5961_SECTIONS = {"3.2", "4.2", "5.2"}
 UNCHECKED_SECTIONS = {8985: {"7.3"}}
 # Base rows that describe behaviour no RFC has (their clause names the kernel's source instead).
 LINUX_ONLY_ROWS = {(State.FIN_WAIT_2, Trigger.FIN_WAIT_2_TIMEOUT)}
-# Reached only under a FreeBSD rule switch (listen_drops_syn_ack, tcpcore.rules).
+# Reached only under a FreeBSD rule switch (listen_drops_syn_ack, tcpcore.protocol.rules).
 FREEBSD_ONLY_ROWS = {(State.LISTEN, Trigger.SYN_ACK)}
 
 
@@ -473,8 +473,8 @@ def test_every_call_and_timer_lands_on_a_row(
 
 def test_rows_only_a_switch_reaches_are_named_with_their_switch() -> None:
     """SWITCHED_ROWS names a real rule switch for each row the RFC classifier never produces."""
-    from tcpcore.rules import RULE_SWITCHES
-    from tcpcore.table import SWITCHED_ROWS, TABLE
+    from tcpcore.protocol.rules import RULE_SWITCHES
+    from tcpcore.protocol.table import SWITCHED_ROWS, TABLE
 
     assert SWITCHED_ROWS.keys() >= FREEBSD_ONLY_ROWS
     for key, switch in SWITCHED_ROWS.items():

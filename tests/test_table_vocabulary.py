@@ -6,9 +6,9 @@ import pytest
 
 from autograder import keys
 from tcpcore import widgets
-from tcpcore.profiles import PROFILES, Profile
-from tcpcore.states import State
-from tcpcore.table import Action, Row, Trigger, lookup, rows
+from tcpcore.protocol.profiles import PROFILES, Profile
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Action, Row, Trigger, lookup, rows
 from tcpcore.viz.layout.diagram import edge_rows, transition_label
 
 

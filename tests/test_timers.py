@@ -13,7 +13,7 @@ import fixtures as fx
 import pytest
 from fixtures import ACK, FIN, IRS, ISS, OUR_MSS, PEER, PSH, SYN, S, T, ack_seg, out, rst_seg
 
-from tcpcore.connection import Connection
+from tcpcore.protocol.connection import Connection
 
 SYN_SEG = out(ISS, 0, SYN, options=OUR_MSS)
 

@@ -7,9 +7,9 @@ import json
 
 from tcpcore.capture.annotate import shipped_captures, trace_from_capture
 from tcpcore.capture.pcap import read_pcap
+from tcpcore.protocol.states import State
+from tcpcore.protocol.table import Trigger
 from tcpcore.sim.scenarios import run_scenario
-from tcpcore.states import State
-from tcpcore.table import Trigger
 from tcpcore.viz.layout.ladder import ladder_layout
 
 S, T = State, Trigger

@@ -28,12 +28,12 @@ from matplotlib.figure import Figure  # noqa: E402
 from tcpcore import LINUX, RFC9293, Flags, Segment, State, Trigger, read_pcap, viz  # noqa: E402
 from tcpcore.capture.annotate import connections, shipped_captures, trace_from_capture  # noqa: E402
 from tcpcore.capture.framing import build_frame, encode_frame  # noqa: E402
-from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
-from tcpcore.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
+from tcpcore.protocol.table import TABLE  # noqa: E402
 from tcpcore.sim.scenarios import SCENARIOS, run_scenario  # noqa: E402
-from tcpcore.table import TABLE  # noqa: E402
 from tcpcore.trace import Trace  # noqa: E402
 from tcpcore.viz.svg import text_width  # noqa: E402
+from tcpcore.wire.checksum import verify_tcp_checksum  # noqa: E402
+from tcpcore.wire.options import MSS, Nop, SackPermitted, Timestamps, WindowScale  # noqa: E402
 
 S, T = State, Trigger
 

@@ -18,9 +18,9 @@ from matplotlib.colors import to_hex  # noqa: E402
 from tcpcore import Flags, Segment, State, Trigger, quiz, read_pcap, viz, widgets  # noqa: E402
 from tcpcore.capture.annotate import shipped_captures  # noqa: E402
 from tcpcore.capture.framing import build_frame, encode_frame  # noqa: E402
-from tcpcore.checksum import verify_tcp_checksum  # noqa: E402
-from tcpcore.links import LinkType  # noqa: E402
-from tcpcore.table import triggers_for  # noqa: E402
+from tcpcore.protocol.table import triggers_for  # noqa: E402
+from tcpcore.wire.checksum import verify_tcp_checksum  # noqa: E402
+from tcpcore.wire.links import LinkType  # noqa: E402
 
 S, T = State, Trigger
 

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from ..flags import Flags
-from ..segment import Segment
 from ..trace import SegmentRecord, Trace, TraceEvent
+from ..wire.flags import Flags
+from ..wire.segment import Segment
 from .observe import Transition, observe_stream
 from .pcap import Capture, Packet
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import DecodeError
-from ..ip import IPv4
+from ..wire.ip import IPv4
 from ._numpy import np, npt
 from .columnrules import WIDTH, decode_group, gather
 from .framing import decode_frame

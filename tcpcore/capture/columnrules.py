@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ip import EXTENSION_HEADERS
-from ..links import LOOPBACK_INET, LOOPBACK_INET6_ALL, VLAN_TPIDS, LinkType
+from ..wire.ip import EXTENSION_HEADERS
+from ..wire.links import LOOPBACK_INET, LOOPBACK_INET6_ALL, VLAN_TPIDS, LinkType
 from ._numpy import np, npt
 
 Array = npt.NDArray[Any]

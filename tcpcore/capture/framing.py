@@ -1,8 +1,8 @@
 """Whole frames: from a captured frame to a TCP segment, and back (the encapsulation lesson).
 
 A capture file records frames of one *link type* (tcpdump's LINKTYPE_ values, listed in the
-IETF draft draft-ietf-opsawg-pcaplinktype; the headers are in :mod:`tcpcore.links`, IPv4 and
-IPv6 in :mod:`tcpcore.ip`). :func:`decode_frame` peels the layers one by one:
+IETF draft draft-ietf-opsawg-pcaplinktype; the headers are in :mod:`tcpcore.wire.links`, IPv4 and
+IPv6 in :mod:`tcpcore.wire.ip`). :func:`decode_frame` peels the layers one by one:
 
     link header (Ethernet, BSD loopback, Linux cooked...)  ->  IPv4 / IPv6  ->  TCP
 
@@ -29,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..checksum import ones_sum
 from ..errors import DecodeError
-from ..ip import (
+from ..wire.checksum import ones_sum
+from ..wire.ip import (
     EXTENSION_HEADERS,
     PROTO_TCP,
     PROTOCOL_NAMES,
@@ -40,7 +40,7 @@ from ..ip import (
     address_bytes,
     ext_header_size,
 )
-from ..links import (
+from ..wire.links import (
     ETHERTYPE_IPV4,
     ETHERTYPE_IPV6,
     ETHERTYPE_NAMES,
@@ -54,7 +54,7 @@ from ..links import (
     Loopback,
     decode_link,
 )
-from ..segment import Segment
+from ..wire.segment import Segment
 
 __all__ = [
     "Ethernet",

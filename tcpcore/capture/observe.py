@@ -8,9 +8,9 @@ annotate a simulation, by asking the reference itself: every segment is
    says (ESTABLISHED -> FIN-WAIT-1, CLOSE-WAIT -> LAST-ACK); a RST means the sender has let go
    (CLOSED), unless it is a listener or a SYN-SENT endpoint answering a bad ACK (RFC 9293
    3.10.7.2, 3.10.7.3), which keeps its state;
-2. *received* by the other, whose next state is what :func:`tcpcore.rules.classify` and
-   :func:`tcpcore.table.lookup` say, given a TCB rebuilt from what that endpoint has been seen to
-   send and receive.
+2. *received* by the other, whose next state is what :func:`tcpcore.protocol.rules.classify` and
+   :func:`tcpcore.protocol.table.lookup` say, given a TCB rebuilt from what that endpoint has been
+   seen to send and receive.
 
 **Connections, not addresses.** The observer keeps one pair of endpoints per connection (the
 two "ip:port" names of its 4-tuple), so a server port with two clients at once has two
@@ -44,13 +44,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ..flags import Flags
-from ..rules import classify
-from ..segment import Segment
-from ..seq import Seq
-from ..states import State
-from ..table import Action, TransitionError, Trigger, lookup, rows
-from ..tcb import TCB
+from ..protocol.rules import classify
+from ..protocol.states import State
+from ..protocol.table import Action, TransitionError, Trigger, lookup, rows
+from ..protocol.tcb import TCB
+from ..wire.flags import Flags
+from ..wire.segment import Segment
+from ..wire.seq import Seq
 
 __all__ = ["Observation", "Observer", "Transition", "observe_stream", "possible_transition"]
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 from ..errors import DecodeError
-from ..links import LinkType
-from ..segment import Segment
+from ..wire.links import LinkType
+from ..wire.segment import Segment
 from .framing import decode_frame
 from .pcapng import SHB, PcapngReader
 from .records import PCAP_MICRO, PCAP_NANO, CaptureProblem, PcapReader, Record, Source

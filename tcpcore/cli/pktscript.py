@@ -25,7 +25,7 @@ EXIT_NOT_RUNNABLE = 2  # tcpcore.conformance.EXIT_NOT_RUNNABLE, without importin
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the subcommand's arguments to ``parser``."""
-    from ..profiles import PROFILES
+    from ..protocol.profiles import PROFILES
 
     parser.add_argument("file", metavar="FILE.pkt", help="the packetdrill script")
     parser.add_argument(
@@ -39,7 +39,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run ``args.file``; print progress (with -v) and the verdict line; return the exit code."""
     from ..conformance import profile_for, run_text
-    from ..profiles import ProfileError
+    from ..protocol.profiles import ProfileError
 
     path = Path(args.file)
     try:

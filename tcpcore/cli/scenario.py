@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the subcommand; returns the exit code."""
-    from ..profiles import PROFILES
+    from ..protocol.profiles import PROFILES
     from ..sim.scenarios import SCENARIOS, list_scenarios, run_scenario
 
     if args.list:

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from ..errors import DecodeError
-from ..ip import IPv4, IPv6
 from ..trace import segment_json
+from ..wire.ip import IPv4, IPv6
 from . import silence
 
 if TYPE_CHECKING:
     from ..capture.pcap import CaptureProblem, Packet
-    from ..segment import Segment
+    from ..wire.segment import Segment
 
 NAME = "trace"
 PROG = "tcpcore trace"

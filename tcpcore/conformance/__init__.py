@@ -2,7 +2,7 @@
 
 * :mod:`.parse` reads a script into events (socket calls, ``<``/``>`` segments, shell lines,
   ``%{ }%`` assertions), refusing what is outside the subset as NOT RUNNABLE with its line;
-* :mod:`.syscalls` plays the socket calls on a :class:`~tcpcore.connection.Connection`;
+* :mod:`.syscalls` plays the socket calls on a :class:`~tcpcore.protocol.connection.Connection`;
 * :mod:`.policy` says what a ``>`` line is compared on under each profile, and what a script's
   sysctls change;
 * :mod:`.runner` tells the script's story on a virtual clock and gives the verdict

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from ..errors import TCPCoreError
-from ..flags import Flags
-from ..options import MSS, Eol, Nop, Option, Sack, SackPermitted, Timestamps, WindowScale
+from ..wire.flags import Flags
+from ..wire.options import MSS, Eol, Nop, Option, Sack, SackPermitted, Timestamps, WindowScale
 
 DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
 
@@ -225,7 +225,7 @@ _FLAG_BITS = {
 _UNMODELLED_FLAGS = {
     "E": "ECE (RFC 3168 ECN): tcpcore does not negotiate ECN",
     "W": "CWR (RFC 3168 ECN): tcpcore does not negotiate ECN",
-    "U": "URG: tcpcore leaves urgent data out (tcpcore.table)",
+    "U": "URG: tcpcore leaves urgent data out (tcpcore.protocol.table)",
 }
 _UNMODELLED_OPTIONS = {
     "FO": "TCP Fast Open cookie (RFC 7413): tcpcore carries no data on a SYN",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..profiles import Profile, ProfileError, get_profile
+from ..protocol.profiles import Profile, ProfileError, get_profile
 
 # -- what a ">" line is compared on, per profile ----------------------------------------------
 

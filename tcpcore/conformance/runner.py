@@ -2,8 +2,9 @@
 
 A packetdrill script tells a real stack's story from the outside: socket calls, the segments the
 stack must send (``>``), the segments injected as if from the peer (``<``), each at a time. This
-runner tells the same story to a :class:`~tcpcore.connection.Connection` on a virtual clock, and
-compares what the reference sends with the script's ``>`` lines. Exit status and last line:
+runner tells the same story to a :class:`~tcpcore.protocol.connection.Connection` on a virtual
+clock, and compares what the reference sends with the script's ``>`` lines. Exit status and last
+line:
 
 * 0, ``PASS: ...`` with the number of lines run and of lines skipped, by kind;
 * 1, ``FAIL line N: expected ..., got ...``: the first line whose expectation the reference broke;
@@ -58,16 +59,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import events as ev
-from ..connection import Connection
 from ..errors import TCPCoreError
-from ..flags import Flags
-from ..options import Option
-from ..profiles import Profile, get_profile
-from ..rules import classify
-from ..segment import Segment
-from ..states import State
-from ..table import Trigger
+from ..protocol import events as ev
+from ..protocol.connection import Connection
+from ..protocol.profiles import Profile, get_profile
+from ..protocol.rules import classify
+from ..protocol.states import State
+from ..protocol.table import Trigger
+from ..wire.flags import Flags
+from ..wire.options import Option
+from ..wire.segment import Segment
 from .parse import (
     Code,
     Event,
@@ -443,7 +444,7 @@ class Runner(SocketCalls):
                 raise NotRunnable(
                     p.line,
                     "text on a SYN in SYN-SENT",
-                    "tcpcore leaves text on a SYN out (tcpcore.table); the peer resends it",
+                    "tcpcore leaves a SYN's text out (tcpcore.protocol.table); the peer resends it",
                 )
         self._call(lambda c, t: c.receive(seg, t))
         self._check_blocked()

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..states import State
-from ..table import CallError
+from ..protocol.states import State
+from ..protocol.table import CallError
 from .parse import NotRunnable, ScriptSyntaxError, Syscall
 
 if TYPE_CHECKING:
-    from ..connection import Connection
+    from ..protocol.connection import Connection
 
 REMOTE_PORT = 40123  # the script's peer
 _SKIPPED_OPTS = {"SO_REUSEADDR", "SO_REUSEPORT", "SO_RCVBUF", "SO_SNDBUF"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..states import State
+from ..protocol.states import State
 from .results import LEGEND, Run
 from .results import short as _short
 

@@ -1,9 +1,9 @@
 """tcpcore's prediction of an experiment: the same socket steps on the reference TCP.
 
-Each step of the experiment is carried out on :class:`~tcpcore.connection.Connection` s (the
-clients) and :class:`~tcpcore.listener.Listener` s (the servers, with ``auto_read`` off so that
-unread data stays unread) on a simulated loopback: one network, a 0.5 ms one-way delay, the
-``linux`` profile. Step i happens at i * 0.5 s of the virtual clock (after any sleeps), or at
+Each step of the experiment is carried out on :class:`~tcpcore.protocol.connection.Connection` s
+(the clients) and :class:`~tcpcore.protocol.listener.Listener` s (the servers, with ``auto_read``
+off so that unread data stays unread) on a simulated loopback: one network, a 0.5 ms one-way delay,
+the ``linux`` profile. Step i happens at i * 0.5 s of the virtual clock (after any sleeps), or at
 the moment it started in a kernel run when ``times`` are given; the states are read once the
 segments it set off have settled, like the kernel run's ``ss`` after each step.
 
@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..connection import Connection
-from ..listener import Listener
-from ..profiles import Profile, get_profile
+from ..protocol.connection import Connection
+from ..protocol.listener import Listener
+from ..protocol.profiles import Profile, get_profile
+from ..protocol.states import State
+from ..protocol.table import Action, CallError
 from ..sim.network import Link, Network
-from ..states import State
-from ..table import Action, CallError
 from .experiments import CLIENT_IP, SERVER_IP, Experiment, port_numbers, roles
 from .results import Run, StepResult, port_symbols, segment_label
 

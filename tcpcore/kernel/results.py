@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..capture.pcap import Capture, write_pcap
-from ..states import State
+from ..protocol.states import State
 from ..trace import Trace
 from .experiments import Experiment, roles
 from .ss import SocketRecord

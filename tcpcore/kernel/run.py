@@ -38,8 +38,8 @@ from typing import Any
 
 from ..capture.annotate import trace_from_capture
 from ..capture.pcap import read_pcap, write_pcap
-from ..checksum import tcp_checksum
-from ..states import State
+from ..protocol.states import State
+from ..wire.checksum import tcp_checksum
 from .experiments import CLIENT_IP, EXPERIMENTS, SERVER_IP, Experiment, port_numbers, roles
 from .results import Run, StepResult, port_symbols, segment_label
 from .ss import SocketRecord, parse_proc_net_tcp, parse_ss

@@ -25,7 +25,7 @@ import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..states import State
+from ..protocol.states import State
 
 __all__ = ["KERNEL_STATE_NUMBERS", "SocketRecord", "parse_proc_net_tcp", "parse_ss", "read_sockets"]
 

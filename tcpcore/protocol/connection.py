@@ -10,21 +10,23 @@ Nothing here touches a socket, the wall clock or global randomness. Every input 
     conn.next_deadline()                         # when to call handle_timer(now)
     for event in conn.pop_events(): ...          # Connected, DataReceived, PeerClosed, ...
 
-An arriving segment is classified by :mod:`tcpcore.rules` into a trigger, the row for
-(state, trigger) is looked up in :mod:`tcpcore.table`, and the row's actions are carried out in
-order. User calls and timer expiries go through the same lookup. ``history`` records every row
-applied, so a run can be replayed, drawn or graded.
+An arriving segment is classified by :mod:`tcpcore.protocol.rules` into a trigger, the row for
+(state, trigger) is looked up in :mod:`tcpcore.protocol.table`, and the row's actions are carried
+out in order. User calls and timer expiries go through the same lookup. ``history`` records every
+row applied, so a run can be replayed, drawn or graded.
 
 What lives where:
 
 * this module: the :class:`Connection` (its public calls, the engine that looks up and applies a
   row, sending with the retransmission queue);
-* :mod:`tcpcore.handlers`: what each Action of a row does, one handler per Action ({Action:
+* :mod:`tcpcore.protocol.handlers`: what each Action of a row does, one handler per Action ({Action:
   handler}), receiving (ACKs, text in order) included;
-* :mod:`tcpcore.timers`: retransmission (RFC 6298), TIME-WAIT, keepalive, FIN-WAIT-2 and the tail
+* :mod:`tcpcore.protocol.timers`: retransmission (RFC 6298), TIME-WAIT, keepalive, FIN-WAIT-2 and
+the tail
   loss probe: when each timer is armed and what its expiry feeds into the table;
-* :mod:`tcpcore.tcb`: the TCB (RFC 9293 3.3.1's variables) and the ISS of a new one (RFC 6528);
-* :mod:`tcpcore.rules` and :mod:`tcpcore.table`: the trigger and the row.
+* :mod:`tcpcore.protocol.tcb`: the TCB (RFC 9293 3.3.1's variables) and the ISS of a new one (RFC
+6528);
+* :mod:`tcpcore.protocol.rules` and :mod:`tcpcore.protocol.table`: the trigger and the row.
 
 The SYN and SYN+ACK carry MSS, and the Window Scale (RFC 7323 2) and SACK-permitted (RFC 2018 2)
 options the profile offers; a SYN+ACK only echoes what the peer's SYN offered. Once both SYNs
@@ -36,20 +38,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..errors import TCPCoreError
+from ..wire._fast import maker
+from ..wire.flags import Flags, flags_of
+from ..wire.options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
+from ..wire.segment import Segment
+from ..wire.seq import Seq
 from . import events as ev
-from ._fast import maker
-from .errors import TCPCoreError
-from .flags import Flags, flags_of
 from .handlers import Input, Plan, plan
-from .options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from .profiles import Profile, get_profile
 from .rules import classify
-from .segment import Segment
-from .seq import Seq
 from .states import State
 from .table import TABLE, Action, CallError, Row, TransitionError, Trigger, lookup
 from .tcb import TCB
-from .tcb import rfc6528_iss as rfc6528_iss  # re-exported: tcpcore.connection.rfc6528_iss
+from .tcb import rfc6528_iss as rfc6528_iss  # re-exported: tcpcore.protocol.connection.rfc6528_iss
 from .timers import (
     arm_fin_wait_2,
     arm_loss_probe,
@@ -361,8 +363,9 @@ class Connection:
         """Look up (state, trigger) and carry out the row's actions in order; ``data`` is what
         a SEND queues, ``reason`` what a time-out reports."""
         state = self.state
-        # The row and its handlers (tcpcore.handlers, one per Action), found once per (state,
-        # trigger): keyed by the members' identities, since hashing an Enum member runs Python code.
+        # The row and its handlers (tcpcore.protocol.handlers, one per Action), found once per
+        # (state, trigger): keyed by the members' identities, since hashing an Enum member runs
+        # Python code.
         route = _ROUTES.get((id(state), id(trigger)))
         if route is None:
             found = TABLE.get((state, trigger))

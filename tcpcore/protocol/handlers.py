@@ -1,13 +1,14 @@
 """What each Action of the table does to a connection: one handler per Action.
 
-A row of :mod:`tcpcore.table` names its actions (SEND_SYN, PROCESS_ACK, START_2MSL, ...);
-:class:`tcpcore.connection.Connection` looks the row up and calls, in order, the handler that
+A row of :mod:`tcpcore.protocol.table` names its actions (SEND_SYN, PROCESS_ACK, START_2MSL, ...);
+:class:`tcpcore.protocol.connection.Connection` looks the row up and calls, in order, the handler
+that
 :data:`HANDLERS` gives for each of them. A handler is a function of the connection and the
 :class:`Input` that triggered the row; it changes the connection's TCB, queues, timers and
 events. Receiving lives here (PROCESS_ACK: the fifth step of RFC 9293 3.10.7.4 and the
 retransmission queue it empties; ACCEPT_TEXT: the seventh, with the out-of-order segments it
 drains); sending (``_emit``, ``_send_new``, the queue pushed after each input) stays in
-:mod:`tcpcore.connection`, and the timers are in :mod:`tcpcore.timers`.
+:mod:`tcpcore.protocol.connection`, and the timers are in :mod:`tcpcore.protocol.timers`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..wire.flags import Flags, flags_of
+from ..wire.segment import Segment
+from ..wire.seq import _MASK, HALF, Seq, _seq
 from . import events as ev
 from . import timers
-from .flags import Flags, flags_of
-from .segment import Segment
-from .seq import _MASK, HALF, Seq, _seq
 from .states import State
 from .table import Action, CallError, Row, Trigger
 from .tcb import TCB, rfc6528_iss
@@ -27,7 +28,7 @@ from .tcb import TCB, rfc6528_iss
 if TYPE_CHECKING:
     from .connection import Connection
 
-# Plain ints, as in tcpcore.connection: segments get a Flags back through flags_of().
+# Plain ints, as in tcpcore.protocol.connection: segments get a Flags back through flags_of().
 SYN, ACK, FIN, RST = int(Flags.SYN), int(Flags.ACK), int(Flags.FIN), int(Flags.RST)
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 

@@ -3,7 +3,7 @@
 RFC 9293 models a passive OPEN as one connection in LISTEN that a SYN moves to SYN-RECEIVED
 (3.10.7.2 third). A server socket is more: it keeps listening while each arriving SYN gets a
 connection of its own. :class:`Listener` is that socket, built from plain
-:class:`~tcpcore.connection.Connection` s so that every decision is still the table's:
+:class:`~tcpcore.protocol.connection.Connection` s so that every decision is still the table's:
 
 * an arriving segment is demultiplexed by its remote (ip, port) to the child connection for it;
 * a SYN from a new remote creates a child, opens it passively (LISTEN) and feeds it the SYN, so
@@ -36,11 +36,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..wire.flags import Flags
+from ..wire.options import MSS
+from ..wire.segment import Segment
 from .connection import Connection
-from .flags import Flags
-from .options import MSS
 from .profiles import Profile
-from .segment import Segment
 from .states import State
 
 _GONE = (State.CLOSED, State.LISTEN)

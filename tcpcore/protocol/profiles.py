@@ -1,6 +1,6 @@
 """Profiles: where real stacks differ from RFC 9293, the difference is a named value here.
 
-The logic (the table and :mod:`tcpcore.rules`) is one; a profile only chooses numbers and
+The logic (the table and :mod:`tcpcore.protocol.rules`) is one; a profile only chooses numbers and
 switches. ``rfc9293`` is the default and follows the RFC (with RFC 1122 and RFC 6298 where RFC 9293
 defers to them); ``linux`` follows the Linux kernel's defaults, with the sysctl or function that
 decides each value named beside it.
@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-from .errors import TCPCoreError
+from ..errors import TCPCoreError
 
 
 class ProfileError(TCPCoreError, ValueError):
@@ -92,7 +92,7 @@ class Profile:
     mss: int = 1460
     default_peer_mss: int = 536  # RFC 9293 3.7.1 (SHLD-5 / RFC 1122 4.2.2.6) when none is sent
     rcv_wnd: int = 65535
-    # Switches read by table variants (see tcpcore.table).
+    # Switches read by table variants (see tcpcore.protocol.table).
     rst_on_close_with_unread: bool = False
     rst_on_data_after_close: bool = False
     ignore_rst_in_time_wait: bool = False
@@ -127,7 +127,7 @@ class Profile:
     # FreeBSD tcp_input(): a SYN+ACK for a listener is dropped, not answered with a RST.
     listen_drops_syn_ack: bool = False
     # FreeBSD tcp_twcheck(): TIME-WAIT drops a RST and anything without ACK, and acknowledges
-    # everything else but a duplicate of its last ACK (tcpcore.rules).
+    # everything else but a duplicate of its last ACK (tcpcore.protocol.rules).
     time_wait_answers_all_but_duplicate_ack: bool = False
     # The RFC 793 answers that RFC 5961 replaced, as FreeBSD's sysctls choose them (tcp(4)):
     # net.inet.tcp.insecure_rst=1, a RST anywhere in the window resets; insecure_syn=1, a SYN in

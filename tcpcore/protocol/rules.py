@@ -1,9 +1,9 @@
 """The rules that are not single rows: which trigger an arriving segment is.
 
-:mod:`tcpcore.table` says what to do for (state, trigger). This module decides the trigger, in the
-order RFC 9293 3.10.7 checks an arriving segment, reading the connection's variables (a
-:class:`~tcpcore.tcb.TCB`, defined in :mod:`tcpcore.tcb`), and is the only other place the state
-machine's decisions live:
+:mod:`tcpcore.protocol.table` says what to do for (state, trigger). This module decides the trigger,
+in the order RFC 9293 3.10.7 checks an arriving segment, reading the connection's variables (a
+:class:`~tcpcore.protocol.tcb.TCB`, defined in :mod:`tcpcore.protocol.tcb`), and is the only other
+place the state machine's decisions live:
 
 * CLOSED (3.10.7.1): a RST is discarded; anything else is answered with a RST.
 * LISTEN (3.10.7.2): RST, then ACK (any ACK is bad), then SYN, then anything else.
@@ -43,10 +43,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._fast import maker
-from .flags import Flags, flags_of
-from .segment import Segment
-from .seq import _MASK, HALF, Seq, _seq
+from ..wire._fast import maker
+from ..wire.flags import Flags, flags_of
+from ..wire.segment import Segment
+from ..wire.seq import _MASK, HALF, Seq, _seq
 from .states import State
 from .table import SwitchSource, Trigger
 from .tcb import TCB

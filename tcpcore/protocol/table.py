@@ -2,9 +2,9 @@
 
 Theory of operation
 -------------------
-A TCP endpoint is always in one of eleven states (:class:`~tcpcore.states.State`). Three kinds of
-thing move it: the user's calls (OPEN, SEND, CLOSE, ABORT; RFC 9293 3.10.1-3.10.5), segments
-arriving from the peer (3.10.7), and timers running out (3.10.8). Each of these is a
+A TCP endpoint is always in one of eleven states (:class:`~tcpcore.protocol.states.State`). Three
+kinds of thing move it: the user's calls (OPEN, SEND, CLOSE, ABORT; RFC 9293 3.10.1-3.10.5),
+segments arriving from the peer (3.10.7), and timers running out (3.10.8). Each of these is a
 :class:`Trigger`. For every (state, trigger) pair the RFC allows, :data:`TABLE` holds one
 :class:`Row`: the next state, the actions to take in order, and the clause of the RFC that says
 so. A pair that is not in the table is an error, and :func:`lookup` says which pair it was.
@@ -12,13 +12,15 @@ so. A pair that is not in the table is an error, and :func:`lookup` says which p
 Segments are not triggers as they arrive: the same FIN+ACK means different things in FIN-WAIT-1
 depending on whether it acknowledges our FIN. Deciding which trigger a segment is (the sequence
 number acceptability test of RFC 9293 Table 6, the RST and SYN checks of RFC 5961, the ACK checks of
-SYN-SENT and SYN-RECEIVED) is the job of :mod:`tcpcore.rules`, which sits beside this table and is
-the only other place where the state machine's decisions live. The connection
-(:mod:`tcpcore.connection`) classifies, looks up, and carries out the row's actions: nothing else.
+SYN-SENT and SYN-RECEIVED) is the job of :mod:`tcpcore.protocol.rules`, which sits beside this table
+and is the only other place where the state machine's decisions live. The connection
+(:mod:`tcpcore.protocol.connection`) classifies, looks up, and carries out the row's actions:
+nothing else.
 
 Where real stacks differ from the RFC, a row carries *variants*: alternative rows chosen by a named
-switch of the :class:`~tcpcore.profiles.Profile` (for example ``rst_on_close_with_unread``: Linux,
-following RFC 2525 2.17, answers close() with unread data by a RST). The RFC's row is the default.
+switch of the :class:`~tcpcore.protocol.profiles.Profile` (for example ``rst_on_close_with_unread``:
+Linux, following RFC 2525 2.17, answers close() with unread data by a RST). The RFC's row is the
+default.
 
 Everything below is drawn, stepped through and graded from this one table: the state diagram
 (:mod:`tcpcore.viz`), the widgets, the exercises' answer keys and the autograder.
@@ -40,7 +42,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .errors import TCPCoreError
+from ..errors import TCPCoreError
 from .states import State
 
 
@@ -61,7 +63,7 @@ class Trigger(enum.Enum):
     SHUTDOWN = "SHUTDOWN"
     ABORT = "ABORT"
 
-    # Arriving segments, as classified by tcpcore.rules.
+    # Arriving segments, as classified by tcpcore.protocol.rules.
     ANY = "any segment"
     SYN = "SYN"
     SYN_PASSIVE = "SYN after a passive OPEN"
@@ -276,7 +278,7 @@ A = Action
 S = State
 T = Trigger
 TABLE: dict[tuple[State, Trigger], Row] = {}
-# Rows the classifier (tcpcore.rules) produces only when a profile turns on a rule switch:
+# Rows the classifier (tcpcore.protocol.rules) produces only when a profile turns on a rule switch:
 # (state, trigger) -> switch. Under the RFC they never happen, so the course's exercises and
 # answer keys leave them out.
 SWITCHED_ROWS: dict[tuple[State, Trigger], str] = {}
@@ -500,8 +502,8 @@ _row(
 # -- LISTEN (3.10.7.2) ----------------------------------------------------------------------------
 _row(S.LISTEN, T.RST, None, (A.DISCARD,), "3.10.7.2 first", "a RST cannot be for a listener")
 _row(S.LISTEN, T.BAD_ACK, None, (A.REPLY_RST,), "3.10.7.2 second", "<SEQ=SEG.ACK><CTL=RST>")
-# Only under the profile switch listen_drops_syn_ack (tcpcore.rules) is a SYN+ACK in LISTEN told
-# from any other bad ACK: FreeBSD drops it where the RFC resets it.
+# Only under the profile switch listen_drops_syn_ack (tcpcore.protocol.rules) is a SYN+ACK in LISTEN
+# told from any other bad ACK: FreeBSD drops it where the RFC resets it.
 _row(
     S.LISTEN,
     T.SYN_ACK,
@@ -684,8 +686,8 @@ _row(
 )
 # TIME-WAIT reuse. RFC 9293 3.6.1 lets a stack reopen a connection from TIME-WAIT on a new SYN
 # (MAY-2) if its new ISS lies above every sequence number of the old incarnation, and
-# recommends RFC 6191's timestamp test (SHLD-4); tcpcore.rules.reopens() decides which SYNs may.
-# The RFC's fourth step answers any SYN with the challenge ACK; Linux accepts such a SYN
+# recommends RFC 6191's timestamp test (SHLD-4); tcpcore.protocol.rules.reopens() decides which SYNs
+# may. The RFC's fourth step answers any SYN with the challenge ACK; Linux accepts such a SYN
 # (tcp_timewait_state_process() returns TCP_TW_SYN: the listener opens a new connection whose
 # ISN is the old SND.NXT + 65537). A SYN that is an old duplicate (2) is not detected.
 _row(
@@ -708,7 +710,7 @@ _row(
     ),
 )
 # Only under the profile switch syn_in_window_resets (FreeBSD net.inet.tcp.insecure_syn=1) is a SYN
-# in the window told from the others (tcpcore.rules): RFC 793's answer, which RFC 5961 4.2
+# in the window told from the others (tcpcore.protocol.rules): RFC 793's answer, which RFC 5961 4.2
 # replaced: "it is an error, send a reset", and the connection is reset (FreeBSD tcp_drop():
 # <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>). A SYN outside the window still draws a challenge ACK.
 _row(

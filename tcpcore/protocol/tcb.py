@@ -1,9 +1,10 @@
 """The Transmission Control Block: the variables of one connection (RFC 9293 3.3.1).
 
-What lives where in the protocol core: :mod:`tcpcore.table` says what to do for (state,
-trigger); :mod:`tcpcore.rules` decides which trigger an arriving segment is, reading a
-:class:`TCB`; :mod:`tcpcore.connection` holds a TCB and carries out the table's rows. The TCB is
-plain data: a connection, the capture observer and the autograder's checks each build their own.
+What lives where in the protocol core: :mod:`tcpcore.protocol.table` says what to do for (state,
+trigger); :mod:`tcpcore.protocol.rules` decides which trigger an arriving segment is, reading a
+:class:`TCB`; :mod:`tcpcore.protocol.connection` holds a TCB and carries out the table's rows. The
+TCB is plain data: a connection, the capture observer and the autograder's checks each build their
+own.
 :func:`rfc6528_iss` chooses where a new TCB's sequence space starts.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .seq import Seq
+from ..wire.seq import Seq
 
 _ZERO = Seq(0)  # Seq is immutable, so one shared default is safe
 

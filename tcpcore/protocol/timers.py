@@ -1,9 +1,9 @@
 """A connection's timers: when each is armed, and what its expiry feeds into the table.
 
-A :class:`tcpcore.connection.Connection` keeps its timers as deadlines on its own virtual clock
-(``Connection.timers``, {name: due}); ``handle_timer(now)`` calls :func:`fire` for each one due,
-which turns the expiry into a trigger looked up in the table like any other input. The functions
-here take the connection; the connection calls them as it sends and receives.
+A :class:`tcpcore.protocol.connection.Connection` keeps its timers as deadlines on its own virtual
+clock (``Connection.timers``, {name: due}); ``handle_timer(now)`` calls :func:`fire` for each one
+due, which turns the expiry into a trigger looked up in the table like any other input. The
+functions here take the connection; the connection calls them as it sends and receives.
 
 RFC 9293 3.8.1, 3.10.8; RFC 6298; RFC 1122 4.2.3.5, 4.2.3.6:
 

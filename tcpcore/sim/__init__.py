@@ -7,8 +7,8 @@
   (:func:`run_scenario`);
 * :mod:`.schedules` reads when each profile's timers fire by running those scenarios.
 
-Layer: above the protocol (``tcpcore.connection``, ``tcpcore.listener``) and the trace; nothing
-here draws, asks questions or parses a command line.
+Layer: above the protocol (``tcpcore.protocol.connection``, ``tcpcore.protocol.listener``) and the
+trace; nothing here draws, asks questions or parses a command line.
 """
 
 from __future__ import annotations

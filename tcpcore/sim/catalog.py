@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import events as ev
-from ..connection import Connection, Step
-from ..flags import Flags
-from ..listener import Listener
-from ..profiles import Profile
-from ..segment import Segment
-from ..states import State
-from ..table import Row, Trigger
+from ..protocol import events as ev
+from ..protocol.connection import Connection, Step
+from ..protocol.listener import Listener
+from ..protocol.profiles import Profile
+from ..protocol.states import State
+from ..protocol.table import Row, Trigger
+from ..wire.flags import Flags
+from ..wire.segment import Segment
 from .network import Network
 
 CLIENT_IP, SERVER_IP = "10.0.0.1", "10.0.0.2"

@@ -21,9 +21,9 @@ in that order: the same seed gives the same trace. The loop stops when nothing i
 ``until``, and raises :class:`SimulationError` after ``max_steps`` steps.
 
 Demultiplexing. An endpoint lives at (ip, port): a Connection at (local_ip, local_port), talking
-to (remote_ip, remote_port or any port); a :class:`~tcpcore.listener.Listener` at its address,
-for any remote. A segment that reaches no connection gets what a CLOSED port gives (RFC 9293
-3.10.7.1: a RST, unless it is one), worked out by a throw-away Connection in CLOSED so that the
+to (remote_ip, remote_port or any port); a :class:`~tcpcore.protocol.listener.Listener` at its
+address, for any remote. A segment that reaches no connection gets what a CLOSED port gives (RFC
+9293 3.10.7.1: a RST, unless it is one), worked out by a throw-away Connection in CLOSED so that the
 rule is the table's: that is how "connection refused" and half-open discovery happen.
 
 Faults, on top of each link's dice (:class:`Link`): ``drop_nth("A", 3)`` (the 3rd segment A
@@ -40,15 +40,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .. import events as ev
-from ..connection import Connection
-from ..flags import Flags
-from ..listener import Listener
-from ..profiles import Profile, get_profile
-from ..segment import Segment
-from ..states import State
-from ..table import CallError, Trigger
+from ..protocol import events as ev
+from ..protocol.connection import Connection
+from ..protocol.listener import Listener
+from ..protocol.profiles import Profile, get_profile
+from ..protocol.states import State
+from ..protocol.table import CallError, Trigger
 from ..trace import SegmentRecord, Trace, TraceEvent, address
+from ..wire.flags import Flags
+from ..wire.segment import Segment
 from .clock import SimulationError, VirtualClock
 
 __all__ = ["Link", "Network", "SimulationError"]
@@ -305,7 +305,7 @@ class Network:
     ) -> None:
         """At ``t``, call ``target()``, or for an endpoint name ``endpoint.method(*args, now=t)``
         (``net.at(1, "A", "send", b"hi")``). A call the RFC refuses
-        (:class:`~tcpcore.table.CallError`) becomes an "error" event instead of an exception."""
+        (:class:`~tcpcore.protocol.table.CallError`) becomes an "error" event, not an exception."""
         if callable(target):
             self.clock.schedule(t, (_ACTION, target, None))
         else:

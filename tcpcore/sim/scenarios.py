@@ -21,7 +21,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..profiles import Profile, ProfileError, get_profile
+from ..protocol.profiles import Profile, ProfileError, get_profile
 from ..trace import Trace
 from .catalog import SCENARIOS, ScenarioError, ScenarioFn, TwoWayEndpoint
 from .network import Link, Network

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
-from ..flags import Flags
-from ..profiles import RFC9293, Profile, get_profile
-from ..states import State
-from ..table import Trigger
+from ..protocol.profiles import RFC9293, Profile, get_profile
+from ..protocol.states import State
+from ..protocol.table import Trigger
 from ..trace import Trace
+from ..wire.flags import Flags
 from .scenarios import run_scenario
 
 __all__ = ["WHAT", "TimerMark", "TimerSchedule", "TimerSpan", "profile_with", "timer_schedule"]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..profiles import Profile
-from ..states import State
+from ..protocol.profiles import Profile
+from ..protocol.states import State
 from .backends import artist_kit, new_figure, place_axes
 from .layout.diagram import (
     BOX_H,
@@ -38,7 +38,7 @@ def state_diagram(
     show_minor: bool = False,
     title: str | None = None,
 ) -> Figure:
-    """RFC 9293 Figure 5, with its edges generated from :data:`tcpcore.table.TABLE`.
+    """RFC 9293 Figure 5, with its edges generated from :data:`tcpcore.protocol.table.TABLE`.
 
     ``path`` (states, or (state, trigger) pairs) and ``highlight`` (a state, an edge, a row, or
     a list of them) are drawn in colour; ``current`` is filled. Rows the RFC's figure leaves

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..segment import Segment
+from ..wire.segment import Segment
 from .backends import artist_kit, new_figure, place_axes
 from .layout.wire import header_fields
 from .palette import FIGURE_WIDTH_IN

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..profiles import Profile
+from ..protocol.profiles import Profile
 from ..sim.schedules import TimerSchedule, timer_schedule
 from .backends import artist_kit, new_figure, place_axes
 from .palette import FIGURE_WIDTH_IN, INK

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import viz
-from ..profiles import PROFILES, Profile
+from ..protocol.profiles import PROFILES, Profile
+from ..protocol.states import State
 from ..sim.network import Network
 from ..sim.scenarios import run_scenario
-from ..states import State
 from ..trace import Trace
 from . import static
 

@@ -7,8 +7,8 @@ import html
 from typing import Any
 
 from .. import viz
+from ..protocol.states import State
 from ..sim.scenarios import parameters
-from ..states import State
 from ..trace import SegmentRecord, Trace
 from .base import (
     _App,

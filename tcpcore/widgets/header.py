@@ -11,11 +11,11 @@ from ..capture.annotate import shipped_captures
 from ..capture.framing import decode_frame
 from ..capture.pcap import Capture, read_pcap
 from ..errors import DecodeError
-from ..flags import Flags
-from ..links import LinkType
-from ..options import MSS, Option
-from ..segment import Segment
 from ..viz.layout.wire import FLAG_ORDER, header_fields
+from ..wire.flags import Flags
+from ..wire.links import LinkType
+from ..wire.options import MSS, Option
+from ..wire.segment import Segment
 from .base import (
     _App,
     _fit_options,

@@ -7,9 +7,9 @@ import html
 from typing import Any
 
 from .. import viz
-from ..profiles import get_profile
-from ..states import State
-from ..table import Row, Trigger, lookup, triggers_for
+from ..protocol.profiles import get_profile
+from ..protocol.states import State
+from ..protocol.table import Row, Trigger, lookup, triggers_for
 from .base import (
     _App,
     _fit_options,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import viz
-from ..flags import Flags
+from ..protocol.states import State
 from ..sim.network import Network
-from ..states import State
 from ..trace import Trace
+from ..wire.flags import Flags
 from .base import (
     _App,
     _profile_dropdown,

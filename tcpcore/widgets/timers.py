@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import viz
-from ..profiles import Profile, get_profile
+from ..protocol.profiles import Profile, get_profile
 from ..sim.schedules import TimerSchedule, timer_schedule
 from .base import (
     _App,

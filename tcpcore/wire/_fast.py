@@ -1,7 +1,7 @@
 """Fast internal constructors for the frozen, slotted dataclasses built on the hot path.
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__`` (the class
-refuses plain assignment), which makes a 12-field :class:`~tcpcore.segment.Segment` cost about
+refuses plain assignment), which makes a 12-field :class:`~tcpcore.wire.segment.Segment` cost about
 as much as the rest of a segment's trip through the table. :func:`maker` writes, once per class,
 a function that fills the slots directly, with no ``__post_init__`` and no checks: for
 tcpcore's own code, which already holds valid values. Everyone else calls the class.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import sys
 
-from .errors import EncodeError
+from ..errors import EncodeError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 AddressLike = str | bytes | IPAddress

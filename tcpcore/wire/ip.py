@@ -26,8 +26,8 @@ import ipaddress
 import struct
 from dataclasses import dataclass, field
 
+from ..errors import DecodeError, EncodeError
 from .checksum import internet_checksum
-from .errors import DecodeError, EncodeError
 
 PROTO_TCP = 6
 # RFC 8200 4.1 (and RFC 4302 for AH): extension headers walked to reach the upper layer.

@@ -24,7 +24,7 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import DecodeError, EncodeError
+from ..errors import DecodeError, EncodeError
 
 ETHERTYPE_IPV4 = 0x0800
 ETHERTYPE_IPV6 = 0x86DD

@@ -21,7 +21,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .errors import DecodeError, EncodeError
+from ..errors import DecodeError, EncodeError
 
 
 @dataclass(frozen=True, slots=True)

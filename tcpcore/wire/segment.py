@@ -32,8 +32,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field, replace
 
+from ..errors import DecodeError, EncodeError
 from .checksum import AddressLike, internet_checksum, pseudo_header, verify_tcp_checksum
-from .errors import DecodeError, EncodeError
 from .flags import Flags, flags_of
 from .options import (
     MSS,

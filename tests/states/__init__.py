@@ -1,1 +1,1 @@
-"""One test per row of tcpcore.table.TABLE, one module per state (see tests/fixtures.py)."""
+"""One test per row of tcpcore.protocol.table.TABLE, a module per state (see tests/fixtures.py)."""

@@ -33,7 +33,7 @@ from fixtures import (
     rst_seg,
 )
 
-from tcpcore.profiles import RFC9293
+from tcpcore.protocol.profiles import RFC9293
 
 ERR_EXISTS = "error: connection already exists"
 SYN_AT_1 = {"retransmit": 0.0 + RTO}  # our SYN went out at 0 s

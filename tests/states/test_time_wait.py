@@ -36,7 +36,7 @@ from fixtures import (
     expire,
 )
 
-from tcpcore.profiles import get_profile
+from tcpcore.protocol.profiles import get_profile
 
 ERR_EXISTS = "error: connection already exists"
 ERR_CLOSING = "error: connection closing"
@@ -223,7 +223,7 @@ def test_time_wait_syn_reopen_linux() -> None:
 )
 def test_time_wait_reopen_rule(seq: int, tsval: int | None, reopens: bool) -> None:
     """rules.reopens: sequence above RCV.NXT or a newer timestamp; never an older timestamp."""
-    from tcpcore.options import Timestamps
+    from tcpcore.wire.options import Timestamps
 
     conn = fx.time_wait("linux")
     conn.tcb.ts_recent = 500

@@ -1,8 +1,8 @@
 """The RFC 9293 state diagram, computed from the transition table: pure geometry, no matplotlib.
 
-The edges are the rows of :data:`tcpcore.table.TABLE` that change state, read through a profile
-(its variants may add or remove an edge: Linux keeps a listening socket passive, so it has no
-LISTEN -> SYN-SENT edge). Where the nodes go is the one thing written by hand here: the layout of
+The edges are the rows of :data:`tcpcore.protocol.table.TABLE` that change state, read through a
+profile (its variants may add or remove an edge: Linux keeps a listening socket passive, so it has
+no LISTEN -> SYN-SENT edge). Where the nodes go is the one thing written by hand here: the layout of
 RFC 9293 Figure 5 (CLOSED at the top, the opening states, ESTABLISHED in the middle, the
 active-close states on the left, the passive-close ones on the right, TIME-WAIT at the bottom, and
 a second CLOSED box at the bottom right, as in the figure, for connections that have ended).
@@ -18,9 +18,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from ...profiles import Profile, get_profile
-from ...states import State
-from ...table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
+from ...protocol.profiles import Profile, get_profile
+from ...protocol.states import State
+from ...protocol.table import SWITCHED_ROWS, Action, Row, Trigger, lookup, rows
 from ..svg import text_width
 
 __all__ = [
@@ -169,7 +169,7 @@ def edge_rows(profile: str | Profile = "rfc9293", *, show_minor: bool = False) -
     for state, trigger, _ in rows():
         switch = SWITCHED_ROWS.get((state, trigger))
         if switch is not None and not prof.switch(switch):
-            continue  # only a profile's rule switch makes this happen (tcpcore.rules)
+            continue  # only a profile's rule switch makes this happen (tcpcore.protocol.rules)
         row = lookup(state, trigger, prof)
         minor = is_minor(state, trigger)
         if row.next is state or (minor and not show_minor):

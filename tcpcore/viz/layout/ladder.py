@@ -35,7 +35,7 @@ from __future__ import annotations
 import statistics
 from itertools import pairwise
 
-from ...states import State
+from ...protocol.states import State
 from ...trace import SegmentRecord, Trace, TraceEvent
 from ..svg import text_width
 from .ladder_items import (

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from ...states import State
-from ...table import Trigger
+from ...protocol.states import State
+from ...protocol.table import Trigger
 from ...trace import SegmentRecord
 
 # Sizes, in lane widths (x) and rows (y).

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...flags import Flags
-from ...states import State
-from ...table import Trigger
+from ...protocol.states import State
+from ...protocol.table import Trigger
 from ...trace import SegmentRecord, Trace
+from ...wire.flags import Flags
 from .ladder_items import _KEEPALIVE, _RESEND, _duration
 
 # -- lanes ------------------------------------------------------------------------------------

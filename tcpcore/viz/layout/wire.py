@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...capture.framing import build_frame, encode_frame
-from ...checksum import verify_tcp_checksum
-from ...flags import Flags
-from ...links import LinkType
-from ...options import Option
-from ...segment import Segment
+from ...wire.checksum import verify_tcp_checksum
+from ...wire.flags import Flags
+from ...wire.links import LinkType
+from ...wire.options import Option
+from ...wire.segment import Segment
 
 __all__ = [
     "ETHERNET_MIN_FRAME",
