@@ -119,7 +119,7 @@ def test_lite_copy_keeps_the_lesson_and_adds_banner_and_setup() -> None:
     pip_lines = [line for line in "".join(setup["source"]).splitlines() if line.startswith("%pip")]
     # The course library and ipywidgets from the site, nothing from Pyodide's CDN: the figures
     # draw with tcpcore's SVG writer.
-    assert pip_lines == ["%pip install -q tcpcourse", "%pip install -q comm ipywidgets"]
+    assert pip_lines == ["%pip install -q tcpcourse comm ipywidgets"]
     # comm is asked for by name, and the cell says why (Pyodide has no comm of its own).
     assert "comm is named on purpose" in "".join(setup["source"])
     assert copy["metadata"]["kernelspec"]["name"] == "python"  # the Pyodide kernel's name

@@ -73,13 +73,13 @@ CANONICAL_SITE = "https://tcpcourse.github.io/tcpcourse"
 
 # The setup cell of every Lite copy (piplite's %pip takes no trailing comments). tcpcourse has
 # no required dependencies (numpy, for the columnar capture reader no lesson uses, is the optional
-# ``fast`` extra), so a plain install fetches nothing from Pyodide's CDN.
+# ``fast`` extra), so a plain install fetches nothing from Pyodide's CDN; one %pip line lets
+# piplite resolve and fetch the three wheels together.
 SETUP_LINES = [
     "# JupyterLite only: the course library and ipywidgets, from this site.",
     "# Not needed on a Jupyter server, where they are installed.",
-    "%pip install -q tcpcourse",
     "# comm is named on purpose: the kernel and ipywidgets need it; Pyodide has none.",
-    "%pip install -q comm ipywidgets",
+    "%pip install -q tcpcourse comm ipywidgets",
 ]
 # The start page installs the same.
 START_SETUP_LINES = SETUP_LINES
