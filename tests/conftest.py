@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the checkout
+DATA = ROOT / "tests" / "data"  # captures and recorded runs the tests read
 SHARED = ROOT.parent / "shared"
 IN_CI = bool(os.environ.get("CI"))
 

@@ -27,7 +27,7 @@ stays English. The Chinese texts live beside the questions, in :mod:`tcpcore.qui
 :func:`get` attaches them (``QUESTIONS`` holds the English questions as written below).
 
 Questions are data: tests run every scenario and assert the facts each explanation relies on
-(tests/test_quiz.py), so an explanation cannot drift away from what the reference does.
+(tests/quiz/test_quiz.py), so an explanation cannot drift away from what the reference does.
 Where the reference does not simulate something an explanation mentions (SYN cookies, delayed
 ACKs), the explanation says so and cites the RFC instead.
 

@@ -1,7 +1,7 @@
 """The classic interview questions about opening and closing a connection, as data: why three
 segments open it and four close it, TIME-WAIT and its 2MSL, a crashed client, SYN floods, many
 CLOSE-WAIT or TIME-WAIT sockets, random ISNs, half-close, when a RST is sent, simultaneous open
-and close. Each is a :class:`~tcpcore.quiz.question.Question`; tests/test_quiz.py runs every
+and close. Each is a :class:`~tcpcore.quiz.question.Question`; tests/quiz/test_quiz.py runs every
 scenario and asserts the facts its explanation relies on."""
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ It emulates the part of matplotlib's object-oriented API that the painters of :m
 (and the tests that read their figures) use, and nothing more. Its surface is frozen here:
 ``__all__`` is what may be imported from it, :data:`SURFACE` the public attributes of ``Figure``
 and ``Axes`` that painters, widgets and tests may use, and :data:`INTERNAL` those that are public
-only because the backend's own modules call them on each other. tests/test_svgdraw.py checks that
-the two classes have exactly these, that each is used, and that painters reach no further.
+only because the backend's own modules call them on each other. tests/viz/test_svgdraw.py checks
+that the two classes have exactly these, that each is used, and that painters reach no further.
 
 Modules: ``figure`` (Figure, Axes), ``artists`` (lines, the SVG attribute helpers), ``patches``
 (rectangles, rounded boxes, arrows), ``axis`` (spines and ticks), ``text`` (text and its widths).

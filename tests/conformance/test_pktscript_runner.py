@@ -3,7 +3,7 @@
 Each script tells a short story whose every expected segment was worked out by hand from RFC 9293
 and the profile's values; each test then checks that the runner passes it, and that a changed
 expectation or a different profile makes it fail at the right line for the right reason. The
-real-world scripts are in tests/test_conformance_packetdrill.py.
+real-world scripts are in tests/conformance/test_conformance_packetdrill.py.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import DATA
 
 from tcpcore import Connection, Flags, Segment, State
 from tcpcore.capture.annotate import shipped_captures, trace_from_capture
@@ -213,9 +214,8 @@ def test_a_missing_segment_is_noted_not_guessed() -> None:
 
 # -- every capture we have, walked against the table --------------------------------------------
 
-ROOT = Path(__file__).resolve().parent
 CAPTURES = sorted(
-    {*ROOT.glob("data/**/*.pcap"), *ROOT.glob("data/**/*.pcapng"), *shipped_captures().values()}
+    {*DATA.glob("**/*.pcap"), *DATA.glob("**/*.pcapng"), *shipped_captures().values()}
 )
 
 

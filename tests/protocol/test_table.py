@@ -1,10 +1,10 @@
 """The transition table's structure: clauses, kinds, lookups, variants, and one test per row.
 
-The row tests (tests/states/) check what each row does; this module checks that the table itself
-is well formed and complete: every clause cites a section that exists in the RFC text, every
-missing (state, trigger) pair is an error naming both, every variant names a real profile switch,
-every row and variant has exactly one test, and the classifier never produces a pair the table
-lacks.
+The row tests (tests/protocol/states/) check what each row does; this module checks that the
+table itself is well formed and complete: every clause cites a section that exists in the RFC
+text, every missing (state, trigger) pair is an error naming both, every variant names a real
+profile switch, every row and variant has exactly one test, and the classifier never produces a
+pair the table lacks.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every snippet here is written for this file. Lines are numbered from 1 as an edi
 so a test that says "line 3" means the third line of its snippet (the snippets start right after
 the opening quotes). Syntax errors and constructs outside the subset must both end in exit 2
 with a last line that names the line; what the runner does with valid scripts is in
-tests/test_pktscript_runner.py.
+tests/conformance/test_pktscript_runner.py.
 """
 
 from __future__ import annotations

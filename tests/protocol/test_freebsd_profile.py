@@ -3,7 +3,7 @@ rounded to the MSS, TIME-WAIT as tcp_twcheck() answers, the sysctl switches, and
 
 Every expected segment is worked out by hand from FreeBSD's tcp_addoptions(), tcp_mss_update()
 and tcp_twcheck() as the profile's comments cite them (the FreeBSD tcp-testsuite's scripts check
-the same against the real stack in tests/test_conformance_packetdrill.py).
+the same against the real stack in tests/conformance/test_conformance_packetdrill.py).
 """
 
 from __future__ import annotations

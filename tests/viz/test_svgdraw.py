@@ -407,7 +407,7 @@ def test_the_svg_backend_has_exactly_its_frozen_surface() -> None:
 def test_every_name_of_the_svg_surface_is_used() -> None:
     """No emulation nobody needs: each SURFACE name is used by a painter, widget or test, and
     each INTERNAL name by the backend's own modules."""
-    outside = _attributes(SVG_USERS + sorted((ROOT / "tests").glob("*.py")))
+    outside = _attributes(SVG_USERS + sorted((ROOT / "tests").rglob("*.py")))
     inside = _attributes(sorted((VIZ_DIR / "svg").glob("*.py")))
     for name in ("Figure", "Axes"):
         assert viz.svg.SURFACE[name] - outside == set(), name

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from tcpcore import quiz, widgets
 from tcpcore.quiz.zh_cn import ZH_CN, _zh
 from tcpcore.widgets import predict
 
-NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 EDITIONS = (
     NOTEBOOKS / "06-answer-the-interview-questions.ipynb",
     NOTEBOOKS / "zh-CN" / "06-answer-the-interview-questions.ipynb",

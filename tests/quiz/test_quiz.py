@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from tcpcore import Flags, State, Trigger, lookup, quiz, read_pcap
 from tcpcore import Segment as Segment_
@@ -116,7 +117,7 @@ def test_every_question_is_complete(question: quiz.Question) -> None:
     assert question.prompt and question.title and question.explanation
     assert question.rfc_refs and all(r.startswith("RFC ") for r in question.rfc_refs)
     assert question.lesson[:2].isdigit()
-    assert (Path(__file__).parent.parent / "notebooks" / f"{question.lesson}.ipynb").exists()
+    assert (ROOT / "notebooks" / f"{question.lesson}.ipynb").exists()
     if question.choices is not None:
         assert isinstance(question.answer, int) and len(question.choices) >= 2
         assert len(set(question.choices)) == len(question.choices)
@@ -790,7 +791,7 @@ def test_a_question_in_another_language_keeps_its_answer_and_order() -> None:
 
 # -- lesson 06 asks questions of its own ----------------------------------------------------------
 
-NOTEBOOKS = Path(__file__).parent.parent / "notebooks"
+NOTEBOOKS = ROOT / "notebooks"
 
 
 def asked(notebook: Path) -> set[str]:

@@ -1,8 +1,9 @@
 """Fixtures per state, segment templates and outcome helpers for the transition tests.
 
 In smoltcp's style: every state has a fixture that puts a :class:`Connection` straight into it with
-a hand-built TCB (``established()``, ``fin_wait_1()``, ...), and ``tests/test_fixtures.py`` checks
-that a connection driven there by real segments equals the fixture. Each row test then builds the
+a hand-built TCB (``established()``, ``fin_wait_1()``, ...), and
+``tests/protocol/test_fixtures.py`` checks that a connection driven there by real segments equals
+the fixture. Each row test then builds the
 state's fixture, delivers one trigger, and compares the whole :class:`Outcome` with values worked
 out by hand from RFC 9293.
 
@@ -254,7 +255,7 @@ COVERED: dict[tuple[State, Trigger, str | None], set[str]] = {}
 
 def covers(state: State, trigger: Trigger, variant: str | None = None) -> Callable[[F], F]:
     """Mark a test as THE test of the table row (state, trigger), or of one of its variants
-    (named by its profile switch). tests/test_table.py checks every row has exactly one."""
+    (named by its profile switch). tests/protocol/test_table.py checks every row has exactly one."""
 
     def mark(fn: F) -> F:
         COVERED.setdefault((state, trigger, variant), set()).add(f"{fn.__module__}.{fn.__name__}")

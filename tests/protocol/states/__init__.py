@@ -1,0 +1,1 @@
+"""One test per row of tcpcore.protocol.table.TABLE, a module per state (fixtures.py beside)."""
