@@ -290,3 +290,38 @@ def test_the_glossary_is_linked_from_the_readme_and_lesson_00() -> None:
     assert "(docs/glossary.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
     start = "\n".join(source for _, source in markdown_cells(START))
     assert "(../docs/glossary.md)" in start
+
+
+# A line break inside a Markdown paragraph renders as a space; between two Chinese characters
+# that space is a typo a Chinese reader sees at once ("原文术语 一一对应").
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u2018\u2019\u201c\u201d"
+_SOFT_BREAK = re.compile(rf"[{_CJK}]\n(?:[ \t]*>[ \t]?)?[ \t]*(?![-*+] |\d+[.)] |#|\||>)[{_CJK}]")
+
+
+def _chinese_soft_breaks(text: str) -> list[str]:
+    return [m.group(0).replace("\n", "⏎") for m in _SOFT_BREAK.finditer(text)]
+
+
+def _markdown_of(path: Path) -> str:
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [GLOSSARY, *sorted(NOTEBOOKS.glob("*.ipynb")), *sorted(NOTEBOOKS.glob("*/*.ipynb"))],
+    ids=lambda p: p.relative_to(ROOT).as_posix(),
+)
+def test_no_line_break_between_two_chinese_characters(path: Path) -> None:
+    """Chinese text is not broken across Markdown lines, which would render as a stray space."""
+    assert _chinese_soft_breaks(_markdown_of(path)) == []
+
+
+def test_the_soft_break_check_finds_one_and_spares_lists_and_quotes() -> None:
+    """The check flags 术语⏎一一 (also inside a quote), not a new list item or quote line."""
+    assert _chinese_soft_breaks("原文术语\n一一对应") == ["语⏎一"]
+    assert _chinese_soft_breaks("> 原文术语\n> 一一对应") == ["语⏎> 一"]
+    assert _chinese_soft_breaks("第一条。\n- 第二条") == []
+    assert _chinese_soft_breaks("原文：\n>\n> 准确") == []
