@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 # Plain ints, as in tcpcore.protocol.connection: segments get a Flags back through flags_of().
 SYN, ACK, FIN, RST = int(Flags.SYN), int(Flags.ACK), int(Flags.FIN), int(Flags.RST)
+_HANDSHAKE = (State.SYN_SENT, State.SYN_RECEIVED)  # a module constant: read per segment
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
@@ -183,9 +184,11 @@ def process_ack(c: Connection, i: Input) -> None:
     a, s = seg.ack, seg.seq
     above_una = (a - t.snd_una.value) & _MASK  # SND.UNA < SEG.ACK when 0 < this < HALF
     within_nxt = (t.snd_nxt.value - a) & _MASK < HALF  # SEG.ACK =< SND.NXT
+    ack: Seq | None = None  # SEG.ACK as a Seq, made once for SND.UNA and SND.WL2
     if 0 < above_una < HALF and within_nxt:
-        acknowledge(c, _seq(a), now)
-    if c.state in (State.SYN_SENT, State.SYN_RECEIVED) or (
+        ack = _seq(a)
+        acknowledge(c, ack, now)
+    if c.state in _HANDSHAKE or (
         # SND.UNA =< SEG.ACK =< SND.NXT, and (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
         # SND.WL2 =< SEG.ACK)): the ACK is not older than the one that set the window.
         (above_una < HALF and within_nxt)
@@ -200,7 +203,7 @@ def process_ack(c: Connection, i: Input) -> None:
         if t.snd_wl1.value != s:
             t.snd_wl1 = _seq(s)
         if t.snd_wl2.value != a:
-            t.snd_wl2 = _seq(a)
+            t.snd_wl2 = ack if ack is not None else _seq(a)
     t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
 
 
