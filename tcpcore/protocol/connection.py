@@ -43,7 +43,7 @@ from ..wire._fast import maker
 from ..wire.flags import Flags, flags_of
 from ..wire.options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from ..wire.segment import Segment
-from ..wire.seq import _MASK, HALF, MOD, Seq
+from ..wire.seq import _MASK, HALF, MOD, Seq, _seq
 from . import events as ev
 from .handlers import Input, Plan, plan
 from .profiles import Profile, get_profile
@@ -89,10 +89,6 @@ class _Pending:
     payload: bytes
     sent_at: float
     retransmitted: bool = False
-
-    @property
-    def length(self) -> int:
-        return len(self.payload) + (1 if self.flags & SYN else 0) + (1 if self.flags & FIN else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,14 +325,15 @@ class Connection:
         rearm_keepalive(self, now)
 
     def _on_segment(self, seg: Segment, now: float) -> None:
+        p = self.profile_obj
         verdict = classify(
             self.state,
             self.tcb,
             seg,
             passive=self.passive,
             user_closed=self.user_closed,
-            trim_old=self.profile_obj.process_ack_of_old_segment,
-            switches=self.profile_obj,
+            trim_old=p.process_ack_of_old_segment,
+            switches=p,
         )
         if verdict.out_of_order:
             # Hold the whole segment for later (SHLD-31); process its ACK now and ask for the
@@ -407,7 +404,7 @@ class Connection:
             self.passive = True
         elif new is State.SYN_SENT:
             self.passive = False
-        self._events.append(ev.StateChanged(now, old, new, trigger, row.clause))
+        self._events.append(_state_changed(now, old, new, trigger, row.clause))
         if new is State.CLOSED:
             self.timers.clear()
             self._rtx.clear()
@@ -494,12 +491,11 @@ class Connection:
         t = self.tcb
         seq = t.iss if flags & SYN else t.snd_nxt
         self._emit(seq, flags, payload)
-        p = _Pending(seq, flags, payload, now)
-        self._rtx.append(p)
+        self._rtx.append(_Pending(seq, flags, payload, now))
         if flags & SYN:
             t.snd_nxt = t.iss + 1
-        else:
-            t.snd_nxt = t.snd_nxt + p.length
+        else:  # SND.NXT + SEG.LEN (no SYN here), on the 32-bit value
+            t.snd_nxt = _seq(t.snd_nxt.value + len(payload) + (1 if flags & FIN else 0))
         if flags & FIN:
             t.fin_seq = t.snd_nxt - 1
         if "retransmit" not in self.timers:
@@ -592,6 +588,7 @@ class Connection:
 _make_segment = maker(Segment)
 _new_tuple = tuple.__new__  # Input(...) without the NamedTuple's Python-level __new__
 _make_step = maker(Step)
+_state_changed = maker(ev.StateChanged)
 # (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers), found once per
 # (state, trigger); the members are kept alongside so their ids cannot be reused.
 _ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, Plan]] = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..wire._fast import maker
 from ..wire.flags import Flags, flags_of
 from ..wire.segment import Segment
 from ..wire.seq import _MASK, HALF, Seq, _seq
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 # Plain ints, as in tcpcore.protocol.connection: segments get a Flags back through flags_of().
 SYN, ACK, FIN, RST = int(Flags.SYN), int(Flags.ACK), int(Flags.FIN), int(Flags.RST)
 _HANDSHAKE = (State.SYN_SENT, State.SYN_RECEIVED)  # a module constant: read per segment
+_data_received = maker(ev.DataReceived)  # one per data segment: without __init__'s setattr
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
@@ -253,13 +255,13 @@ def accept_text(c: Connection, i: Input) -> None:
     t = c.tcb
     if seg.payload and seg.seq & _MASK == t.rcv_nxt.value:
         data = seg.payload
-        t.rcv_nxt = t.rcv_nxt + len(data)
+        t.rcv_nxt = _seq(t.rcv_nxt.value + len(data))
         if c.auto_read:
-            c._events.append(ev.DataReceived(now, data))
+            c._events.append(_data_received(now, data))
         else:
             c.unread += data
             t.rcv_wnd = max(0, c._capacity - len(c.unread))
-            c._events.append(ev.DataReceived(now, data))
+            c._events.append(_data_received(now, data))
         c._ack_pending = True
         if c._ooo and not int(seg.flags) & FIN:
             drain(c, now)
