@@ -567,7 +567,8 @@ class Connection:
 
     def _flush(self, now: float) -> None:
         """After an input: send what is queued, then a pure ACK if one is still owed."""
-        self._push(now)
+        if self._send_buf or self._fin_pending:  # else _push() has nothing to send
+            self._push(now)
         t = self.tcb
         if self._ack_pending and self.state is not _CLOSED:
             if (

@@ -206,7 +206,8 @@ def process_ack(c: Connection, i: Input) -> None:
             t.snd_wl1 = _seq(s)
         if t.snd_wl2.value != a:
             t.snd_wl2 = ack if ack is not None else _seq(a)
-    t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
+    if t.snd_wnd > t.max_snd_wnd:  # MAX.SND.WND = max(MAX.SND.WND, SND.WND)
+        t.max_snd_wnd = t.snd_wnd
 
 
 def acknowledge(c: Connection, ack: Seq, now: float) -> None:
