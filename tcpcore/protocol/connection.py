@@ -43,7 +43,7 @@ from ..wire._fast import maker
 from ..wire.flags import Flags, flags_of
 from ..wire.options import MSS, Eol, Nop, Option, SackPermitted, WindowScale
 from ..wire.segment import Segment
-from ..wire.seq import Seq
+from ..wire.seq import _MASK, HALF, MOD, Seq, _seq
 from . import events as ev
 from .handlers import Input, Plan, plan
 from .profiles import Profile, get_profile
@@ -66,6 +66,8 @@ A = Action
 SYN, ACK, FIN, RST, PSH = (int(f) for f in (Flags.SYN, Flags.ACK, Flags.FIN, Flags.RST, Flags.PSH))
 # State.synchronized, as a constant to test against (it is asked for every segment sent).
 _UNSYNCHRONIZED = (State.CLOSED, State.LISTEN, State.SYN_SENT)
+# Read on every segment: a global is several times cheaper than an Enum class attribute.
+_CLOSED, _UNACCEPTABLE = State.CLOSED, Trigger.UNACCEPTABLE
 # The states in which queued data and a queued FIN may leave.
 _SENDING = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.LAST_ACK, State.CLOSING)
 
@@ -87,10 +89,6 @@ class _Pending:
     payload: bytes
     sent_at: float
     retransmitted: bool = False
-
-    @property
-    def length(self) -> int:
-        return len(self.payload) + (1 if self.flags & SYN else 0) + (1 if self.flags & FIN else 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +277,10 @@ class Connection:
 
     def receive(self, seg: Segment, now: float) -> None:
         """A segment arrived from the peer (RFC 9293 3.10.7)."""
-        self._tick(now)
+        if type(now) is float and self._now <= now:  # _tick()'s common case, inline
+            self._now = now
+        else:
+            self._tick(now)
         if not isinstance(seg, Segment):
             raise TypeError(f"receive() needs a Segment, got {type(seg).__name__}")
         # Once a SYN has filled in an unspecified remote socket (RFC 9293 3.10.7.2 third), the
@@ -292,7 +293,7 @@ class Connection:
                 f"({self.remote_port}->{self.local_port})"
             )
         f = int(seg.flags)
-        if self.profile_obj.drop_syn_fin and f & SYN and f & FIN and self.state is not State.CLOSED:
+        if f & SYN and f & FIN and self.profile_obj.drop_syn_fin and self.state is not _CLOSED:
             # FreeBSD tcp_input() with net.inet.tcp.drop_synfin=1: a connection's segment is
             # dropped before any state sees it (a filter in front of the table, as a bad
             # checksum would be); a closed port still answers with a RST.
@@ -301,7 +302,8 @@ class Connection:
         self._probes = 0
         self._on_segment(seg, now)
         self._flush(now)
-        rearm_keepalive(self, now)
+        if self.keepalive or "keepalive" in self.timers:  # else rearm_keepalive() has no work
+            rearm_keepalive(self, now)
 
     def pop_segments(self) -> list[Segment]:
         """Segments to send, oldest first; the list is handed over and emptied."""
@@ -323,14 +325,15 @@ class Connection:
         rearm_keepalive(self, now)
 
     def _on_segment(self, seg: Segment, now: float) -> None:
+        p = self.profile_obj
         verdict = classify(
             self.state,
             self.tcb,
             seg,
             passive=self.passive,
             user_closed=self.user_closed,
-            trim_old=self.profile_obj.process_ack_of_old_segment,
-            switches=self.profile_obj,
+            trim_old=p.process_ack_of_old_segment,
+            switches=p,
         )
         if verdict.out_of_order:
             # Hold the whole segment for later (SHLD-31); process its ACK now and ask for the
@@ -346,7 +349,7 @@ class Connection:
         if (
             ts is not None
             and self.state not in _UNSYNCHRONIZED
-            and verdict.trigger is not Trigger.UNACCEPTABLE
+            and verdict.trigger is not _UNACCEPTABLE
         ):
             self.tcb.ts_recent = ts[0]  # TS.Recent (RFC 7323 4.3), read by rules.reopens()
         if verdict.duplicate and self.state not in (State.TIME_WAIT, State.CLOSED):
@@ -380,14 +383,14 @@ class Connection:
             # RFC 9293 3.10.1 (and 3.10.2 for a SEND in LISTEN): an active OPEN needs a peer.
             msg = "error: remote socket unspecified"
             raise CallError(state, trigger, msg, "RFC 9293 " + row.clause)
-        if state is State.CLOSED and row.next is not State.CLOSED:
+        if state is _CLOSED and row.next is not _CLOSED:
             self._new_tcb()
         step = _make_step(now, state, trigger, row, seg)
         self.history.append(step)
         if self.on_step is not None:
             self.on_step(step)
         if handlers:
-            given = Input(now, seg, state, trigger, row, data, reason)
+            given = _new_tuple(Input, (now, seg, state, trigger, row, data, reason))
             for handler in handlers:
                 handler(self, given)
         if row.next is not state and self.state is state:
@@ -401,7 +404,7 @@ class Connection:
             self.passive = True
         elif new is State.SYN_SENT:
             self.passive = False
-        self._events.append(ev.StateChanged(now, old, new, trigger, row.clause))
+        self._events.append(_state_changed(now, old, new, trigger, row.clause))
         if new is State.CLOSED:
             self.timers.clear()
             self._rtx.clear()
@@ -488,12 +491,11 @@ class Connection:
         t = self.tcb
         seq = t.iss if flags & SYN else t.snd_nxt
         self._emit(seq, flags, payload)
-        p = _Pending(seq, flags, payload, now)
-        self._rtx.append(p)
+        self._rtx.append(_Pending(seq, flags, payload, now))
         if flags & SYN:
             t.snd_nxt = t.iss + 1
-        else:
-            t.snd_nxt = t.snd_nxt + p.length
+        else:  # SND.NXT + SEG.LEN (no SYN here), on the 32-bit value
+            t.snd_nxt = _seq(t.snd_nxt.value + len(payload) + (1 if flags & FIN else 0))
         if flags & FIN:
             t.fin_seq = t.snd_nxt - 1
         if "retransmit" not in self.timers:
@@ -545,7 +547,10 @@ class Connection:
         if t.fin_seq is not None:
             return
         while self._send_buf:
-            room = t.snd_una + t.snd_wnd - t.snd_nxt
+            # room = SND.UNA + SND.WND - SND.NXT, as Seq - Seq gives it (signed, mod 2**32)
+            room = (t.snd_una.value + t.snd_wnd - t.snd_nxt.value) & _MASK
+            if room >= HALF:
+                room -= MOD
             if room <= 0:
                 return
             size = min(room, self.peer_mss, len(self._send_buf))
@@ -562,9 +567,10 @@ class Connection:
 
     def _flush(self, now: float) -> None:
         """After an input: send what is queued, then a pure ACK if one is still owed."""
-        self._push(now)
+        if self._send_buf or self._fin_pending:  # else _push() has nothing to send
+            self._push(now)
         t = self.tcb
-        if self._ack_pending and self.state is not State.CLOSED:
+        if self._ack_pending and self.state is not _CLOSED:
             if (
                 self.profile_obj.resend_fin_with_ack
                 and self.state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK)
@@ -581,7 +587,9 @@ class Connection:
 
 
 _make_segment = maker(Segment)
+_new_tuple = tuple.__new__  # Input(...) without the NamedTuple's Python-level __new__
 _make_step = maker(Step)
+_state_changed = maker(ev.StateChanged)
 # (id(state), id(trigger)) -> (state, trigger, the table's row, its handlers), found once per
 # (state, trigger); the members are kept alongside so their ids cannot be reused.
 _ROUTES: dict[tuple[int, int], tuple[State, Trigger, Row, Plan]] = {}

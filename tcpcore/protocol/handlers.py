@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..wire._fast import maker
 from ..wire.flags import Flags, flags_of
 from ..wire.segment import Segment
 from ..wire.seq import _MASK, HALF, Seq, _seq
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 # Plain ints, as in tcpcore.protocol.connection: segments get a Flags back through flags_of().
 SYN, ACK, FIN, RST = int(Flags.SYN), int(Flags.ACK), int(Flags.FIN), int(Flags.RST)
+_HANDSHAKE = (State.SYN_SENT, State.SYN_RECEIVED)  # a module constant: read per segment
+_data_received = maker(ev.DataReceived)  # one per data segment: without __init__'s setattr
 _REOPEN_ISS_GAP = 65535 + 2  # Linux: a reopened connection's ISS is the old SND.NXT + this
 
 
@@ -183,9 +186,11 @@ def process_ack(c: Connection, i: Input) -> None:
     a, s = seg.ack, seg.seq
     above_una = (a - t.snd_una.value) & _MASK  # SND.UNA < SEG.ACK when 0 < this < HALF
     within_nxt = (t.snd_nxt.value - a) & _MASK < HALF  # SEG.ACK =< SND.NXT
+    ack: Seq | None = None  # SEG.ACK as a Seq, made once for SND.UNA and SND.WL2
     if 0 < above_una < HALF and within_nxt:
-        acknowledge(c, _seq(a), now)
-    if c.state in (State.SYN_SENT, State.SYN_RECEIVED) or (
+        ack = _seq(a)
+        acknowledge(c, ack, now)
+    if c.state in _HANDSHAKE or (
         # SND.UNA =< SEG.ACK =< SND.NXT, and (SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and
         # SND.WL2 =< SEG.ACK)): the ACK is not older than the one that set the window.
         (above_una < HALF and within_nxt)
@@ -200,8 +205,9 @@ def process_ack(c: Connection, i: Input) -> None:
         if t.snd_wl1.value != s:
             t.snd_wl1 = _seq(s)
         if t.snd_wl2.value != a:
-            t.snd_wl2 = _seq(a)
-    t.max_snd_wnd = max(t.max_snd_wnd, t.snd_wnd)
+            t.snd_wl2 = ack if ack is not None else _seq(a)
+    if t.snd_wnd > t.max_snd_wnd:  # MAX.SND.WND = max(MAX.SND.WND, SND.WND)
+        t.max_snd_wnd = t.snd_wnd
 
 
 def acknowledge(c: Connection, ack: Seq, now: float) -> None:
@@ -250,13 +256,13 @@ def accept_text(c: Connection, i: Input) -> None:
     t = c.tcb
     if seg.payload and seg.seq & _MASK == t.rcv_nxt.value:
         data = seg.payload
-        t.rcv_nxt = t.rcv_nxt + len(data)
+        t.rcv_nxt = _seq(t.rcv_nxt.value + len(data))
         if c.auto_read:
-            c._events.append(ev.DataReceived(now, data))
+            c._events.append(_data_received(now, data))
         else:
             c.unread += data
             t.rcv_wnd = max(0, c._capacity - len(c.unread))
-            c._events.append(ev.DataReceived(now, data))
+            c._events.append(_data_received(now, data))
         c._ack_pending = True
         if c._ooo and not int(seg.flags) & FIN:
             drain(c, now)

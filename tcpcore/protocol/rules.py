@@ -69,6 +69,22 @@ class Verdict:
     duplicate: bool = False
 
 
+# The states, as module names: classify() reads several per segment, and ``State.CLOSED`` (a
+# class attribute behind the Enum's metaclass) costs several times a global's lookup.
+_CLOSED = State.CLOSED
+_CLOSE_WAIT = State.CLOSE_WAIT
+_CLOSING = State.CLOSING
+_ESTABLISHED = State.ESTABLISHED
+_FIN_WAIT_1 = State.FIN_WAIT_1
+_FIN_WAIT_2 = State.FIN_WAIT_2
+_LAST_ACK = State.LAST_ACK
+_LISTEN = State.LISTEN
+_SYN_RECEIVED = State.SYN_RECEIVED
+_SYN_SENT = State.SYN_SENT
+_TIME_WAIT = State.TIME_WAIT
+_FIN_SENT = (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK)  # our FIN may be unacknowledged
+
+
 def in_window(tcb: TCB, seq: Seq) -> bool:
     """RCV.NXT =< seq < RCV.NXT + RCV.WND; with a zero window, only seq = RCV.NXT."""
     if tcb.rcv_wnd == 0:
@@ -135,10 +151,10 @@ def classify(
     :data:`RULE_SWITCHES`.
     """
     f = int(seg.flags)
-    if state is State.CLOSED:
+    if state is _CLOSED:
         return _verdict(Trigger.RST if f & RST else Trigger.ANY, seg)
     on = _switched_on(switches)
-    if state is State.LISTEN:
+    if state is _LISTEN:
         if f & RST:
             return _verdict(Trigger.RST, seg)
         if f & ACK and f & SYN and "listen_drops_syn_ack" in on:
@@ -148,9 +164,9 @@ def classify(
         if f & SYN:
             return _verdict(Trigger.SYN, seg)
         return _verdict(Trigger.NO_ACK, seg)
-    if state is State.SYN_SENT:
+    if state is _SYN_SENT:
         return _syn_sent(tcb, seg)
-    if state is State.TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
+    if state is _TIME_WAIT and "time_wait_answers_all_but_duplicate_ack" in on:
         return _time_wait_freebsd(tcb, seg)
     return _synchronized(state, tcb, seg, passive, user_closed, trim_old, on)
 
@@ -191,12 +207,12 @@ def _switched_on(switches: SwitchSource | None) -> frozenset[str]:
 
 
 _RFC793_SYN = (
-    State.ESTABLISHED,
-    State.FIN_WAIT_1,
-    State.FIN_WAIT_2,
-    State.CLOSE_WAIT,
-    State.CLOSING,
-    State.LAST_ACK,
+    _ESTABLISHED,
+    _FIN_WAIT_1,
+    _FIN_WAIT_2,
+    _CLOSE_WAIT,
+    _CLOSING,
+    _LAST_ACK,
 )
 
 
@@ -244,12 +260,14 @@ def _synchronized(
     on: frozenset[str] = frozenset(),
 ) -> Verdict:
     f = int(seg.flags)
-    seq = _seq(seg.seq)
+    # SEG.SEQ as a Seq, made only where a rare branch below needs one (most segments carry
+    # neither SYN nor RST and are acceptable: they compare on the 32-bit values).
+    seq = _seq(seg.seq) if f & (SYN | RST) else None
     # The peer's SYN again. In SYN-RECEIVED, a SYN+ACK repeating it is the simultaneous-open
     # answer to our SYN: trim the old SYN and go on with the ACK (RFC 9293 Figure 7). Without an
     # ACK it is the peer resending its SYN because our SYN+ACK has not reached it.
     crossed_syn_ack = False
-    if f & SYN and not f & RST and state is State.SYN_RECEIVED and seq == tcb.irs:
+    if f & SYN and not f & RST and state is _SYN_RECEIVED and seq == tcb.irs:
         if not f & ACK:
             return _verdict(Trigger.SYN_DUPLICATE, seg)
         seg = seg.with_(seq=(seg.seq + 1) & 0xFFFFFFFF, flags=flags_of(f & ~SYN))
@@ -257,21 +275,23 @@ def _synchronized(
 
     # First the RST checks of RFC 5961 3.2 (RFC 9293 3.10.7.4 second step).
     if f & RST:
+        assert seq is not None
         if not in_window(tcb, seq):
             return _verdict(Trigger.RST_INVALID, seg, why="sequence number outside the window")
         if seq != tcb.rcv_nxt and "rst_in_window_resets" not in on:
             return _verdict(Trigger.RST_IN_WINDOW, seg)
-        if state is State.SYN_RECEIVED and passive:
+        if state is _SYN_RECEIVED and passive:
             return _verdict(Trigger.RST_PASSIVE, seg)
         return _verdict(Trigger.RST, seg)
 
     # A SYN in a synchronized state (fourth step, RFC 5961 4.2).
     if f & SYN:
-        if state is State.SYN_RECEIVED and passive:
+        assert seq is not None
+        if state is _SYN_RECEIVED and passive:
             if acceptable(tcb, seg):
                 return _verdict(Trigger.SYN_PASSIVE, seg)
             return _verdict(Trigger.UNACCEPTABLE, seg, why="SYN outside the window")
-        if state is State.TIME_WAIT and not f & ACK and reopens(tcb, seg):
+        if state is _TIME_WAIT and not f & ACK and reopens(tcb, seg):
             return _verdict(Trigger.SYN_REOPEN, seg, why="above RCV.NXT or a newer timestamp")
         if "syn_in_window_resets" in on and state in _RFC793_SYN and in_window(tcb, seq):
             return _verdict(Trigger.SYN_IN_WINDOW, seg)
@@ -279,7 +299,8 @@ def _synchronized(
 
     # Sequence acceptability (first step, Table 6).
     if not acceptable(tcb, seg):
-        if state is State.TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
+        seq = _seq(seg.seq)
+        if state is _TIME_WAIT and f & FIN and seq + seg.seg_len == tcb.rcv_nxt and f & ACK:
             return _verdict(Trigger.FIN, seg, why="retransmitted FIN")
         if trim_old and f & ACK and seq + seg.seg_len <= tcb.rcv_nxt:
             # FreeBSD tcp_input(): "drop any data. But keep on processing for RST or ACK".
@@ -295,7 +316,7 @@ def _synchronized(
     # a =< b iff (b - a) mod 2**32 < 2**31, a > b iff (b - a) mod 2**32 > 2**31.
     ack = seg.ack & _MASK
     nxt = tcb.snd_nxt.value
-    if state is State.SYN_RECEIVED:
+    if state is _SYN_RECEIVED:
         # SND.UNA < SEG.ACK =< SND.NXT
         if not (0 < (ack - tcb.snd_una.value) & _MASK < HALF and (nxt - ack) & _MASK < HALF):
             return _verdict(Trigger.BAD_ACK, seg, why="does not acknowledge our SYN")
@@ -309,18 +330,18 @@ def _synchronized(
     ack_of_fin = tcb.fin_seq is not None and ack == nxt
 
     # Beyond RCV.NXT: only the ACK is processed now; text and FIN wait in the queue.
-    if (tcb.rcv_nxt.value - seq.value) & _MASK > HALF:  # SEG.SEQ > RCV.NXT
+    if (tcb.rcv_nxt.value - seg.seq) & _MASK > HALF:  # SEG.SEQ > RCV.NXT
         trig = _ack_only(state, ack_of_fin)
         return _verdict(trig, seg, out_of_order=True)
 
     seg = _trim(tcb, seg)
     if int(seg.flags) & FIN:
-        if state is State.FIN_WAIT_1 and ack_of_fin:
+        if state is _FIN_WAIT_1 and ack_of_fin:
             return _verdict(Trigger.FIN_ACK_OF_FIN, seg)
         return _verdict(Trigger.FIN, seg)
-    if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+    if ack_of_fin and state in _FIN_SENT:
         return _verdict(Trigger.ACK_OF_FIN, seg)
-    if state is State.SYN_RECEIVED:
+    if state is _SYN_RECEIVED:
         if seg.payload:
             return _verdict(Trigger.DATA, seg)
         return _verdict(Trigger.SYN_ACK if crossed_syn_ack else Trigger.ACK_OF_SYN, seg)
@@ -330,9 +351,9 @@ def _synchronized(
 
 
 def _ack_only(state: State, ack_of_fin: bool) -> Trigger:
-    if state is State.SYN_RECEIVED:
+    if state is _SYN_RECEIVED:
         return Trigger.ACK_OF_SYN
-    if ack_of_fin and state in (State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK):
+    if ack_of_fin and state in _FIN_SENT:
         return Trigger.ACK_OF_FIN
     return Trigger.ACK
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 _CLOCK_GRANULARITY = 0.001  # G of RFC 6298 2.2
 _KEEP_STATES = (State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_2)
+_HANDSHAKE = (State.SYN_SENT, State.SYN_RECEIVED)  # the states whose RTO is the SYN's
 # The states in which a loss probe may be armed: data or a FIN of ours can be in flight.
 _PROBE_STATES = (
     State.ESTABLISHED,
@@ -100,7 +101,7 @@ def arm_retransmit(c: Connection, now: float) -> None:
 def give_up_time(c: Connection) -> float | None:
     """Seconds after the oldest unacknowledged segment left at which the connection gives up."""
     p = c.profile_obj
-    if c.state in (State.SYN_SENT, State.SYN_RECEIVED):
+    if c.state in _HANDSHAKE:
         return p.syn_give_up
     return c.user_timeout if c.user_timeout is not None else p.data_give_up
 

@@ -315,10 +315,11 @@ class Network:
         """Process everything due up to ``until`` (or until nothing is pending); the trace."""
         clock = self.clock
         clock.steps = 0
-        while (item := clock.pop(until)) is not None:
+        pop, deliver = clock.pop, self._deliver
+        while (item := pop(until)) is not None:
             kind = item[0]
             if kind is _DELIVER:
-                self._deliver(item[1], item[2], item[3])
+                deliver(item[1], item[2], item[3])
             elif kind is _TIMER:
                 node, due = item[1], item[2]
                 if node.alive and node.due == due:  # else a stale entry: the deadline moved
@@ -448,7 +449,10 @@ class Network:
         if node is not None:
             node.sent += 1
             nth = node.sent
-        rec = SegmentRecord(0, t, self._address(src), self._address(dst), seg, note=note)
+        text = self._addresses.get  # "ip:port", formatted once per address by _address()
+        rec = SegmentRecord(
+            0, t, text(src) or self._address(src), text(dst) or self._address(dst), seg, note=note
+        )
         if info is not None:
             rec.sender = info.name if info.traced else None
             rec.src_state = info.conn.state

@@ -23,7 +23,10 @@ def maker(cls: type[T]) -> Callable[..., T]:
     scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     params = []
     for f in fields(cls):  # type: ignore[arg-type]
-        scope[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        # The slot's descriptor, in the class that declared the field (a base class for an
+        # inherited one, as Event.time is for every event).
+        owner = next(k for k in cls.__mro__ if f.name in k.__dict__)
+        scope[f"_set_{f.name}"] = owner.__dict__[f.name].__set__
         if f.default is not MISSING:  # a plain default (one value, shared like __init__'s)
             scope[f"_default_{f.name}"] = f.default
             params.append(f"{f.name}=_default_{f.name}")

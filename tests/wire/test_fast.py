@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tcpcore.protocol import events as ev
 from tcpcore.protocol.connection import Step
 from tcpcore.protocol.rules import Verdict, acceptable, in_window
 from tcpcore.protocol.states import State
@@ -39,6 +40,16 @@ def test_defaults_may_be_left_out_as_with_the_class() -> None:
     row = lookup(State.CLOSED, Trigger.OPEN_ACTIVE)
     step = (1.0, State.CLOSED, Trigger.OPEN_ACTIVE, row)
     assert maker(Step)(*step) == Step(*step)
+
+
+def test_an_inherited_field_lands_in_the_base_class_slot() -> None:
+    """An event's ``time`` (declared on Event) is filled too: equal to the class's, frozen."""
+    args = (2.5, State.SYN_SENT, State.ESTABLISHED, Trigger.SYN_ACK, "3.10.7.3")
+    made = maker(ev.StateChanged)(*args)
+    assert made == ev.StateChanged(*args) and made.time == 2.5
+    assert maker(ev.DataReceived)(1.0, b"x") == ev.DataReceived(1.0, b"x")
+    with pytest.raises(AttributeError):
+        made.time = 3.0  # type: ignore[misc]
 
 
 @settings(max_examples=1000, deadline=None)
