@@ -8,7 +8,9 @@ missing capability is a failure, not a skip (see :func:`require`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +27,18 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI must provide this: {reason}")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium (/usr/bin/chromium, through Playwright), one per test module; missing
+    Chromium or Playwright skips on a laptop and fails in CI."""
+    from browser import chromium, have_chromium, have_playwright
+
+    require(have_chromium(), "Chromium at /usr/bin/chromium (apt-get install chromium)")
+    require(have_playwright(), "playwright (the dev extra: pip install -e '.[dev]')")
+    with chromium() as instance:
+        yield instance
 
 
 # `make test` runs the suite on every core with pytest-xdist, one test module (or lesson notebook)

@@ -36,13 +36,10 @@ import pytest
 from browser import (
     VIEWS,
     NotebookRun,
-    chromium,
-    have_chromium,
-    have_playwright,
     lab_server,
     run_notebook,
 )
-from conftest import ROOT, require
+from conftest import ROOT
 
 if TYPE_CHECKING:
     from browser import LabServer
@@ -244,14 +241,6 @@ def problems(run: NotebookRun, expect: Expectations) -> list[str]:
 
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require(have_chromium(), "Chromium at /usr/bin/chromium (apt-get install chromium)")
-    require(have_playwright(), "playwright (pip install -e '.[dev]')")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

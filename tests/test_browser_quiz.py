@@ -34,12 +34,9 @@ from browser import (
     _poll,
     _quiet,
     _state,
-    chromium,
-    have_chromium,
-    have_playwright,
     lab_server,
 )
-from conftest import ROOT, require
+from conftest import ROOT
 from test_lite import _run_all, visit
 from test_lite import site as lite_site  # noqa: F401 - a fixture: the Lite site, built once
 
@@ -122,14 +119,6 @@ def legibility_problems(groups: list[dict[str, Any]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    require(have_chromium(), "Chromium at /usr/bin/chromium (apt-get install chromium)")
-    require(have_playwright(), "playwright (pip install -e '.[dev]')")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

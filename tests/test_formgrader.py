@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import chromium, formgrader_server, have_chromium, have_playwright
+from browser import formgrader_server, have_chromium, have_playwright
 from conftest import ROOT, require
 from course_kit import ASSIGNMENTS, add_cell_after, api, copy_course, edited, generate, load, submit
 
@@ -97,12 +97,6 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(course: Path) -> Iterator[Any]:
     with formgrader_server(course) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as running:
         yield running
 
 

@@ -46,7 +46,6 @@ from browser import (
     _probe,
     _quiet,
     _state,
-    chromium,
     have_chromium,
     have_playwright,
 )
@@ -421,12 +420,6 @@ def test_the_built_site_serves_comm_because_pyodide_has_none(site: Site) -> None
     assert "comm" not in lock["packages"], "Pyodide now ships comm: SITE_WHEELS may drop it"
     served = lite.check_site_index(site.root)
     assert (site.root / "pypi" / f"comm-{served['comm']}-py3-none-any.whl").is_file()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as instance:
-        yield instance
 
 
 @dataclass

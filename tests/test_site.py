@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser import CHROMIUM, chromium, have_chromium, have_playwright
 from conftest import require
 
 from tcpcore import quiz, viz, widgets
@@ -257,15 +256,6 @@ def served(book: dict[str, Path]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium (required in CI)."""
-    require(have_chromium(), f"no Chromium at {CHROMIUM}")
-    require(have_playwright(), "playwright (the dev extra) is not installed")
-    with chromium() as b:
-        yield b
 
 
 def _pages(site: Path) -> list[str]:
