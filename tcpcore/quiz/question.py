@@ -52,6 +52,8 @@ class Texts:
     choices: tuple[str, ...] | None
     explanation: str
     accepted: tuple[str, ...] = ()  # further short answers accepted in this language
+    # the captions of the question's demonstrations (``also``), in order; fewer keep the rest
+    captions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +126,11 @@ class Question:
                     f"question {self.id!r}: its {lang} text must have as many choices as the "
                     f"{self.language} one"
                 )
+            if len(t.captions) > len(self.also):
+                raise QuizError(
+                    f"question {self.id!r}: its {lang} text has {len(t.captions)} captions for "
+                    f"{len(self.also)} demonstrations"
+                )
 
     def in_language(self, language: str) -> Question:
         """This question in ``language`` ("en", "zh-CN", ...): its own text if it has one in
@@ -135,8 +142,13 @@ class Question:
         if self.choices is None:
             assert isinstance(answer, tuple)
             answer = (*t.accepted, *answer)
+        also = tuple(
+            replace(demo, caption=t.captions[i]) if i < len(t.captions) else demo
+            for i, demo in enumerate(self.also)
+        )
         return replace(
             self,
+            also=also,
             title=t.title,
             prompt=t.prompt,
             choices=t.choices,

@@ -48,10 +48,70 @@ def _zh(s: str) -> str:
 _TEXTS: dict[str, Texts] = {}
 
 
-def _add(question_id: str, title: str, prompt: str, choices: tuple[str, ...], expl: str) -> None:
+def _add(
+    question_id: str,
+    title: str,
+    prompt: str,
+    choices: tuple[str, ...],
+    expl: str,
+    captions: tuple[str, ...] = (),
+) -> None:
     _TEXTS[question_id] = Texts(
-        title=title, prompt=_zh(prompt), choices=tuple(choices), explanation=_zh(expl)
+        title=title,
+        prompt=_zh(prompt),
+        choices=tuple(choices),
+        explanation=_zh(expl),
+        captions=captions,
     )
+
+
+# Lesson 06 draws this question's demonstration (the two-way handshake that is not TCP) without
+# asking it as a quiz; its texts are here so that the Chinese edition's figure and any reader who
+# asks for it get Chinese.
+_add(
+    "three-way-handshake",
+    "为什么建立连接要三个报文段，而不是两个",
+    """
+    TCP 为什么用三个报文段建立连接？如果改成两次握手，即服务器一回答客户端的 SYN 就认为连接已经
+    建立，会出什么问题？""",
+    (
+        "如果什么都不会丢，两个就够了：第三个报文段只是为了防备 SYN+ACK 丢失；没有它，双方会互相"
+        "等待，形成死锁。",
+        "第三个报文段要携带客户端的窗口大小和 MSS，第一个 SYN 里放不下；没有这些，服务器就发不出"
+        "第一个数据报文段。",
+        "服务器分辨不出旧的重复 SYN 和新的 SYN；只有客户端知道自己发的是哪个 SYN，所以要由它来"
+        "确认，也就是确认服务器的初始序号（ISN）。",
+        "三次只是惯例：RFC 9293 允许把两次握手作为可选项，开启 TCP Fast Open 的服务器就用它在每条"
+        "连接上省掉一个往返。",
+    ),
+    """
+    因为双方的初始序号（ISN）都必须得到确认，而只有发起方才分得清旧的重复 SYN 和自己当前的
+    SYN，所以必须由它来确认。两次握手会让一个早先尝试中被延迟的 SYN 打开一条谁也没有请求过的
+    连接。
+
+    同步序号本来是四步（RFC 9293 3.4.1）：A 发出自己的 ISN，B 确认它，B 发出自己的 ISN，A 再
+    确认。B 的确认和 B 的 SYN 可以放进同一个报文段，于是四步变成三步；别的都合并不了，因为 A
+    只有收到 B 的 ISN 之后才能确认它。只用两个报文段，就没有人告诉 B：A 已经收到了 B 的 ISN。
+
+    用 RFC 的话说，最主要的原因是 "to prevent old duplicate connection initiations from causing
+    confusion"（3.5），即防止旧的重复连接请求引起混乱。一个在网络中滞留的旧 SYN 看起来和新的
+    一模一样，接收方 "has no way of knowing whether the segment was an old one or not ... so it
+    must ask the sender to verify this SYN"（3.4.1），只能请发送方来核实。在演示场景里（RFC
+    9293 图 8，即 RFC 793 的图 9），B 用确认号为 91 的 SYN+ACK 回答旧的 SYN（seq 90）；A 从没
+    发过 90，于是回一个 RST，B 回到 LISTEN，随后 A 真正的 SYN 正常地建立连接。运行 "two-way"
+    变体（这不是 TCP）：B 相信了旧的 SYN，带着错误的序号“连上了”一个并不存在的对端，而 A 始终
+    没有得到连接。
+
+    死锁的论证（B 的回答丢了；B 以为连接已建立并开始发数据，而仍在等待的 A 对这些数据置之不理）
+    从另一面说明了同一个缺口：两次握手让 B 在知道 A 听到之前就认定了连接。TCP 的 B 停在
+    SYN-RECEIVED 而不是 ESTABLISHED，并重传 SYN+ACK，直到 A 的 ACK 到达（场景 lost-syn-ack）。
+    单看这一条论证是较弱的：客户端会重传 SYN 的两次握手协议也能从丢失的回答中恢复过来。但它
+    对付不了旧的重复 SYN，所以 RFC 把理由放在这里。""",
+    captions=(
+        "不是 TCP：两次握手相信了旧的 SYN",
+        "B 停在 SYN-RECEIVED，直到 A 的 ACK 到达",
+    ),
+)
 
 
 _add(
@@ -398,6 +458,10 @@ _add(
     （tcp_syncookies=0）的 Linux，用来展示问题；第三个是默认设置：满队列立即用 cookie SYN+ACK
     回应 A 的 SYN，A 的 ACK 在 0.6 秒建立了连接。其他防御手段：更大的 backlog、更短的
     SYN-RECEIVED 计时器、SYN 缓存（RFC 4987 第 3 节）。""",
+    captions=(
+        "RFC 的计时器：A 的最后一个 SYN 仍然遇到满的队列",
+        "Linux 默认 tcp_syncookies=1：一个 cookie SYN+ACK 让 A 立即连上",
+    ),
 )
 
 _add(

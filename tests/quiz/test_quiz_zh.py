@@ -165,3 +165,25 @@ def test_wrapped_chinese_source_joins_without_stray_spaces() -> None:
         第二段""")
         == "甲乙丙 RFC 9293 节\n\n第二段"
     )
+
+
+def test_the_demonstrations_carry_chinese_captions_in_chinese() -> None:
+    """The ladder a Chinese page draws from a question's demonstration has a Chinese title; the
+    English question keeps its own, and the scenarios are the same."""
+    for qid in ("three-way-handshake", "syn-flood"):
+        en, zh = quiz.get(qid, "en"), quiz.get(qid, "zh-CN")
+        assert [d.scenario for d in zh.also] == [d.scenario for d in en.also]
+        assert [dict(d.params) for d in zh.also] == [dict(d.params) for d in en.also]
+        assert all(CJK.search(d.caption) for d in zh.also), qid
+        assert not any(CJK.search(d.caption) for d in en.also), qid
+
+
+def test_more_captions_than_demonstrations_is_an_error() -> None:
+    """A translation cannot caption a demonstration the question does not have."""
+    from dataclasses import replace
+
+    q = quiz.get("three-way-handshake", "en")
+    texts = ZH_CN["three-way-handshake"]
+    extra = replace(texts, captions=(*texts.captions, "多出来的一个"))
+    with pytest.raises(quiz.QuizError, match="3 captions for 2 demonstrations"):
+        replace(q, translations={"zh-CN": extra})
