@@ -112,7 +112,7 @@ def test_every_box_has_the_shared_format(path: Path) -> None:
 
 def test_the_lite_site_carries_the_chinese_edition(tmp_path: Path) -> None:
     """The JupyterLite contents hold the zh-CN edition beside the lesson that links it, with
-    Lite's setup cell and a banner whose start-page link resolves from its folder."""
+    Lite's setup cell and a Chinese banner whose start-page link resolves from its folder."""
     import sys
 
     sys.path.insert(0, str(NOTEBOOKS.parent / "tools"))
@@ -127,5 +127,6 @@ def test_the_lite_site_carries_the_chinese_edition(tmp_path: Path) -> None:
     assert [c for c in site if not c["id"].startswith("jupyterlite-")] == cells(ZH)
     links = re.findall(r"\]\(([^)]*start-here\.ipynb)\)", text(site[1]))
     assert links and all((copy.parent / link).resolve().is_file() for link in links), links
+    assert "正在浏览器里运行" in text(site[1]), "the Chinese edition's Lite banner is not Chinese"
     english = tmp_path / "notebooks" / NAME
     assert (english.parent / "zh-CN" / NAME).is_file()

@@ -189,19 +189,31 @@ def _code(cell_id: str, lines: list[str]) -> dict[str, Any]:
     }
 
 
-def banner_lines() -> list[str]:
+def banner_lines(language: str = "en", start: str = "../start-here.ipynb") -> list[str]:
+    """The banner of a Lite copy, in the lesson's language ("en", or "zh-CN" for the editions in
+    notebooks/zh-CN/), linking the start page at ``start``."""
+    if language == "zh-CN":
+        return [
+            "> **正在浏览器里运行（JupyterLite）。** 这里的 Python 是 Pyodide：没有服务器，什么都"
+            "不用安装，你的改动也只保存在这个浏览器里。请先运行下一个单元格：它会安装课程的库（要"
+            "几秒钟）；图和小部件不需要别的东西。需要真正 Jupyter 内核的内容（计分作业、Linux "
+            f"抓包、你自己的文件）列在[起始页（英文）]({start})上。",
+        ]
     return [
         "> **Running in your browser (JupyterLite).** Python here is Pyodide: no server, nothing "
         "to install, and nothing you change is saved outside this browser. Run the next cell "
         "first: it installs the course library (a few seconds); figures and widgets need "
         "nothing else. What needs a real Jupyter kernel (the graded course, the Linux captures, "
-        "your own files) is listed on the [start page](../start-here.ipynb).",
+        f"your own files) is listed on the [start page]({start}).",
     ]
 
 
-def lite_copy(notebook: dict[str, Any]) -> dict[str, Any]:
-    """The Lite version of a lesson: the lesson unchanged, with a banner and a setup cell added
-    after its title (or at the top when it has none)."""
+def lite_copy(
+    notebook: dict[str, Any], language: str = "en", start: str = "../start-here.ipynb"
+) -> dict[str, Any]:
+    """The Lite version of a lesson: the lesson unchanged, with a banner (in ``language``,
+    linking the start page at ``start``) and a setup cell added after its title (or at the top
+    when it has none)."""
     lite = copy.deepcopy(notebook)
     cells = lite.setdefault("cells", [])
     ids = {cell.get("id") for cell in cells}
@@ -209,7 +221,7 @@ def lite_copy(notebook: dict[str, Any]) -> dict[str, Any]:
         raise LiteError("notebook already has JupyterLite setup cells")
     at = 1 if cells and cells[0].get("cell_type") == "markdown" else 0
     cells[at:at] = [
-        _markdown("jupyterlite-banner", banner_lines()),
+        _markdown("jupyterlite-banner", banner_lines(language, start)),
         _code("jupyterlite-setup", SETUP_LINES),
     ]
     # A notebook carries cell ids from nbformat 4.5 on.
@@ -290,14 +302,10 @@ def write_contents(contents: Path, extra: dict[str, dict[str, Any]] | None = Non
         except ValueError as exc:
             raise LiteError(f"{path}: not a notebook (invalid JSON: {exc})") from None
         rel = path.relative_to(LESSONS_DIR)
-        edition = lite_copy(notebook)
         up = "../" * len(rel.parts)  # from notebooks/<folder>/ back to the site's root
-        for cell in edition["cells"]:
-            if cell["id"] == "jupyterlite-banner":
-                cell["source"] = [
-                    line.replace("](../start-here.ipynb)", f"]({up}start-here.ipynb)")
-                    for line in cell["source"]
-                ]
+        # The folder names the edition's language (notebooks/zh-CN/).
+        language = "zh-CN" if rel.parts[0] == "zh-CN" else "en"
+        edition = lite_copy(notebook, language, f"{up}start-here.ipynb")
         target = contents / "notebooks" / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(edition, indent=1))
