@@ -1,10 +1,18 @@
 """tcpcore: a sans-IO reference TCP for teaching (RFC 9293).
 
 The public names below are the contract that the notebooks, the course and outside checks rely on.
-The folders show the layers: the wire formats and the protocol sit directly in tcpcore/ for now;
-``tcpcore.sim`` is the virtual network, ``tcpcore.capture`` reads captures (numpy only for its
-columnar reader, an optional extra), ``tcpcore.conformance`` runs packetdrill scripts, and
-``tcpcore.cli`` is the command line.
+The folders are the layers, bottom up; a module imports only from its own layer or below
+(tests/test_layers.py checks every import):
+
+- ``errors``; ``wire`` (bytes to values: flags, seq, segment, options, checksum, ip, links);
+- ``protocol`` (the reference TCP: states, THE transition table, rules, tcb, connection,
+  handlers, timers, listener, events, profiles);
+- ``trace`` (one record of a run, simulated or captured) and ``conformance`` (packetdrill);
+- ``sim`` (the virtual network and the named scenarios) and ``capture`` (pcap/pcapng, frames,
+  the observer; numpy only for the columnar reader, the optional ``fast`` extra), with
+  ``kernel`` (this machine's own TCP, driven for lesson 09);
+- ``viz`` (figures; SVG by default, matplotlib for ``ax=`` and PNG) and ``quiz``;
+- ``widgets`` (the lessons' apps) and ``cli`` (the ``tcpcore`` command).
 """
 
 from __future__ import annotations
