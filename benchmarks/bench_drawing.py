@@ -5,7 +5,7 @@ A widget redraws its figure on every move of a slider, so the time from "the tra
 same layouts in one process, alternating, and the table gives per-figure medians, the ratio and
 the SVG size. A ladder's trace is simulated once, outside the timing; the timed call is what a
 widget makes on each redraw (layout, drawing and serialising to SVG). matplotlib is imported
-before timing starts (its import, about a second here, would only flatter svgdraw).
+before timing starts (its import, about a second here, would only flatter the SVG backend).
 
     python benchmarks/bench_drawing.py            # 15 rounds, writes results/drawing.md
     python benchmarks/bench_drawing.py -r 5       # a quick look
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 sizes[name, backend] = size
     load = os.getloadavg()[0]
     rows = [
-        "| figure | matplotlib ms | svgdraw ms | svgdraw faster by | matplotlib KB | svgdraw KB |",
+        "| figure | matplotlib ms | SVG ms | SVG faster by | matplotlib KB | SVG KB |",
         "|---|---|---|---|---|---|",
     ]
     for name in draws:
