@@ -208,9 +208,7 @@ class PredictThenReveal(_App):
             right = f"{_LETTERS[self.choices.index(right)]}. {right}"
         answer = self.words["answer"].format(right=_inline(right))
         self.feedback.value = f'<div style="{_TEXT_CSS}"><b>{verdict}</b> {answer}</div>'
-        refs = ", ".join(q.rfc_refs)
-        see = [self.words["see"].format(refs=refs)] if refs else []
-        self.explanation.value = _paragraphs_html([*q.paragraphs(), *see])
+        self.explanation.value = self._explanation_html()
         self.trace = q.run()
         self._show(viz.ladder(self.trace))
 
@@ -227,15 +225,20 @@ class PredictThenReveal(_App):
         if self.choices:
             right = f"{_LETTERS[self.choices.index(q.correct)]}. {right}"
         w = static.words(q.language)
-        refs = ", ".join(q.rfc_refs)
-        see = [w["see"].format(refs=refs)] if refs else []
         return (
             f'<div class="tcpcourse-quiz"><p><b>{_inline(q.prompt)}</b></p>'
             f"{listed if self.choices else ''}"
             + static.note(w["commit"], q.language)
             + f"<details><summary>{w['answer']}</summary><p><b>{right}</b></p>"
-            f"{_paragraphs_html([*q.paragraphs(), *see])}</details></div>"
+            f"{self._explanation_html()}</details></div>"
         )
+
+    def _explanation_html(self) -> str:
+        """The explanation's paragraphs, then the RFC sections to read, in the quiz's words."""
+        q = self.question
+        refs = ", ".join(q.rfc_refs)
+        see = [self.words["see"].format(refs=refs)] if refs else []
+        return _paragraphs_html([*q.paragraphs(), *see])
 
 
 def predict_then_reveal(question: Question, student: str | None = None) -> Any:
